@@ -1,0 +1,42 @@
+# Kuayang: the two commands a new machine needs are `make run` and `make test`.
+
+GO        ?= go
+PKGS      := ./...
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+FUZZTIME  ?= 10s
+
+.PHONY: run build test test-short fuzz lint bench clean
+
+## run: the demo on embedded defaults (SQLite and files under ./data, one node)
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/kuayang serve --demo
+
+## build: bin/kuayang
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kuayang ./cmd/kuayang
+
+## test: every test with the race detector, then a short fuzz run of the signaling decoder
+test:
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(MAKE) fuzz
+
+## test-short: the tests without the browser and race detector, for a quick loop
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+## fuzz: run the signaling decoder's fuzz target for FUZZTIME
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./signaling/
+
+## lint: go vet and staticcheck (a tool dependency in go.mod)
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+## bench: the forwarding-path benchmarks (docs/benchmarks.md records results)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./sfu/
+
+clean:
+	rm -rf bin

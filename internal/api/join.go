@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/auth"
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store"
+)
+
+// Minter mints join tokens.
+type Minter interface {
+	Mint(sessionID, participantID string) (string, time.Time)
+}
+
+// Join answers POST /api/v1/join: it exchanges an invite for a short-lived
+// join token and tells the pre-join page what it needs to show.
+type Join struct {
+	Store     store.Store
+	Tokens    Minter
+	PublicURL string // explicit public URL, or empty to follow the request
+	Log       *slog.Logger
+}
+
+type joinRequest struct {
+	Invite string `json:"invite"`
+}
+
+type joinCase struct {
+	Number string `json:"number"`
+	Title  string `json:"title"`
+	Kind   string `json:"kind"`
+}
+
+type joinSession struct {
+	ID             string    `json:"id"`
+	Title          string    `json:"title"`
+	Record         bool      `json:"record"`
+	WaitingRoom    bool      `json:"waiting_room"`
+	ScheduledStart time.Time `json:"scheduled_start"`
+	TimeZone       string    `json:"time_zone"`
+	Case           joinCase  `json:"case"`
+}
+
+type joinParticipant struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Language string `json:"language"`
+}
+
+type joinResponse struct {
+	JoinToken   string          `json:"join_token"`
+	ExpiresAt   time.Time       `json:"expires_at"`
+	WSURL       string          `json:"ws_url"`
+	Session     joinSession     `json:"session"`
+	Participant joinParticipant `json:"participant"`
+	ICEServers  []any           `json:"ice_servers"`
+}
+
+// ServeHTTP implements the handler.
+func (j *Join) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req joinRequest
+	if e := decode(w, r, &req); e != nil {
+		writeError(w, j.Log, r, e)
+		return
+	}
+	resp, err := j.join(r.Context(), req.Invite)
+	if err != nil {
+		writeError(w, j.Log, r, err)
+		return
+	}
+	resp.WSURL = j.wsURL(r)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+var errInviteInvalid = apiError(http.StatusNotFound, "invite_invalid", "this invite link is not valid")
+
+func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
+	if invite == "" || len(invite) > 256 {
+		return nil, errInviteInvalid
+	}
+	inv, err := j.Store.InviteByTokenHash(ctx, auth.HashToken(invite))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInviteInvalid
+	} else if err != nil {
+		return nil, err
+	}
+	switch now := time.Now(); {
+	case inv.RevokedAt != nil:
+		return nil, apiError(http.StatusGone, "invite_revoked", "this invite link was revoked; ask the organizer for a new one")
+	case !now.Before(inv.ExpiresAt):
+		return nil, apiError(http.StatusGone, "invite_expired", "this invite link has expired; ask the organizer for a new one")
+	}
+	part, sess, c, err := j.load(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	if sess.State == "ended" || sess.EndedAt != nil {
+		return nil, apiError(http.StatusGone, "session_ended", "this session has ended")
+	}
+	tok, exp := j.Tokens.Mint(sess.ID, part.ID)
+	return &joinResponse{
+		JoinToken: tok,
+		ExpiresAt: exp.UTC(),
+		Session: joinSession{
+			ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom,
+			ScheduledStart: sess.ScheduledStart.UTC(), TimeZone: sess.TimeZone,
+			Case: joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+		},
+		Participant: joinParticipant{ID: part.ID, Name: part.DisplayName, Role: string(part.Role), Language: part.Language},
+		ICEServers:  []any{},
+	}, nil
+}
+
+func (j *Join) load(ctx context.Context, inv *cases.Invite) (*cases.Participant, *cases.Session, *cases.Case, error) {
+	part, err := j.Store.Participant(ctx, inv.ParticipantID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sess, err := j.Store.Session(ctx, part.SessionID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := j.Store.Case(ctx, sess.CaseID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return part, sess, c, nil
+}
+
+// wsURL is the websocket URL for this request: the public URL's when one is
+// configured, else the request's own host.
+func (j *Join) wsURL(r *http.Request) string {
+	base := j.PublicURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	base = strings.Replace(base, "http", "ws", 1)
+	return strings.TrimSuffix(base, "/") + "/ws"
+}

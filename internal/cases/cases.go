@@ -1,0 +1,138 @@
+// Package cases is the domain: organizations, staff accounts, cases, the
+// video sessions of a case, their participants and the invites that let a
+// person without an account join one session.
+package cases
+
+import "time"
+
+// Role is what a person does in the platform.
+type Role string
+
+// Staff roles have accounts; party and interpreter join by invite only.
+const (
+	RoleAdmin       Role = "admin"
+	RoleClerk       Role = "clerk"
+	RoleMediator    Role = "mediator"
+	RoleNotary      Role = "notary"
+	RoleJudge       Role = "judge"
+	RoleObserver    Role = "observer"
+	RoleParty       Role = "party"
+	RoleInterpreter Role = "interpreter"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleClerk, RoleMediator, RoleNotary, RoleJudge, RoleObserver, RoleParty, RoleInterpreter:
+		return true
+	}
+	return false
+}
+
+// Presides reports whether r hosts sessions (mediator, notary, judge).
+func (r Role) Presides() bool {
+	return r == RoleMediator || r == RoleNotary || r == RoleJudge
+}
+
+// Kind is the kind of a case.
+type Kind string
+
+// Case kinds (see docs/domain in the design notes).
+const (
+	KindMediation          Kind = "mediation"
+	KindNotarization       Kind = "notarization"
+	KindHearing            Kind = "hearing"
+	KindEvidenceCollection Kind = "evidence_collection"
+)
+
+// Valid reports whether k is a known case kind.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindMediation, KindNotarization, KindHearing, KindEvidenceCollection:
+		return true
+	}
+	return false
+}
+
+// Org is an organization: a court, a notary office, a mediation committee,
+// an overseas service center.
+type Org struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Account is a staff member's login.
+type Account struct {
+	ID           string
+	OrgID        string
+	Email        string // stored lower-cased
+	Name         string
+	Role         Role
+	PasswordHash string // argon2id, PHC string format
+	CreatedAt    time.Time
+	DisabledAt   *time.Time
+}
+
+// Case is a dispute, notarization, hearing or evidence collection.
+type Case struct {
+	ID        string
+	OrgID     string
+	Kind      Kind
+	Number    string // unique within the organization
+	Title     string
+	Status    string // open, closed
+	CreatedBy string // account id
+	CreatedAt time.Time
+}
+
+// Session is one video meeting of a case.
+type Session struct {
+	ID             string
+	CaseID         string
+	OrgID          string
+	Title          string
+	ScheduledStart time.Time // UTC
+	ScheduledEnd   time.Time // UTC, zero if unset
+	TimeZone       string    // organizer's IANA zone, e.g. Asia/Shanghai
+	Record         bool
+	WaitingRoom    bool
+	State          string // scheduled, live, ended
+	StartedAt      *time.Time
+	EndedAt        *time.Time
+	CreatedAt      time.Time
+}
+
+// Participant is one person's place in one session.
+type Participant struct {
+	ID          string
+	SessionID   string
+	AccountID   string // empty for parties and interpreters
+	Role        Role
+	DisplayName string
+	Language    string // BCP 47, e.g. zh-CN, it, en
+	TimeZone    string
+	Email       string
+	ConsentAt   *time.Time // consent to the online procedure and recording
+	JoinedAt    *time.Time // first join
+	LeftAt      *time.Time // last leave
+	LastIP      string
+	CreatedAt   time.Time
+}
+
+// Invite lets the holder of a link join one session as one participant.
+// Only the SHA-256 of the token is stored.
+type Invite struct {
+	ID            string
+	ParticipantID string
+	SessionID     string
+	TokenHash     []byte
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	CreatedAt     time.Time
+}
+
+// Usable reports whether the invite may be used at now.
+func (i *Invite) Usable(now time.Time) bool {
+	return i.RevokedAt == nil && now.Before(i.ExpiresAt)
+}

@@ -1,0 +1,200 @@
+// Package node assembles one Kuayang node from a Config: the record store,
+// the media plane, signaling, the REST API and the web client behind one
+// HTTP server. `kuayang serve` is a thin shell around it; the end-to-end
+// tests start nodes in-process through the same code.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/api"
+	"github.com/kuayang/kuayang/internal/auth"
+	"github.com/kuayang/kuayang/internal/config"
+	"github.com/kuayang/kuayang/internal/demo"
+	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/store/sqlite"
+	"github.com/kuayang/kuayang/sfu"
+	"github.com/kuayang/kuayang/signaling"
+	"github.com/kuayang/kuayang/web"
+)
+
+// Node is one running node.
+type Node struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  store.Store
+	key    []byte
+	tokens *auth.JoinTokens
+	media  *sfu.SFU
+	sig    *signaling.Server
+	ln     net.Listener
+	srv    *http.Server
+	done   chan error
+	// explicitURL is the configured public URL; empty when it was derived
+	// from the listener, so that answers follow the request's host.
+	explicitURL string
+}
+
+// New opens the backends and the media sockets. Nothing listens for HTTP
+// until Start.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("node: data dir: %w", err)
+	}
+	n := &Node{cfg: cfg, log: log, done: make(chan error, 1), explicitURL: cfg.PublicURL}
+	if err := n.open(ctx); err != nil {
+		n.closeBackends()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) open(ctx context.Context) error {
+	if n.cfg.PostgresURL != "" {
+		return errors.New("node: --postgres-url is not supported by this build yet; leave it empty for the embedded SQLite store")
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(n.cfg.DataDir, "kuayang.db"))
+	if err != nil {
+		return fmt.Errorf("node: store: %w", err)
+	}
+	n.store = st
+	if n.key, err = auth.LoadKey(filepath.Join(n.cfg.DataDir, "node.key")); err != nil {
+		return err
+	}
+	n.tokens = auth.NewJoinTokens(n.key, n.cfg.JoinTokenTTL)
+	n.media, err = sfu.New(n.sfuConfig())
+	if err != nil {
+		return fmt.Errorf("node: media: %w", err)
+	}
+	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log},
+		signaling.SFU{S: n.media}, n.store, n.tokens)
+	return nil
+}
+
+func (n *Node) sfuConfig() sfu.Config {
+	c := sfu.Config{UDPPort: n.cfg.UDPPort, TCPPort: n.cfg.TCPPort, Logger: n.log}
+	if n.cfg.TCPPort == 0 {
+		c.TCPPort = -1
+	}
+	if ip := net.ParseIP(n.cfg.PublicIP); ip != nil {
+		c.PublicIPs = []string{n.cfg.PublicIP}
+		if ip.IsLoopback() {
+			// A node that advertises loopback serves this machine only
+			// (tests, a demo on a laptop): keep all media on lo.
+			c.Loopback = true
+			c.ListenIP = n.cfg.PublicIP
+		}
+	}
+	return c
+}
+
+func (n *Node) allowedOrigins() []string {
+	o := append([]string(nil), n.cfg.AllowedOrigins...)
+	if n.cfg.PublicURL != "" {
+		o = append(o, n.cfg.PublicURL)
+	}
+	return o
+}
+
+// Handler is the node's HTTP surface.
+func (n *Node) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", n.sig)
+	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", n.readyz)
+	mux.Handle("/", web.Handler())
+	return mux
+}
+
+func (n *Node) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := n.store.Ping(ctx); err != nil {
+		n.log.Warn("not ready", "backend", "store", "err", err)
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Start listens for HTTP and serves in the background.
+func (n *Node) Start() error {
+	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	n.ln = ln
+	if n.cfg.PublicURL == "" {
+		port := ln.Addr().(*net.TCPAddr).Port
+		n.cfg.PublicURL = "http://localhost:" + strconv.Itoa(port)
+	}
+	n.srv = &http.Server{
+		Handler:           n.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+	}
+	go func() { n.done <- n.srv.Serve(ln) }()
+	a := n.media.Addrs()
+	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "udp", a.UDP, "tcp", a.TCP)
+	return nil
+}
+
+// URL is the node's public URL (known once Start has run).
+func (n *Node) URL() string { return n.cfg.PublicURL }
+
+// Addr is the bound HTTP address.
+func (n *Node) Addr() net.Addr { return n.ln.Addr() }
+
+// Store is the node's record store.
+func (n *Node) Store() store.Store { return n.store }
+
+// Done reports the HTTP server's end.
+func (n *Node) Done() <-chan error { return n.done }
+
+// Demo creates the demo records and writes demo.json.
+func (n *Node) Demo(ctx context.Context) (*demo.Result, error) {
+	d := &demo.Demo{Store: n.store, Key: n.key, PublicURL: n.cfg.PublicURL, InviteTTL: n.cfg.InviteTTL}
+	res, err := d.Ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return res, res.WriteFile(n.cfg.DataDir)
+}
+
+// Close stops accepting, says bye to every client, and closes the media
+// plane and the store.
+func (n *Node) Close(ctx context.Context) error {
+	var errs []error
+	if n.srv != nil {
+		errs = append(errs, n.srv.Shutdown(ctx))
+	}
+	errs = append(errs, n.closeBackends())
+	return errors.Join(errs...)
+}
+
+func (n *Node) closeBackends() error {
+	var errs []error
+	if n.sig != nil {
+		errs = append(errs, n.sig.Close())
+	}
+	if n.media != nil {
+		errs = append(errs, n.media.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,275 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/sfu"
+)
+
+// client is one websocket connection. Its read loop (run) owns the
+// connection's protocol state; the writer goroutine owns writes.
+type client struct {
+	s    *Server
+	conn *websocket.Conn
+	ip   string
+
+	out       chan []byte // frames to write; nil means close after flushing
+	done      chan struct{}
+	closeOnce sync.Once
+
+	joined   atomic.Bool
+	replaced atomic.Bool
+
+	// Set once by the read loop at join, read-only afterwards.
+	sessionID string
+	pid       string
+	name      string
+	role      cases.Role
+	session   *cases.Session
+
+	mu    sync.Mutex // guards the fields below
+	media MediaParticipant
+	audio bool
+	video bool
+}
+
+func newClient(s *Server, conn *websocket.Conn, ip string) *client {
+	return &client{
+		s: s, conn: conn, ip: ip,
+		out:  make(chan []byte, s.cfg.SendQueue),
+		done: make(chan struct{}),
+	}
+}
+
+// run is the client's loop: it reads frames and handles them one at a time
+// until the connection ends, then cleans up.
+func (c *client) run() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	joinTimer := time.AfterFunc(c.s.cfg.JoinTimeout, func() {
+		if !c.joined.Load() {
+			c.fail(errorf(CodeJoinTimeout, "", "no join within %s", c.s.cfg.JoinTimeout))
+		}
+	})
+	c.readLoop()
+	joinTimer.Stop()
+	c.cleanup()
+	c.closeNow()
+	<-writerDone
+}
+
+func (c *client) readLoop() {
+	c.conn.SetReadLimit(c.s.cfg.ReadLimit)
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongTimeout))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongTimeout))
+	})
+	for {
+		typ, data, err := c.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.s.log.Info("client frame too large", "remote", c.ip, "participant", c.pid, "limit", c.s.cfg.ReadLimit)
+			}
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongTimeout))
+		if typ != websocket.TextMessage {
+			c.reject(errorf(CodeBadJSON, "", "binary frames are not part of the protocol"))
+			continue
+		}
+		m, err := Decode(data)
+		if err != nil {
+			c.reject(err)
+			continue
+		}
+		if perr := c.handle(m); perr != nil {
+			c.reject(perr)
+		}
+	}
+}
+
+// reject sends a protocol error, logs it once, and ends the connection if
+// the error is fatal.
+func (c *client) reject(err error) {
+	var perr *Error
+	if !errors.As(err, &perr) {
+		perr = errorf(CodeInternal, "", "internal error")
+	}
+	c.s.log.Info("client error", "remote", c.ip, "participant", c.pid, "code", perr.Code, "ref", perr.Ref, "msg", perr.Message)
+	c.send(errorMsg{Type: "error", Code: perr.Code, Message: perr.Message, Ref: perr.Ref})
+	if perr.Fatal() {
+		c.closeAfterFlush()
+	}
+}
+
+// fail is reject for errors raised outside the read loop.
+func (c *client) fail(perr *Error) { c.reject(perr) }
+
+// handle dispatches one message to its handler.
+func (c *client) handle(m Message) *Error {
+	if _, ok := m.(Join); !ok && !c.joined.Load() {
+		return errorf(CodeNotJoined, m.Type(), "send join first")
+	}
+	switch m := m.(type) {
+	case Join:
+		return c.onJoin(m)
+	case Publish:
+		return c.onPublish(m)
+	case Answer:
+		return c.onAnswer(m)
+	case Candidate:
+		return c.onCandidate(m)
+	case State:
+		return c.onState(m)
+	case Leave:
+		return c.onLeave()
+	}
+	return errorf(CodeUnknownType, "", "unknown message type %q", m.Type())
+}
+
+func (c *client) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 5*time.Second)
+}
+
+func (c *client) info() ParticipantInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video}
+}
+
+func (c *client) mediaParticipant() MediaParticipant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.media
+}
+
+// leaveMedia takes the client out of the media plane. Idempotent.
+func (c *client) leaveMedia() {
+	c.mu.Lock()
+	m := c.media
+	c.media = nil
+	c.mu.Unlock()
+	if m != nil {
+		m.Leave()
+	}
+}
+
+// cleanup runs when the connection ends: media, room, records, others.
+func (c *client) cleanup() {
+	c.leaveMedia()
+	if !c.joined.Load() || c.replaced.Load() || !c.s.exit(c) {
+		return
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	if err := c.s.records.MarkLeft(ctx, c.pid, time.Now()); err != nil {
+		c.s.log.Error("recording leave", "participant", c.pid, "err", err)
+	}
+	c.s.broadcast(c.sessionID, c, leftMsg{Type: "participant_left", ID: c.pid})
+	c.s.log.Info("participant left", "session", c.sessionID, "participant", c.pid)
+}
+
+// send queues a message. A client whose queue is full is too slow to keep
+// up and is disconnected; it will reconnect.
+func (c *client) send(msg any) {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		c.s.log.Error("encoding message", "err", err)
+		return
+	}
+	select {
+	case <-c.done:
+	case c.out <- b:
+	default:
+		c.s.log.Warn("client send queue full, disconnecting", "remote", c.ip, "participant", c.pid)
+		c.closeNow()
+	}
+}
+
+// kick says bye and closes the connection once the bye is written.
+func (c *client) kick(reason string) {
+	c.send(byeMsg{Type: "bye", Reason: reason})
+	c.closeAfterFlush()
+}
+
+func (c *client) closeAfterFlush() {
+	select {
+	case <-c.done:
+	case c.out <- nil:
+	default:
+		c.closeNow()
+	}
+}
+
+func (c *client) closeNow() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.conn.Close()
+	})
+}
+
+// writeLoop writes queued frames and pings until the client is closed.
+func (c *client) writeLoop() {
+	ping := time.NewTicker(c.s.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case b := <-c.out:
+			if b == nil {
+				c.writeClose()
+				return
+			}
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+			if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.closeNow()
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout)); err != nil {
+				c.closeNow()
+				return
+			}
+		}
+	}
+}
+
+// writeClose sends a normal close frame and closes the socket.
+func (c *client) writeClose() {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	c.closeNow()
+}
+
+// mediaHandler relays the media plane's events to the client.
+type mediaHandler struct{ c *client }
+
+var _ sfu.Handler = mediaHandler{}
+
+func (h mediaHandler) Offer(sdp webrtc.SessionDescription) {
+	h.c.send(sdpMsg{Type: "offer", SDP: sdp.SDP})
+}
+
+func (h mediaHandler) Candidate(d sfu.Direction, cand webrtc.ICECandidateInit) {
+	h.c.send(candidateMsg{Type: "candidate", PC: d, Candidate: cand})
+}
+
+// Failed closes the websocket without bye, so the client reconnects with
+// fresh connections.
+func (h mediaHandler) Failed(err error) {
+	h.c.s.log.Warn("media connection failed", "participant", h.c.pid, "err", err)
+	h.c.closeNow()
+}

@@ -1,0 +1,50 @@
+package signaling
+
+import "fmt"
+
+// Stable error codes sent to clients (docs/protocol.md lists them).
+const (
+	CodeBadJSON            = "bad_json"
+	CodeBadMessage         = "bad_message"
+	CodeUnknownType        = "unknown_type"
+	CodeUnsupportedVersion = "unsupported_version"
+	CodeNotJoined          = "not_joined"
+	CodeAlreadyJoined      = "already_joined"
+	CodeTokenInvalid       = "token_invalid"
+	CodeTokenExpired       = "token_expired"
+	CodeTokenUsed          = "token_used"
+	CodeConsentRequired    = "consent_required"
+	CodeSessionEnded       = "session_ended"
+	CodeBadSDP             = "bad_sdp"
+	CodeBadCandidate       = "bad_candidate"
+	CodeTooLarge           = "too_large"
+	CodeJoinTimeout        = "join_timeout"
+	CodeInternal           = "internal"
+)
+
+// fatal codes end the connection after the error is sent.
+var fatal = map[string]bool{
+	CodeUnsupportedVersion: true,
+	CodeTokenInvalid:       true,
+	CodeTokenExpired:       true,
+	CodeTokenUsed:          true,
+	CodeSessionEnded:       true,
+	CodeTooLarge:           true,
+	CodeJoinTimeout:        true,
+}
+
+// Error is a protocol error as the client sees it.
+type Error struct {
+	Code    string
+	Ref     string // type of the offending message, if known
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Fatal reports whether the connection ends after this error.
+func (e *Error) Fatal() bool { return fatal[e.Code] }
+
+func errorf(code, ref, format string, args ...any) *Error {
+	return &Error{Code: code, Ref: ref, Message: fmt.Sprintf(format, args...)}
+}

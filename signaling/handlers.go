@@ -1,0 +1,191 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store"
+)
+
+// onJoin checks the token and consent, records the join, enters the room
+// (replacing an older connection of the same participant) and joins the
+// media plane.
+func (c *client) onJoin(m Join) *Error {
+	if c.joined.Load() {
+		return errorf(CodeAlreadyJoined, "join", "this connection has already joined")
+	}
+	if m.Version != Version {
+		return errorf(CodeUnsupportedVersion, "join", "protocol version %d is not supported; this server speaks %d", m.Version, Version)
+	}
+	sess, part, perr := c.admit(m)
+	if perr != nil {
+		return perr
+	}
+	if _, err := c.s.tokens.Use(m.Token); err != nil {
+		return tokenError(err)
+	}
+	if perr := c.recordJoin(sess, part, m.Consent); perr != nil {
+		return perr
+	}
+	c.sessionID, c.pid, c.name, c.role, c.session = sess.ID, part.ID, part.DisplayName, part.Role, sess
+	c.mu.Lock()
+	c.audio, c.video = true, true
+	c.mu.Unlock()
+	c.joined.Store(true)
+
+	old, others := c.s.enter(c)
+	if old != nil {
+		old.replaced.Store(true)
+		old.leaveMedia()
+		old.kick("replaced")
+	}
+	if others == nil {
+		others = []ParticipantInfo{}
+	}
+	c.send(joinedMsg{
+		Type:         "joined",
+		Self:         c.info(),
+		Session:      SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record},
+		Participants: others,
+	})
+	media, err := c.s.media.Join(sess.ID, part.ID, mediaHandler{c})
+	if err != nil {
+		c.s.log.Error("joining media plane", "session", sess.ID, "participant", part.ID, "err", err)
+		c.closeAfterFlush()
+		return errorf(CodeInternal, "join", "the media server could not add you; try again")
+	}
+	c.mu.Lock()
+	c.media = media
+	c.mu.Unlock()
+	c.s.broadcast(sess.ID, c, participantMsg{Type: "participant_joined", Participant: c.info()})
+	c.s.log.Info("participant joined", "session", sess.ID, "participant", part.ID, "role", part.Role, "remote", c.ip, "replaced", old != nil)
+	return nil
+}
+
+// admit checks the token without using it up and loads the session and the
+// participant it names.
+func (c *client) admit(m Join) (*cases.Session, *cases.Participant, *Error) {
+	claims, err := c.s.tokens.Check(m.Token)
+	if err != nil {
+		return nil, nil, tokenError(err)
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	sess, err := c.s.records.Session(ctx, claims.SessionID)
+	if err != nil {
+		return nil, nil, lookupError(c, err)
+	}
+	part, err := c.s.records.Participant(ctx, claims.ParticipantID)
+	if err != nil {
+		return nil, nil, lookupError(c, err)
+	}
+	if part.SessionID != sess.ID {
+		return nil, nil, errorf(CodeTokenInvalid, "join", "the join token is not valid")
+	}
+	if sess.State == "ended" || sess.EndedAt != nil {
+		return nil, nil, errorf(CodeSessionEnded, "join", "this session has ended")
+	}
+	if sess.Record && !m.Consent {
+		return nil, nil, errorf(CodeConsentRequired, "join", "this session is recorded: consent to the recording is required to join")
+	}
+	return sess, part, nil
+}
+
+func lookupError(c *client, err error) *Error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(CodeTokenInvalid, "join", "the join token is not valid")
+	}
+	c.s.log.Error("loading join records", "err", err)
+	return errorf(CodeInternal, "join", "the records could not be read; try again")
+}
+
+// recordJoin writes consent, join and the session going live.
+func (c *client) recordJoin(sess *cases.Session, part *cases.Participant, consent bool) *Error {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	now := time.Now()
+	var err error
+	if consent {
+		err = c.s.records.MarkConsent(ctx, part.ID, now)
+	}
+	if err == nil {
+		err = c.s.records.MarkJoined(ctx, part.ID, now, c.ip)
+	}
+	if err == nil {
+		err = c.s.records.MarkSessionLive(ctx, sess.ID, now)
+	}
+	if err != nil {
+		c.s.log.Error("recording join", "participant", part.ID, "err", err)
+		return errorf(CodeInternal, "join", "the join could not be recorded; try again")
+	}
+	return nil
+}
+
+func (c *client) onPublish(m Publish) *Error {
+	media := c.mediaParticipant()
+	if media == nil {
+		return errorf(CodeInternal, "publish", "not connected to the media server")
+	}
+	answer, err := media.Publish(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP})
+	if err != nil {
+		return errorf(CodeBadSDP, "publish", "the offer was refused: %s", short(err))
+	}
+	c.send(sdpMsg{Type: "answer", SDP: answer.SDP})
+	return nil
+}
+
+func (c *client) onAnswer(m Answer) *Error {
+	media := c.mediaParticipant()
+	if media == nil {
+		return errorf(CodeInternal, "answer", "not connected to the media server")
+	}
+	if err := media.Answer(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+		return errorf(CodeBadSDP, "answer", "the answer was refused: %s", short(err))
+	}
+	return nil
+}
+
+func (c *client) onCandidate(m Candidate) *Error {
+	if m.Candidate.Candidate == "" {
+		return nil // end of candidates
+	}
+	media := c.mediaParticipant()
+	if media == nil {
+		return errorf(CodeInternal, "candidate", "not connected to the media server")
+	}
+	if err := media.AddCandidate(m.PC, *m.Candidate); err != nil {
+		return errorf(CodeBadCandidate, "candidate", "the candidate was refused: %s", short(err))
+	}
+	return nil
+}
+
+func (c *client) onState(m State) *Error {
+	c.mu.Lock()
+	if m.Audio != nil {
+		c.audio = *m.Audio
+	}
+	if m.Video != nil {
+		c.video = *m.Video
+	}
+	c.mu.Unlock()
+	c.s.broadcast(c.sessionID, c, participantMsg{Type: "participant_updated", Participant: c.info()})
+	return nil
+}
+
+func (c *client) onLeave() *Error {
+	c.kick("left")
+	return nil
+}
+
+// short bounds an error text sent to a client.
+func short(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return fmt.Sprint(s)
+}

@@ -1,0 +1,250 @@
+// Package signaling is the websocket protocol between clients and a node:
+// message types, one loop per client connection, room membership and who
+// may do what. It drives the media plane (package sfu) through the small
+// Media interface and keeps the case records up to date through Records.
+//
+// The wire protocol is written down in docs/protocol.md.
+package signaling
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/kuayang/kuayang/internal/auth"
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/sfu"
+)
+
+// Media is what signaling needs of the media plane.
+type Media interface {
+	Join(room, pid string, h sfu.Handler) (MediaParticipant, error)
+}
+
+// MediaParticipant is one participant in the media plane.
+type MediaParticipant interface {
+	Publish(offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
+	Answer(answer webrtc.SessionDescription) error
+	AddCandidate(d sfu.Direction, c webrtc.ICECandidateInit) error
+	Leave()
+}
+
+// SFU adapts *sfu.SFU to Media.
+type SFU struct{ S *sfu.SFU }
+
+// Join implements Media.
+func (s SFU) Join(room, pid string, h sfu.Handler) (MediaParticipant, error) {
+	p, err := s.S.Join(room, pid, h)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Records is what signaling reads and writes of the case records.
+type Records interface {
+	Session(ctx context.Context, id string) (*cases.Session, error)
+	Participant(ctx context.Context, id string) (*cases.Participant, error)
+	MarkSessionLive(ctx context.Context, id string, at time.Time) error
+	MarkJoined(ctx context.Context, participantID string, at time.Time, ip string) error
+	MarkLeft(ctx context.Context, participantID string, at time.Time) error
+	MarkConsent(ctx context.Context, participantID string, at time.Time) error
+}
+
+// Tokens checks and uses up join tokens.
+type Tokens interface {
+	Check(tok string) (auth.JoinClaims, error)
+	Use(tok string) (auth.JoinClaims, error)
+}
+
+// Config tunes a Server; zero values take the defaults in parentheses.
+type Config struct {
+	// AllowedOrigins are accepted Origin values besides the request's own
+	// host (scheme://host[:port]).
+	AllowedOrigins []string
+	ReadLimit      int64         // bytes per frame (64 KiB)
+	JoinTimeout    time.Duration // time to send join (10 s)
+	PingInterval   time.Duration // (15 s)
+	PongTimeout    time.Duration // (45 s)
+	WriteTimeout   time.Duration // per frame (10 s)
+	SendQueue      int           // frames queued per client before it is dropped (256)
+	Logger         *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.JoinTimeout, 10*time.Second)
+	def(&c.PingInterval, 15*time.Second)
+	def(&c.PongTimeout, 45*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	if c.ReadLimit == 0 {
+		c.ReadLimit = 64 << 10
+	}
+	if c.SendQueue == 0 {
+		c.SendQueue = 256
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server accepts websocket connections at its ServeHTTP.
+type Server struct {
+	cfg      Config
+	media    Media
+	records  Records
+	tokens   Tokens
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	mu     sync.Mutex       // guards the fields below
+	rooms  map[string]*room // by session id
+	conns  map[*client]struct{}
+	closed bool
+	wg     sync.WaitGroup // client loops
+}
+
+// New returns a Server.
+func New(cfg Config, media Media, records Records, tokens Tokens) *Server {
+	cfg.setDefaults()
+	s := &Server{
+		cfg: cfg, media: media, records: records, tokens: tokens,
+		log:   cfg.Logger.With("component", "signaling"),
+		rooms: make(map[string]*room),
+		conns: make(map[*client]struct{}),
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s
+}
+
+// checkOrigin accepts requests without Origin (non-browser clients, which
+// still need a join token), from the request's own host, and from the
+// configured origins.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP upgrades the request and runs the client's loop until the
+// connection ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Info("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
+		return // the upgrader has answered
+	}
+	c := newClient(s, conn, remoteIP(r))
+	if !s.track(c) {
+		c.closeNow()
+		return
+	}
+	defer s.untrack(c)
+	c.run()
+}
+
+func (s *Server) track(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c *client) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Close says bye to every client and waits for their loops to end.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*client, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kick("shutdown")
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// Present returns the ids of the participants connected to a session.
+func (s *Server) Present(sessionID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[sessionID]
+	if r == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(r.members))
+	for id := range r.members {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func remoteIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+// tokenError maps an auth error to its protocol error.
+func tokenError(err error) *Error {
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		return errorf(CodeTokenExpired, "join", "the join token has expired; open the invite link again")
+	case errors.Is(err, auth.ErrTokenUsed):
+		return errorf(CodeTokenUsed, "join", "the join token was already used; open the invite link again")
+	default:
+		return errorf(CodeTokenInvalid, "join", "the join token is not valid")
+	}
+}
