@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,7 +81,8 @@ func (c *client) readLoop() {
 		typ, data, err := c.conn.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
-				c.s.log.Info("client frame too large", "remote", c.ip, "participant", c.pid, "limit", c.s.cfg.ReadLimit)
+				c.s.log.Info("client error", "remote", c.ip, "participant", c.pid, "code", CodeTooLarge, "limit", c.s.cfg.ReadLimit)
+				c.drain()
 			}
 			return
 		}
@@ -98,6 +100,15 @@ func (c *client) readLoop() {
 			c.reject(perr)
 		}
 	}
+}
+
+// drain discards what the client is still sending, for a short while, after
+// the websocket library has sent close 1009. Closing with unread data would
+// reset the connection and the client might never read the close frame.
+func (c *client) drain() {
+	nc := c.conn.NetConn()
+	_ = nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, _ = io.CopyN(io.Discard, nc, 4*c.s.cfg.ReadLimit)
 }
 
 // reject sends a protocol error, logs it once, and ends the connection if

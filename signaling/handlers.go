@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/kuayang/kuayang/internal/cases"
@@ -152,6 +153,9 @@ func (c *client) onAnswer(m Answer) *Error {
 func (c *client) onCandidate(m Candidate) *Error {
 	if m.Candidate.Candidate == "" {
 		return nil // end of candidates
+	}
+	if _, err := ice.UnmarshalCandidate(m.Candidate.Candidate); err != nil {
+		return errorf(CodeBadCandidate, "candidate", "the candidate could not be parsed: %s", short(err))
 	}
 	media := c.mediaParticipant()
 	if media == nil {

@@ -35,7 +35,8 @@ type client struct {
 	plis           atomic.Int64
 	stopRead       atomic.Bool // stop reading received tracks (a stalled viewer)
 
-	msgs chan map[string]any // server messages other than negotiation
+	msgs    chan map[string]any                  // server messages other than negotiation
+	pending map[string][]webrtc.ICECandidateInit // remote candidates before the remote description; read loop only
 
 	mu       sync.Mutex // guards the fields below
 	recv     map[string]*received
@@ -89,7 +90,7 @@ func connect(t *testing.T, n *testNode, i int) *client {
 	t.Helper()
 	a := n.joinToken(t, i)
 	c := &client{t: t, name: a.Participant.Name, ws: dial(t, a), msgs: make(chan map[string]any, 256),
-		recv: make(map[string]*received), done: make(chan struct{})}
+		recv: make(map[string]*received), done: make(chan struct{}), pending: map[string][]webrtc.ICECandidateInit{}}
 	t.Cleanup(c.close)
 	c.send(map[string]any{"type": "join", "version": 1, "token": a.JoinToken, "consent": true})
 	joined := c.readUntil("joined")
@@ -203,6 +204,7 @@ func (c *client) handle(m map[string]any) {
 		if err := c.pub.SetRemoteDescription(sdp); err != nil {
 			c.t.Errorf("%s: publish answer: %v", c.name, err)
 		}
+		c.flushCandidates("publish")
 	case "offer":
 		c.answer(m["sdp"].(string))
 	case "candidate":
@@ -212,13 +214,7 @@ func (c *client) handle(m map[string]any) {
 		}
 		b, _ := json.Marshal(m)
 		_ = json.Unmarshal(b, &cand)
-		pc := c.pub
-		if cand.PC == "subscribe" {
-			pc = c.sub
-		}
-		if err := pc.AddICECandidate(cand.Candidate); err != nil {
-			c.t.Errorf("%s: candidate: %v", c.name, err)
-		}
+		c.addCandidate(cand.PC, cand.Candidate)
 	default:
 		select {
 		case c.msgs <- m:
@@ -227,11 +223,37 @@ func (c *client) handle(m map[string]any) {
 	}
 }
 
+// addCandidate adds a remote candidate, or queues it until the remote
+// description of its connection is set.
+func (c *client) addCandidate(which string, cand webrtc.ICECandidateInit) {
+	pc := c.pub
+	if which == "subscribe" {
+		pc = c.sub
+	}
+	if pc.RemoteDescription() == nil {
+		c.pending[which] = append(c.pending[which], cand)
+		return
+	}
+	if err := pc.AddICECandidate(cand); err != nil {
+		c.t.Errorf("%s: candidate: %v", c.name, err)
+	}
+}
+
+// flushCandidates adds the candidates queued for a connection.
+func (c *client) flushCandidates(which string) {
+	q := c.pending[which]
+	c.pending[which] = nil
+	for _, cand := range q {
+		c.addCandidate(which, cand)
+	}
+}
+
 func (c *client) answer(sdp string) {
 	if err := c.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		c.t.Errorf("%s: subscribe offer: %v", c.name, err)
 		return
 	}
+	c.flushCandidates("subscribe")
 	ans, err := c.sub.CreateAnswer(nil)
 	if err == nil {
 		err = c.sub.SetLocalDescription(ans)

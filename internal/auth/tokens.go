@@ -82,7 +82,7 @@ type JoinTokens struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu   sync.Mutex          // guards used
+	mu   sync.Mutex           // guards used
 	used map[string]time.Time // nonce -> expiry
 }
 

@@ -74,7 +74,7 @@ func TestKeyAndDerivedTokens(t *testing.T) {
 	if a != b || a == DeriveToken(k1, "y") || len(a) != 22 {
 		t.Fatalf("derived %q %q", a, b)
 	}
-	if InviteToken() == InviteToken() || len(HashToken("x")) != 32 {
+	if a, b := InviteToken(), InviteToken(); a == b || len(a) != 22 || len(HashToken("x")) != 32 {
 		t.Fatal("invite tokens")
 	}
 }

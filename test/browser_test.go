@@ -1,0 +1,225 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/sys/unix"
+)
+
+// The browser test runs Chromium and a node in a network namespace of its
+// own that has nothing but a loopback interface: the test re-executes
+// itself there. Chromium then gathers loopback candidates only
+// (--allow-loopback-in-peer-connection), and no packet can reach any
+// address but 127.0.0.1.
+
+const (
+	chromiumPath = "/usr/bin/chromium"
+	netnsEnv     = "KUAYANG_TEST_IN_NETNS"
+)
+
+// requireChromium skips without Chromium, except in CI, where it fails.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI=%s but %s is missing: .ci/run installs Debian's chromium package", os.Getenv("CI"), chromiumPath)
+	}
+	t.Skipf("SKIPPING the browser test: %s not found (apt-get install chromium)", chromiumPath)
+}
+
+func TestBrowserCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	requireChromium(t)
+	if os.Getenv(netnsEnv) == "" {
+		runInNetns(t)
+		return
+	}
+	bringUpLoopback(t)
+	browserCall(t)
+}
+
+// runInNetns re-executes this test in a new network namespace.
+func runInNetns(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBrowserCall$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), netnsEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	out, err := cmd.CombinedOutput()
+	if err != nil && strings.Contains(err.Error(), "operation not permitted") && os.Getenv("CI") == "" {
+		t.Skipf("SKIPPING the browser test: cannot create a network namespace (%v); run as root", err)
+	}
+	t.Logf("browser test in its own network namespace:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestBrowserCall") {
+		t.Fatal("browser test did not pass in the namespace")
+	}
+}
+
+// bringUpLoopback sets lo up in this (new) namespace.
+func bringUpLoopback(t *testing.T) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		t.Fatal(err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		t.Fatalf("bringing lo up: %v", err)
+	}
+}
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 768),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate,MediaRouter"),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+	)
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// mediaStats is what a page has received on its subscribe connection.
+type mediaStats struct {
+	FramesDecoded int     `json:"frames"`
+	AudioSamples  float64 `json:"samples"`
+	Tiles         int     `json:"tiles"`
+}
+
+const statsJS = `(async () => {
+  const k = window.kuayang, pc = k && k.client && k.client.subscribePC;
+  const out = {frames: 0, samples: 0, tiles: document.querySelectorAll('[data-testid="tile"]').length};
+  if (!pc) return out;
+  (await pc.getStats()).forEach(r => {
+    if (r.type !== 'inbound-rtp') return;
+    if (r.kind === 'video') out.frames += r.framesDecoded || 0;
+    if (r.kind === 'audio') out.samples += r.totalSamplesReceived || 0;
+  });
+  return out;
+})()`
+
+func stats(ctx context.Context) (mediaStats, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[mediaStats](statsJS, chromedp.EvalAwaitPromise))
+}
+
+// css selects by CSS selector.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func browserCall(t *testing.T) {
+	n := startNode(t)
+	browser := newBrowser(t)
+	var tabs []context.Context
+	for i, link := range n.demo.JoinURLs[:2] {
+		tab := browser
+		if i > 0 {
+			var cancel context.CancelFunc
+			tab, cancel = chromedp.NewContext(browser)
+			t.Cleanup(cancel)
+			if err := chromedp.Do(tab); err != nil { // opens the tab: no timeout here
+				t.Fatalf("opening tab: %v", err)
+			}
+		}
+		tabs = append(tabs, tab)
+		t.Cleanup(func() {
+			if t.Failed() {
+				screenshot(t, tab, fmt.Sprintf("tab%d", i))
+			}
+		})
+		ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(link.URL),
+			chromedp.WaitVisible(css(`[data-testid="consent"]`)),
+			chromedp.Click(css(`[data-testid="consent"]`)),
+			chromedp.WaitEnabled(css(`[data-testid="join"]`)),
+			chromedp.Click(css(`[data-testid="join"]`)),
+			chromedp.WaitVisible(css(`[data-testid="leave"]`)),
+		)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s (%s): pre-join and join: %v", link.Name, link.Role, err)
+		}
+	}
+	for i, tab := range tabs {
+		name := n.demo.JoinURLs[i].Name
+		var first mediaStats
+		waitFor(t, 20*time.Second, name+" decoding the other's video and receiving audio", func() bool {
+			s, err := stats(tab)
+			if err != nil {
+				t.Fatalf("%s: getStats: %v", name, err)
+			}
+			first = s
+			return s.FramesDecoded > 10 && s.AudioSamples > 0 && s.Tiles >= 1
+		})
+		waitFor(t, 10*time.Second, name+"'s decoded frames and audio samples rising", func() bool {
+			s, err := stats(tab)
+			return err == nil && s.FramesDecoded > first.FramesDecoded+10 && s.AudioSamples > first.AudioSamples
+		})
+	}
+	// Leaving shows the other side the departure.
+	if err := chromedp.Do(tabs[1], chromedp.Click(css(`[data-testid="leave"]`))); err != nil {
+		t.Fatalf("leave: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the remaining tab dropping the tile", func() bool {
+		s, err := stats(tabs[0])
+		return err == nil && s.Tiles == 0
+	})
+}
+
+// screenshot saves a PNG of the tab to KUAYANG_TEST_ARTIFACTS or a temp
+// dir and logs where.
+func screenshot(t *testing.T, tab context.Context, name string) {
+	dir := os.Getenv("KUAYANG_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	_ = os.MkdirAll(dir, 0o755)
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(dir, "browser-"+name+".png")
+	if err := os.WriteFile(path, png, 0o644); err == nil {
+		t.Logf("screenshot: %s", path)
+	}
+}
