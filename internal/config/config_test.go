@@ -113,3 +113,14 @@ func TestEnvName(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// The example in deploy/ stays loadable.
+func TestExampleConfig(t *testing.T) {
+	c, err := Load([]string{"--config", "../../deploy/kuayang.example.yaml"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://mediation.example.org" || c.LogFormat != "json" {
+		t.Fatalf("%+v", c)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/store/postgres"
 	"github.com/kuayang/kuayang/internal/store/sqlite"
 	"github.com/kuayang/kuayang/sfu"
 	"github.com/kuayang/kuayang/signaling"
@@ -59,10 +60,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error
 }
 
 func (n *Node) open(ctx context.Context) error {
-	if n.cfg.PostgresURL != "" {
-		return errors.New("node: --postgres-url is not supported by this build yet; leave it empty for the embedded SQLite store")
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(n.cfg.DataDir, "kuayang.db"))
+	st, err := openStore(ctx, n.cfg)
 	if err != nil {
 		return fmt.Errorf("node: store: %w", err)
 	}
@@ -78,6 +76,15 @@ func (n *Node) open(ctx context.Context) error {
 	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
+}
+
+// openStore opens PostgreSQL when configured, else the SQLite file in the
+// data dir. Both apply their migrations.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.PostgresURL != "" {
+		return postgres.Open(ctx, cfg.PostgresURL)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kuayang.db"))
 }
 
 func (n *Node) sfuConfig() sfu.Config {

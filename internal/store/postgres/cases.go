@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kuayang/kuayang/internal/cases"
+)
+
+const caseCols = `id, org_id, kind, number, title, status, created_by, created_at`
+
+func scanCase(r pgx.Row) (*cases.Case, error) {
+	var c cases.Case
+	var createdBy *string
+	err := r.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Number, &c.Title, &c.Status,
+		&createdBy, &c.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	c.CreatedBy = valueOr(createdBy)
+	return &c, nil
+}
+
+// CreateCase inserts c. A duplicate id, or a number already used in the
+// organization, is store.ErrConflict. An empty CreatedBy is stored as NULL;
+// a non-empty one must name an account.
+func (db *DB) CreateCase(ctx context.Context, c *cases.Case) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO cases (`+caseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		c.ID, c.OrgID, string(c.Kind), c.Number, c.Title, c.Status,
+		nullString(c.CreatedBy), c.CreatedAt)
+	if err != nil {
+		return writeErr("create case", err)
+	}
+	return nil
+}
+
+// Case returns the case with id.
+func (db *DB) Case(ctx context.Context, id string) (*cases.Case, error) {
+	c, err := scanCase(db.pool.QueryRow(ctx,
+		`SELECT `+caseCols+` FROM cases WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr("case "+id, err)
+	}
+	return c, nil
+}
+
+// CaseByNumber returns the case of the organization with number.
+func (db *DB) CaseByNumber(ctx context.Context, orgID, number string) (*cases.Case, error) {
+	c, err := scanCase(db.pool.QueryRow(ctx,
+		`SELECT `+caseCols+` FROM cases WHERE org_id = $1 AND number = $2`, orgID, number))
+	if err != nil {
+		return nil, readErr("case by number", err)
+	}
+	return c, nil
+}
+
+const sessionCols = `id, case_id, org_id, title, scheduled_start, scheduled_end, time_zone,
+	record, waiting_room, state, started_at, ended_at, created_at`
+
+func scanSession(r pgx.Row) (*cases.Session, error) {
+	var s cases.Session
+	var end *time.Time
+	err := r.Scan(&s.ID, &s.CaseID, &s.OrgID, &s.Title,
+		&s.ScheduledStart, &end, &s.TimeZone,
+		&s.Record, &s.WaitingRoom, &s.State,
+		&s.StartedAt, &s.EndedAt, &s.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	s.ScheduledEnd = valueOr(end)
+	return &s, nil
+}
+
+// CreateSession inserts s. Its OrgID must be the organization of its case.
+// A zero ScheduledEnd is stored as NULL.
+func (db *DB) CreateSession(ctx context.Context, s *cases.Session) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO sessions (`+sessionCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		s.ID, s.CaseID, s.OrgID, s.Title,
+		s.ScheduledStart, zeroTimeNull(s.ScheduledEnd), s.TimeZone,
+		s.Record, s.WaitingRoom, s.State,
+		s.StartedAt, s.EndedAt, s.CreatedAt)
+	if err != nil {
+		return writeErr("create session", err)
+	}
+	return nil
+}
+
+// Session returns the session with id.
+func (db *DB) Session(ctx context.Context, id string) (*cases.Session, error) {
+	s, err := scanSession(db.pool.QueryRow(ctx,
+		`SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr("session "+id, err)
+	}
+	return s, nil
+}
+
+// SessionsOfCase returns the sessions of the case, oldest (CreatedAt, then
+// ID) first; none if the case has none or does not exist.
+func (db *DB) SessionsOfCase(ctx context.Context, caseID string) ([]*cases.Session, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+sessionCols+` FROM sessions WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, readErr("sessions of case", err)
+	}
+	return collect(rows, scanSession, "sessions of case")
+}
+
+// MarkSessionLive sets the session's state to live and, the first time
+// only, its StartedAt to at.
+func (db *DB) MarkSessionLive(ctx context.Context, id string, at time.Time) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE sessions SET state = 'live', started_at = coalesce(started_at, $1) WHERE id = $2`,
+		at, id)
+	return updated("mark session live "+id, tag, err)
+}

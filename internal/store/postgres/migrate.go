@@ -1,0 +1,189 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one schema change: the SQL of migrations/NNNN_name.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the *.sql files of dir in fsys, sorted by version.
+// File names must start with a positive version number followed by '_'.
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		m, err := readMigration(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("postgres: migrations %s and %s share version %d",
+				ms[i-1].name, ms[i].name, ms[i].version)
+		}
+	}
+	return ms, nil
+}
+
+func readMigration(fsys fs.FS, name string) (migration, error) {
+	base := path.Base(name)
+	num, _, ok := strings.Cut(base, "_")
+	v, err := strconv.Atoi(num)
+	if !ok || err != nil || v <= 0 {
+		return migration{}, fmt.Errorf("postgres: migration %s: name must be NNNN_description.sql", base)
+	}
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return migration{}, fmt.Errorf("postgres: migration %s: %w", base, err)
+	}
+	return migration{version: v, name: base, sql: string(b)}, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    integer     NOT NULL PRIMARY KEY,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`
+
+// lockMigrations takes the transaction-scoped advisory lock that
+// serializes migrators of the schema the tables go to (the first schema
+// of search_path), so that nodes starting at once apply each migration
+// once. Migrators of other schemas in the same database do not wait.
+const lockMigrations = `SELECT pg_advisory_xact_lock(
+	x'6b756179'::int, -- "kuay"
+	hashtext(coalesce(current_schema(), '')))`
+
+// Migrate applies, in order and each in its own transaction, the embedded
+// migrations the database has not recorded in schema_migrations yet, and
+// returns their versions. Running it again applies nothing. Concurrent
+// migrators of the same schema (other nodes starting at once) take turns.
+// It fails if the database has a version this program does not know (a
+// newer program wrote it).
+func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
+	ms, err := loadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return db.migrate(ctx, ms)
+}
+
+func (db *DB) migrate(ctx context.Context, ms []migration) ([]int, error) {
+	err := db.inLockedTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, createMigrationsTable)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if err := db.checkKnown(ctx, ms); err != nil {
+		return nil, err
+	}
+	var applied []int
+	for _, m := range ms {
+		done, err := db.apply(ctx, m)
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			applied = append(applied, m.version)
+		}
+	}
+	return applied, nil
+}
+
+// inLockedTx runs fn in a transaction that holds the migration lock, and
+// commits if fn succeeds.
+func (db *DB) inLockedTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockMigrations); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// checkKnown refuses a database whose schema is newer than ms.
+func (db *DB) checkKnown(ctx context.Context, ms []migration) error {
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].version
+	}
+	if v > latest {
+		return fmt.Errorf("postgres: migrate: database schema version %d is newer than this program's %d", v, latest)
+	}
+	return nil
+}
+
+// apply runs m in a transaction unless it is already recorded, and reports
+// whether it ran. The check is made holding the migration lock, so that
+// two nodes starting at once do not both apply m.
+func (db *DB) apply(ctx context.Context, m migration) (bool, error) {
+	var ran bool
+	err := db.inLockedTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		ran, err = applyIn(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("postgres: migration %s: %w", m.name, err)
+	}
+	return ran, nil
+}
+
+func applyIn(ctx context.Context, tx pgx.Tx, m migration) (bool, error) {
+	var done bool
+	err := tx.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done)
+	if err != nil || done {
+		return false, err
+	}
+	// No arguments: the simple protocol runs every statement of the file.
+	if _, err := tx.Exec(ctx, m.sql); err != nil {
+		return false, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version)
+	if err != nil {
+		return false, fmt.Errorf("record: %w", err)
+	}
+	return true, nil
+}
+
+// SchemaVersion returns the highest migration version applied to the
+// database, 0 if none.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: schema version: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kuayang/kuayang/internal/cases"
+)
+
+// CreateOrg inserts o. A duplicate id or name is store.ErrConflict.
+func (db *DB) CreateOrg(ctx context.Context, o *cases.Org) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)`,
+		o.ID, o.Name, o.CreatedAt)
+	if err != nil {
+		return writeErr("create org", err)
+	}
+	return nil
+}
+
+// OrgByName returns the organization called name (exact match).
+func (db *DB) OrgByName(ctx context.Context, name string) (*cases.Org, error) {
+	var o cases.Org
+	err := db.pool.QueryRow(ctx,
+		`SELECT id, name, created_at FROM orgs WHERE name = $1`, name).
+		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	if err != nil {
+		return nil, readErr("org by name", err)
+	}
+	return &o, nil
+}
+
+const accountCols = `id, org_id, email, name, role, password_hash, created_at, disabled_at`
+
+func scanAccount(r pgx.Row) (*cases.Account, error) {
+	var a cases.Account
+	err := r.Scan(&a.ID, &a.OrgID, &a.Email, &a.Name, &a.Role, &a.PasswordHash,
+		&a.CreatedAt, &a.DisabledAt)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// CreateAccount inserts a. A duplicate id or email is store.ErrConflict;
+// emails are compared ignoring case, although callers store them
+// lower-cased.
+func (db *DB) CreateAccount(ctx context.Context, a *cases.Account) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		a.ID, a.OrgID, a.Email, a.Name, string(a.Role), a.PasswordHash,
+		a.CreatedAt, a.DisabledAt)
+	if err != nil {
+		return writeErr("create account", err)
+	}
+	return nil
+}
+
+// AccountByEmail returns the account with email (case ignored).
+func (db *DB) AccountByEmail(ctx context.Context, email string) (*cases.Account, error) {
+	a, err := scanAccount(db.pool.QueryRow(ctx,
+		`SELECT `+accountCols+` FROM accounts WHERE lower(email) = lower($1)`, email))
+	if err != nil {
+		return nil, readErr("account by email", err)
+	}
+	return a, nil
+}
+
+// Account returns the account with id.
+func (db *DB) Account(ctx context.Context, id string) (*cases.Account, error) {
+	a, err := scanAccount(db.pool.QueryRow(ctx,
+		`SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr("account "+id, err)
+	}
+	return a, nil
+}

@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kuayang/kuayang/internal/cases"
+)
+
+const participantCols = `id, session_id, account_id, role, display_name, language, time_zone,
+	email, consent_at, joined_at, left_at, last_ip, created_at`
+
+func scanParticipant(r pgx.Row) (*cases.Participant, error) {
+	var p cases.Participant
+	var accountID *string
+	err := r.Scan(&p.ID, &p.SessionID, &accountID, &p.Role,
+		&p.DisplayName, &p.Language, &p.TimeZone, &p.Email,
+		&p.ConsentAt, &p.JoinedAt, &p.LeftAt, &p.LastIP, &p.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	p.AccountID = valueOr(accountID)
+	return &p, nil
+}
+
+// CreateParticipant inserts p. An empty AccountID (a party or interpreter)
+// is stored as NULL; a non-empty one must name an account.
+func (db *DB) CreateParticipant(ctx context.Context, p *cases.Participant) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO participants (`+participantCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		p.ID, p.SessionID, nullString(p.AccountID), string(p.Role),
+		p.DisplayName, p.Language, p.TimeZone, p.Email,
+		p.ConsentAt, p.JoinedAt, p.LeftAt, p.LastIP, p.CreatedAt)
+	if err != nil {
+		return writeErr("create participant", err)
+	}
+	return nil
+}
+
+// Participant returns the participant with id.
+func (db *DB) Participant(ctx context.Context, id string) (*cases.Participant, error) {
+	p, err := scanParticipant(db.pool.QueryRow(ctx,
+		`SELECT `+participantCols+` FROM participants WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr("participant "+id, err)
+	}
+	return p, nil
+}
+
+// ParticipantsOfSession returns the participants of the session, oldest
+// (CreatedAt, then ID) first.
+func (db *DB) ParticipantsOfSession(ctx context.Context, sessionID string) ([]*cases.Participant, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+participantCols+` FROM participants WHERE session_id = $1 ORDER BY created_at, id`,
+		sessionID)
+	if err != nil {
+		return nil, readErr("participants of session", err)
+	}
+	return collect(rows, scanParticipant, "participants of session")
+}
+
+// MarkJoined records a join at at from ip: JoinedAt is set the first time
+// only, LastIP every time, and LeftAt is cleared, so a participant is
+// present when JoinedAt is set and LeftAt is nil.
+func (db *DB) MarkJoined(ctx context.Context, participantID string, at time.Time, ip string) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE participants SET joined_at = coalesce(joined_at, $1), last_ip = $2, left_at = NULL
+		WHERE id = $3`,
+		at, ip, participantID)
+	return updated("mark joined "+participantID, tag, err)
+}
+
+// MarkLeft records a leave: LeftAt is set to at, every time.
+func (db *DB) MarkLeft(ctx context.Context, participantID string, at time.Time) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE participants SET left_at = $1 WHERE id = $2`, at, participantID)
+	return updated("mark left "+participantID, tag, err)
+}
+
+// MarkConsent sets ConsentAt to at, the first time only.
+func (db *DB) MarkConsent(ctx context.Context, participantID string, at time.Time) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE participants SET consent_at = coalesce(consent_at, $1) WHERE id = $2`,
+		at, participantID)
+	return updated("mark consent "+participantID, tag, err)
+}
+
+const inviteCols = `id, participant_id, session_id, token_hash, expires_at, revoked_at, created_at`
+
+func scanInvite(r pgx.Row) (*cases.Invite, error) {
+	var i cases.Invite
+	err := r.Scan(&i.ID, &i.ParticipantID, &i.SessionID, &i.TokenHash,
+		&i.ExpiresAt, &i.RevokedAt, &i.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &i, nil
+}
+
+// CreateInvite inserts i. Its SessionID must be the session of its
+// participant. A duplicate id or token hash is store.ErrConflict.
+func (db *DB) CreateInvite(ctx context.Context, i *cases.Invite) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO invites (`+inviteCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		i.ID, i.ParticipantID, i.SessionID, i.TokenHash,
+		i.ExpiresAt, i.RevokedAt, i.CreatedAt)
+	if err != nil {
+		return writeErr("create invite", err)
+	}
+	return nil
+}
+
+// InviteByTokenHash returns the invite whose token hashes to hash, whether
+// or not it is still usable.
+func (db *DB) InviteByTokenHash(ctx context.Context, hash []byte) (*cases.Invite, error) {
+	i, err := scanInvite(db.pool.QueryRow(ctx,
+		`SELECT `+inviteCols+` FROM invites WHERE token_hash = $1`, hash))
+	if err != nil {
+		return nil, readErr("invite by token hash", err)
+	}
+	return i, nil
+}
+
+// InvitesOfParticipant returns the participant's invites, oldest
+// (CreatedAt, then ID) first.
+func (db *DB) InvitesOfParticipant(ctx context.Context, participantID string) ([]*cases.Invite, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+inviteCols+` FROM invites WHERE participant_id = $1 ORDER BY created_at, id`,
+		participantID)
+	if err != nil {
+		return nil, readErr("invites of participant", err)
+	}
+	return collect(rows, scanInvite, "invites of participant")
+}
+
+// RevokeInvite sets the invite's RevokedAt to at, the first time only.
+func (db *DB) RevokeInvite(ctx context.Context, id string, at time.Time) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE invites SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
+	return updated("revoke invite "+id, tag, err)
+}
