@@ -146,24 +146,24 @@ func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 func browserCall(t *testing.T) {
 	n := startNode(t)
 	browser := newBrowser(t)
-	var tabs []context.Context
-	for i, link := range n.demo.JoinURLs[:2] {
-		tab := browser
-		if i > 0 {
-			var cancel context.CancelFunc
-			tab, cancel = chromedp.NewContext(browser)
-			t.Cleanup(cancel)
-			if err := chromedp.Do(tab); err != nil { // opens the tab: no timeout here
-				t.Fatalf("opening tab: %v", err)
-			}
-		}
-		tabs = append(tabs, tab)
-		t.Cleanup(func() {
-			if t.Failed() {
+	// Open both tabs first, so that the screenshot cleanup, registered
+	// after their cancels, runs while both are still open.
+	tabs := []context.Context{browser}
+	tab2, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab2); err != nil { // opens the tab: no timeout here
+		t.Fatalf("opening tab: %v", err)
+	}
+	tabs = append(tabs, tab2)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, tab := range tabs {
 				screenshot(t, tab, fmt.Sprintf("tab%d", i))
 			}
-		})
-		ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+		}
+	})
+	for i, link := range n.demo.JoinURLs[:2] {
+		ctx, cancel := context.WithTimeout(tabs[i], 30*time.Second)
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(link.URL),
 			chromedp.WaitVisible(css(`[data-testid="consent"]`)),

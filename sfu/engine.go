@@ -1,0 +1,204 @@
+package sfu
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Payload types offered on the subscribe connections. Browsers answer with
+// the same numbers; on the publish connections the client's offer decides.
+const (
+	ptVP8      = 96
+	ptVP9      = 98
+	ptH264     = 102
+	ptH264High = 104
+	ptOpus     = 111
+)
+
+// videoFeedback is the RTCP feedback (rtcp-fb) every video codec announces:
+// NACK and PLI (served by the NACK interceptors and the keyframe logic),
+// FIR, and transport-wide congestion control feedback.
+func videoFeedback() []webrtc.RTCPFeedback {
+	return []webrtc.RTCPFeedback{
+		{Type: webrtc.TypeRTCPFBNACK},
+		{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+		{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+		{Type: webrtc.TypeRTCPFBTransportCC},
+	}
+}
+
+// codecs returns the codecs this SFU forwards.
+func codecs() []struct {
+	kind  webrtc.RTPCodecType
+	codec webrtc.RTPCodecParameters
+} {
+	video := func(mime, fmtp string, pt webrtc.PayloadType) webrtc.RTPCodecParameters {
+		return webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp,
+				RTCPFeedback: videoFeedback(),
+			},
+			PayloadType: pt,
+		}
+	}
+	opus := webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}},
+		},
+		PayloadType: ptOpus,
+	}
+	const h264 = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id="
+	return []struct {
+		kind  webrtc.RTPCodecType
+		codec webrtc.RTPCodecParameters
+	}{
+		{webrtc.RTPCodecTypeVideo, video(webrtc.MimeTypeVP8, "", ptVP8)},
+		{webrtc.RTPCodecTypeVideo, video(webrtc.MimeTypeVP9, "profile-id=0", ptVP9)},
+		{webrtc.RTPCodecTypeVideo, video(webrtc.MimeTypeH264, h264+"42e01f", ptH264)},
+		{webrtc.RTPCodecTypeVideo, video(webrtc.MimeTypeH264, h264+"640c1f", ptH264High)},
+		{webrtc.RTPCodecTypeAudio, opus},
+	}
+}
+
+// newMediaEngine registers the codecs and the transport-cc header extension.
+func newMediaEngine() (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	for _, c := range codecs() {
+		if err := m.RegisterCodec(c.codec, c.kind); err != nil {
+			return nil, fmt.Errorf("sfu: register codec %s: %w", c.codec.MimeType, err)
+		}
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		ext := webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}
+		if err := m.RegisterHeaderExtension(ext, kind); err != nil {
+			return nil, fmt.Errorf("sfu: register transport-cc extension: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// newInterceptors registers, explicitly and in order: the NACK responder
+// (retransmits to subscribers) and generator (asks publishers), RTCP
+// receiver and sender reports, the transport-cc header extension on
+// outgoing media and transport-cc feedback for incoming media.
+func newInterceptors(lf logging.LoggerFactory) (*interceptor.Registry, error) {
+	reg := &interceptor.Registry{}
+	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(lf))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: nack responder: %w", err)
+	}
+	generator, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(lf))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: nack generator: %w", err)
+	}
+	receiver, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(lf))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: receiver reports: %w", err)
+	}
+	sender, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(lf))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: sender reports: %w", err)
+	}
+	twccExt, err := twcc.NewHeaderExtensionInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: twcc header extension: %w", err)
+	}
+	twccSender, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(lf))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: twcc sender: %w", err)
+	}
+	reg.Add(responder)
+	reg.Add(generator)
+	reg.Add(receiver)
+	reg.Add(sender)
+	reg.Add(twccExt)
+	reg.Add(twccSender)
+	return reg, nil
+}
+
+// transport is what the setting engine needs from the sockets.
+type transport struct {
+	udpMux ice.UDPMux
+	tcpMux ice.TCPMux // nil when ICE-TCP is disabled
+	ip     net.IP     // nil when bound to all addresses
+}
+
+// newSettingEngine configures ICE for the node's shared sockets.
+func newSettingEngine(cfg Config, lf logging.LoggerFactory, t transport) (webrtc.SettingEngine, error) {
+	se := webrtc.SettingEngine{LoggerFactory: lf}
+	se.SetICEUDPMux(t.udpMux)
+	if t.tcpMux != nil {
+		se.SetICETCPMux(t.tcpMux)
+	}
+	se.SetNetworkTypes(networkTypes(t.ip, t.tcpMux != nil))
+	se.DisableActiveTCP(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if len(cfg.PublicIPs) > 0 {
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return se, fmt.Errorf("sfu: public IPs: %w", err)
+		}
+	}
+	if cfg.Loopback {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
+	return se, nil
+}
+
+// networkTypes picks the candidate networks that match the bound address.
+func networkTypes(ip net.IP, tcp bool) []webrtc.NetworkType {
+	v4 := ip == nil || ip.IsUnspecified() || ip.To4() != nil
+	v6 := ip == nil || ip.IsUnspecified() || ip.To4() == nil
+	var types []webrtc.NetworkType
+	if v4 {
+		types = append(types, webrtc.NetworkTypeUDP4)
+	}
+	if v6 {
+		types = append(types, webrtc.NetworkTypeUDP6)
+	}
+	if tcp && v4 {
+		types = append(types, webrtc.NetworkTypeTCP4)
+	}
+	if tcp && v6 {
+		types = append(types, webrtc.NetworkTypeTCP6)
+	}
+	return types
+}
+
+// newAPI builds the one webrtc.API all peer connections of a node share.
+func newAPI(cfg Config, lf logging.LoggerFactory, t transport) (*webrtc.API, error) {
+	m, err := newMediaEngine()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := newInterceptors(lf)
+	if err != nil {
+		return nil, err
+	}
+	se, err := newSettingEngine(cfg, lf, t)
+	if err != nil {
+		return nil, err
+	}
+	return webrtc.NewAPI(
+		webrtc.WithMediaEngine(m),
+		webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(se),
+	), nil
+}

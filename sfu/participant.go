@@ -1,0 +1,191 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Participant is one member of a room.
+//
+// Its methods are safe for concurrent use. Handler methods are called from
+// pion's goroutines (or the SFU's), never while the participant holds a
+// lock, so a Handler may call back into the Participant.
+type Participant struct {
+	id   string
+	s    *SFU
+	h    Handler
+	log  *slog.Logger
+	room *room // set by SFU.admit before any callback runs
+
+	pub *conn // publish: the client offers
+	sub *conn // subscribe: the SFU offers
+
+	left   atomic.Bool // Leave was called
+	failed atomic.Bool // Handler.Failed was called
+	subUp  atomic.Bool // the subscribe connection is connected
+
+	// downs are p's subscriptions, one per track of another member; guarded
+	// by room.mu.
+	downs map[*forwarder]*downTrack
+
+	negMu        sync.Mutex // guards the fields below: subscribe negotiation
+	offerPending bool       // an offer awaits its answer
+	dirty        bool       // tracks changed while an offer was pending
+}
+
+// newParticipant builds a participant and its two peer connections.
+func newParticipant(s *SFU, pid string, h Handler) (*Participant, error) {
+	p := &Participant{
+		id: pid, s: s, h: h,
+		log:   s.log.With("participant", pid),
+		downs: map[*forwarder]*downTrack{},
+	}
+	var err error
+	if p.pub, err = newConn(s.api, Publish, p.log); err != nil {
+		return nil, err
+	}
+	if p.sub, err = newConn(s.api, Subscribe, p.log); err != nil {
+		p.pub.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// attachCallbacks connects pion's events to p, once p is in its room.
+func (p *Participant) attachCallbacks() {
+	for _, c := range []*conn{p.pub, p.sub} {
+		c.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+			p.onState(c.dir, st)
+		})
+		c.pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+			if cand != nil {
+				c.local(p.h, cand.ToJSON())
+			}
+		})
+	}
+	p.pub.pc.OnTrack(p.onTrack)
+}
+
+// ID returns the participant id given to Join.
+func (p *Participant) ID() string { return p.id }
+
+// onState tracks the subscribe connection and reports a failure once.
+func (p *Participant) onState(d Direction, st webrtc.PeerConnectionState) {
+	p.log.Debug("connection state", "pc", d, "state", st)
+	if d == Subscribe {
+		// Handlers run in goroutines of their own and may be reordered:
+		// read the current state rather than trust st.
+		p.subUp.Store(p.sub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected)
+	}
+	if st != webrtc.PeerConnectionStateFailed || p.left.Load() || !p.failed.CompareAndSwap(false, true) {
+		return
+	}
+	err := fmt.Errorf("%w: %s connection of %q", ErrConnectionFailed, d, p.id)
+	p.log.Warn("connection failed", "pc", d)
+	p.s.spawn(func() { p.h.Failed(err) })
+}
+
+// onTrack forwards a track the client publishes, until it ends.
+func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	if !p.s.enter() {
+		return
+	}
+	defer p.s.wg.Done()
+	ssrc := uint32(t.SSRC())
+	f := newForwarder(t.ID(), t.Codec().RTPCodecCapability, func() {
+		pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}
+		if err := p.pub.pc.WriteRTCP(pli); err != nil {
+			p.log.Debug("keyframe request failed", "track", t.ID(), "err", err)
+		}
+	})
+	f.pub = p
+	log := p.log.With("track", t.ID(), "kind", t.Kind(), "codec", f.codec.MimeType)
+	if !p.room.publish(f) {
+		return
+	}
+	log.Info("track published")
+	if f.pli != nil {
+		p.s.spawn(f.pliLoop)
+	}
+	p.s.spawn(func() { drainRTCP(recv) })
+	f.readLoop(func(b []byte) (int, error) {
+		n, _, err := t.Read(b)
+		return n, err
+	})
+	p.room.unpublish(f)
+	log.Info("track ended")
+}
+
+// drainRTCP reads a receiver's incoming RTCP (sender reports) so the
+// interceptors see it, until the receiver stops.
+func drainRTCP(recv *webrtc.RTPReceiver) {
+	buf := make([]byte, slotSize)
+	for {
+		if _, _, err := recv.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// subscribe adds a track forwarding f to p's subscribe connection and starts
+// its writer. The caller holds room.mu and renegotiates.
+func (p *Participant) subscribe(f *forwarder) (*downTrack, error) {
+	rtpTrack, err := webrtc.NewTrackLocalStaticRTP(f.codec, f.id, f.pub.id)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: new local track: %w", err)
+	}
+	lt := &localTrack{TrackLocalStaticRTP: rtpTrack}
+	sender, err := p.sub.pc.AddTrack(lt)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: add track: %w", err)
+	}
+	d := newDownTrack(f, lt, func() bool { return lt.bound.Load() && p.subUp.Load() })
+	d.sub, d.sender = p, sender
+	p.s.spawn(d.writeLoop)
+	p.s.spawn(d.rtcpLoop)
+	return d, nil
+}
+
+// unsubscribe stops d, removes its track from p's subscribe connection and
+// renegotiates.
+func (p *Participant) unsubscribe(d *downTrack) {
+	p.s.retire(d)
+	if p.left.Load() {
+		return
+	}
+	if err := p.sub.pc.RemoveTrack(d.sender); err != nil {
+		p.log.Debug("remove track failed", "track", d.fwd.id, "err", err)
+	}
+	p.renegotiate()
+}
+
+// Leave closes both connections, removes the participant's tracks from every
+// other participant and removes the participant from the room. Idempotent.
+func (p *Participant) Leave() {
+	if !p.left.CompareAndSwap(false, true) {
+		return
+	}
+	pubs, downs := p.s.remove(p)
+	for _, d := range downs {
+		p.s.retire(d)
+	}
+	for _, f := range pubs {
+		p.room.unpublish(f)
+	}
+	p.closeConns()
+	p.log.Debug("left")
+}
+
+// closeConns closes both peer connections and waits for pion to wind them
+// down.
+func (p *Participant) closeConns() {
+	var wg sync.WaitGroup
+	wg.Go(p.pub.close)
+	wg.Go(p.sub.close)
+	wg.Wait()
+}

@@ -1,0 +1,65 @@
+package sfu
+
+import "sync/atomic"
+
+// slotSize bounds one queued RTP packet; larger packets are dropped. It is
+// above pion's receive MTU, so nothing a publisher sends is ever too large.
+const slotSize = 1500
+
+// Queue lengths per subscriber and track, in packets (powers of two). Video
+// holds a few frames; audio about half a second.
+const (
+	videoQueueLen = 256
+	audioQueueLen = 32
+)
+
+// slot is one preallocated packet buffer.
+type slot struct {
+	n   int
+	buf [slotSize]byte
+}
+
+// ring is a bounded single-producer single-consumer queue of packets. The
+// producer (a track's reader) copies into a free slot and never blocks; the
+// consumer (a writer) hands slots to a sink. The two counters only grow;
+// their difference is the fill level.
+type ring struct {
+	slots []slot
+	mask  uint64
+	head  atomic.Uint64 // next slot to read; written by the consumer
+	tail  atomic.Uint64 // next slot to write; written by the producer
+}
+
+// newRing returns a ring of n slots; n must be a power of two.
+func newRing(n int) *ring {
+	return &ring{slots: make([]slot, n), mask: uint64(n - 1)}
+}
+
+// put copies pk, renumbered to seq, into the ring. It returns false when the
+// ring is full or the packet too large.
+func (q *ring) put(pk *packet, seq uint16) bool {
+	t := q.tail.Load()
+	if t-q.head.Load() >= uint64(len(q.slots)) || pk.size() > slotSize {
+		return false
+	}
+	s := &q.slots[t&q.mask]
+	s.n = pk.writeTo(s.buf[:], seq)
+	q.tail.Store(t + 1)
+	return true
+}
+
+// packetSink is where a writer sends packets; *webrtc.TrackLocalStaticRTP
+// is one.
+type packetSink interface {
+	Write(b []byte) (int, error)
+}
+
+// drain writes every queued packet to sink, oldest first.
+func (q *ring) drain(sink packetSink) {
+	h, t := q.head.Load(), q.tail.Load()
+	for ; h != t; h++ {
+		s := &q.slots[h&q.mask]
+		_, _ = sink.Write(s.buf[:s.n]) // a subscriber's failure is not the publisher's
+		q.head.Store(h + 1)
+	}
+}

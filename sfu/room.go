@@ -1,0 +1,164 @@
+package sfu
+
+import (
+	"slices"
+	"sync"
+)
+
+// room is a set of participants who all receive each other's tracks.
+type room struct {
+	s    *SFU
+	name string
+
+	// mu guards the fields below and the downs of every member. It is
+	// taken after SFU.mu and before forwarder.mu.
+	mu    sync.Mutex
+	parts map[string]*Participant
+	fwds  []*forwarder // published tracks, in publication order
+}
+
+func newRoom(s *SFU, name string) *room {
+	return &room{s: s, name: name, parts: map[string]*Participant{}}
+}
+
+// has reports whether pid is a member.
+func (r *room) has(pid string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.parts[pid]
+	return ok
+}
+
+// memberLocked reports whether p is (still) a member. r.mu must be held.
+func (r *room) memberLocked(p *Participant) bool { return r.parts[p.id] == p }
+
+// subscribeAll gives a new member every track already published in the
+// room, then offers them.
+func (r *room) subscribeAll(p *Participant) {
+	r.mu.Lock()
+	n := 0
+	if r.memberLocked(p) {
+		for _, f := range r.fwds {
+			if f.pub != p && r.attachLocked(f, p) {
+				n++
+			}
+		}
+	}
+	r.mu.Unlock()
+	if n > 0 {
+		p.renegotiate()
+	}
+}
+
+// publish starts forwarding f to every other member. It returns false when
+// the publisher is no longer a member.
+func (r *room) publish(f *forwarder) bool {
+	r.mu.Lock()
+	if !r.memberLocked(f.pub) {
+		r.mu.Unlock()
+		return false
+	}
+	r.fwds = append(r.fwds, f)
+	var subs []*Participant
+	for _, q := range r.parts {
+		if q != f.pub && r.attachLocked(f, q) {
+			subs = append(subs, q)
+		}
+	}
+	r.mu.Unlock()
+	for _, q := range subs {
+		q.renegotiate()
+	}
+	return true
+}
+
+// attachLocked subscribes q to f. r.mu must be held.
+func (r *room) attachLocked(f *forwarder, q *Participant) bool {
+	if _, dup := q.downs[f]; dup {
+		return false
+	}
+	d, err := q.subscribe(f)
+	if err != nil {
+		q.log.Warn("subscribe failed", "track", f.id, "publisher", f.pub.id, "err", err)
+		return false
+	}
+	q.downs[f] = d
+	f.addSub(d)
+	return true
+}
+
+// unpublish stops forwarding f and removes it from every subscriber, who
+// each get a new offer. Idempotent.
+func (r *room) unpublish(f *forwarder) {
+	r.mu.Lock()
+	i := slices.Index(r.fwds, f)
+	if i < 0 {
+		r.mu.Unlock()
+		return
+	}
+	r.fwds = slices.Delete(r.fwds, i, i+1)
+	downs := f.takeSubs()
+	for _, d := range downs {
+		delete(d.sub.downs, f)
+	}
+	r.mu.Unlock()
+	f.stop()
+	for _, d := range downs {
+		d.sub.unsubscribe(d)
+	}
+}
+
+// removeLocked takes p out of the room and returns the tracks p published
+// and p's own subscriptions, which the caller tears down. r.mu must be held.
+func (r *room) removeLocked(p *Participant) (pubs []*forwarder, downs []*downTrack) {
+	if !r.memberLocked(p) {
+		return nil, nil
+	}
+	delete(r.parts, p.id)
+	for _, f := range r.fwds {
+		if f.pub == p {
+			pubs = append(pubs, f)
+		}
+	}
+	for f, d := range p.downs {
+		f.removeSub(d)
+		downs = append(downs, d)
+	}
+	clear(p.downs)
+	return pubs, downs
+}
+
+// addStats adds the room's numbers to st.
+func (r *room) addStats(st *Stats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st.Participants += len(r.parts)
+	st.Tracks += len(r.fwds)
+	for _, f := range r.fwds {
+		for _, d := range *f.subs.Load() {
+			st.Forwarded += d.forwarded.Load()
+			st.Dropped += d.dropped.Load()
+		}
+	}
+}
+
+// remove takes p out of its room, deleting the room when it empties.
+func (s *SFU) remove(p *Participant) (pubs []*forwarder, downs []*downTrack) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pubs, downs = r.removeLocked(p)
+	if len(r.parts) == 0 && s.rooms[r.name] == r {
+		delete(s.rooms, r.name)
+	}
+	return pubs, downs
+}
+
+// retire stops d and keeps its counters for Stats.
+func (s *SFU) retire(d *downTrack) {
+	d.stop()
+	s.retiredForwarded.Add(d.forwarded.Load())
+	s.retiredDropped.Add(d.dropped.Load())
+}

@@ -1,0 +1,151 @@
+package sfu
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// pliInterval is the least time between two keyframe requests a track sends
+// its publisher.
+const pliInterval = 500 * time.Millisecond
+
+// forwarder is one published track: one reader fans every packet out to the
+// track's subscribers.
+type forwarder struct {
+	id       string // track id, also the forwarded track's id
+	codec    webrtc.RTPCodecCapability
+	pub      *Participant  // nil in unit tests
+	isKey    keyframeFunc  // nil for audio
+	sendPLI  func()        // asks the publisher for a keyframe
+	pli      chan struct{} // capacity 1: a keyframe is wanted; nil for audio
+	done     chan struct{}
+	stopOnce sync.Once
+
+	// subs is the copy-on-write list of subscribers: the reader loads it
+	// without locking, writers replace it under mu.
+	subs atomic.Pointer[[]*downTrack]
+	mu   sync.Mutex // serializes replacements of subs
+
+	// Reader state.
+	havePrev   bool
+	prevMarker bool
+	prevTS     uint32
+}
+
+// newForwarder returns a forwarder for a track of codec. sendPLI is called
+// (from the forwarder's PLI goroutine) to request a keyframe.
+func newForwarder(id string, codec webrtc.RTPCodecCapability, sendPLI func()) *forwarder {
+	f := &forwarder{
+		id: id, codec: codec, sendPLI: sendPLI,
+		isKey: keyframeDetector(codec.MimeType),
+		done:  make(chan struct{}),
+	}
+	if f.isKey != nil {
+		f.pli = make(chan struct{}, 1)
+	}
+	f.subs.Store(&[]*downTrack{})
+	return f
+}
+
+// video reports whether the track has keyframes.
+func (f *forwarder) video() bool { return f.isKey != nil }
+
+// readLoop reads packets with read into one reused buffer and dispatches
+// them until read fails.
+func (f *forwarder) readLoop(read func([]byte) (int, error)) {
+	buf := make([]byte, slotSize)
+	for {
+		n, err := read(buf)
+		if err != nil {
+			return
+		}
+		f.dispatch(buf[:n])
+	}
+}
+
+// dispatch parses one packet and pushes it to every subscriber. It takes no
+// lock and does not allocate.
+func (f *forwarder) dispatch(raw []byte) {
+	var pk packet
+	if !pk.parse(raw) {
+		return
+	}
+	pk.frameStart = !f.havePrev || f.prevMarker || pk.ts != f.prevTS
+	f.havePrev, f.prevMarker, f.prevTS = true, pk.marker, pk.ts
+	if f.isKey != nil {
+		pk.key = f.isKey(pk.payload())
+	}
+	for _, d := range *f.subs.Load() {
+		d.push(&pk)
+	}
+}
+
+// addSub adds d to the subscribers.
+func (f *forwarder) addSub(d *downTrack) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next := append(slices.Clone(*f.subs.Load()), d)
+	f.subs.Store(&next)
+}
+
+// removeSub removes d from the subscribers.
+func (f *forwarder) removeSub(d *downTrack) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next := slices.DeleteFunc(slices.Clone(*f.subs.Load()), func(x *downTrack) bool { return x == d })
+	f.subs.Store(&next)
+}
+
+// takeSubs empties the subscribers and returns who they were.
+func (f *forwarder) takeSubs() []*downTrack {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := *f.subs.Swap(&[]*downTrack{})
+	return old
+}
+
+// requestKeyframe asks for a keyframe. Requests coalesce; the PLI goroutine
+// rate-limits them. Safe from any goroutine, never blocks, never allocates.
+func (f *forwarder) requestKeyframe() {
+	if f.pli == nil {
+		return
+	}
+	select {
+	case f.pli <- struct{}{}:
+	default:
+	}
+}
+
+// pliLoop sends the requested keyframe requests, at most one per
+// pliInterval: a request within the interval is delayed, not lost.
+func (f *forwarder) pliLoop() {
+	var last time.Time
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-f.done:
+			return
+		case <-f.pli:
+		}
+		if wait := pliInterval - time.Since(last); !last.IsZero() && wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-f.done:
+				return
+			case <-timer.C:
+			}
+		}
+		f.sendPLI()
+		last = time.Now()
+	}
+}
+
+// stop ends the PLI goroutine. Idempotent.
+func (f *forwarder) stop() {
+	f.stopOnce.Do(func() { close(f.done) })
+}

@@ -1,0 +1,926 @@
+// @ts-check
+/**
+ * Client side of the Kuayang signaling protocol, version 1
+ * (docs/protocol.md): the join call, the websocket, and the two
+ * RTCPeerConnections of a participant.
+ *
+ * - The publish connection carries the participant's own media. The client
+ *   offers (`publish`) and applies the server's `answer`.
+ * - The subscribe connection carries everyone else's media. The server
+ *   offers (`offer`) and the client answers (`answer`).
+ *
+ * This module touches no DOM: the page (app.js) listens to the events of a
+ * {@link Client}. Browser globals (fetch, WebSocket, RTCPeerConnection,
+ * location) can be replaced through the constructor options for tests.
+ *
+ * Events (CustomEvent, payload in `detail`):
+ * - `state`               {state} the connection state changed (see {@link ClientState})
+ * - `joined`              {self, session, participants}, after every successful join, including rejoins
+ * - `participant-joined`  {participant}
+ * - `participant-updated` {participant}
+ * - `participant-left`    {id, participant}
+ * - `track`               {participantId, track, stream} a remote track arrived
+ * - `track-removed`       {participantId, track, stream}
+ * - `reconnecting`        {attempt, delay} the connection was lost; retrying after delay ms
+ * - `reconnected`         {self, session, participants}
+ * - `error`               {code, message, ref, fatal}
+ * - `closed`              {reason} final: `left`, a `bye` reason, or an error code
+ *
+ * @module protocol
+ */
+
+/** Version sent in `join`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Error codes after which the server closes the connection. */
+export const FATAL_CODES = new Set([
+  'unsupported_version', 'token_invalid', 'token_expired', 'token_used',
+  'session_ended', 'too_large', 'join_timeout',
+]);
+
+/** Codes after which trying again with the same invite cannot succeed. */
+const PERMANENT_CODES = new Set([
+  'invite_invalid', 'invite_expired', 'invite_revoked', 'bad_request',
+  'session_ended', 'unsupported_version', 'consent_required',
+]);
+
+/** Codes of a failed join that a fresh join token may cure. */
+const FRESH_TOKEN_CODES = new Set(['token_expired', 'token_used']);
+
+/** Default reconnection delays in milliseconds; the last one repeats. */
+const DEFAULT_BACKOFF = [1000, 2000, 4000, 8000, 10000];
+
+/** A cached join token is used only if it stays valid this long. */
+const TOKEN_MARGIN_MS = 10_000;
+
+/** How long to wait for `joined` after opening the websocket. */
+const DEFAULT_JOIN_TIMEOUT_MS = 15_000;
+
+/** How long leave() waits for the server's `bye`. */
+const LEAVE_TIMEOUT_MS = 2_000;
+
+/** WebSocket.OPEN, spelled out so that injected fakes need not define it. */
+const WS_OPEN = 1;
+
+/**
+ * @typedef {object} Participant
+ * @property {string} id
+ * @property {string} name
+ * @property {string} role
+ * @property {boolean} [audio]
+ * @property {boolean} [video]
+ * @property {string} [language] only in the join answer
+ */
+
+/**
+ * @typedef {object} SessionInfo
+ * @property {string} id
+ * @property {string} title
+ * @property {boolean} record
+ * @property {boolean} [waiting_room]
+ * @property {string} [scheduled_start] RFC 3339
+ * @property {string} [time_zone] IANA zone of the organizer
+ * @property {{number: string, title: string, kind: string}} [case]
+ */
+
+/**
+ * The answer of `POST /api/v1/join`.
+ * @typedef {object} JoinInfo
+ * @property {string} join_token
+ * @property {string} [expires_at] RFC 3339
+ * @property {string} [ws_url]
+ * @property {SessionInfo} session
+ * @property {Participant} participant
+ * @property {RTCIceServer[]} [ice_servers]
+ */
+
+/**
+ * @typedef {object} JoinedDetail
+ * @property {Participant} self
+ * @property {SessionInfo} session join answer's session merged with `joined.session`
+ * @property {Participant[]} participants the others present
+ */
+
+/**
+ * @typedef {object} RemoteTrack
+ * @property {string} participantId the sender's id (the stream id)
+ * @property {MediaStreamTrack} track
+ * @property {MediaStream | null} stream
+ */
+
+/**
+ * @typedef {'idle' | 'connecting' | 'joined' | 'reconnecting' | 'closed'} ClientState
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {typeof fetch} [fetch]
+ * @property {typeof WebSocket} [WebSocket]
+ * @property {typeof RTCPeerConnection} [RTCPeerConnection]
+ * @property {{protocol: string, host: string, href: string}} [location]
+ * @property {string} [apiBase] prefix of the API URL, '' for same origin
+ * @property {number[]} [backoff] reconnection delays in ms
+ * @property {number} [joinTimeoutMs]
+ */
+
+/** @typedef {'publish' | 'subscribe'} PCName */
+
+/** An error with a stable code, from the API, the server or the client. */
+export class ProtocolError extends Error {
+  /**
+   * @param {string} code stable error code (docs/protocol.md, or `network`, `webrtc`, `aborted`)
+   * @param {string} message human-readable detail, not localized
+   * @param {{status?: number, ref?: string}} [extra]
+   */
+  constructor(code, message, extra = {}) {
+    super(message || code);
+    this.name = 'ProtocolError';
+    this.code = code;
+    this.status = extra.status;
+    this.ref = extra.ref;
+    this.fatal = FATAL_CODES.has(code);
+  }
+}
+
+/**
+ * Reports whether retrying with the same invite is pointless after err.
+ * @param {unknown} err
+ */
+export function isPermanent(err) {
+  return err instanceof ProtocolError && PERMANENT_CODES.has(err.code);
+}
+
+/** One participant's connection to a Kuayang session. */
+export class Client extends EventTarget {
+  /** @type {typeof fetch} */ #fetch;
+  /** @type {typeof WebSocket} */ #WebSocket;
+  /** @type {typeof RTCPeerConnection} */ #RTCPeerConnection;
+  /** @type {{protocol: string, host: string, href: string}} */ #location;
+  /** @type {string} */ #apiBase;
+  /** @type {number[]} */ #backoff;
+  /** @type {number} */ #joinTimeoutMs;
+
+  /** @type {ClientState} */ #state = 'idle';
+  /** @type {string} */ #invite = '';
+  /** @type {boolean} */ #consent = false;
+  /** @type {MediaStream | null} */ #localStream = null;
+  #audioEnabled = true;
+  #videoEnabled = true;
+
+  /** @type {JoinInfo | null} the last join answer */ #info = null;
+  /** @type {JoinInfo | null} a join answer whose token is still unused */ #unusedInfo = null;
+  /** @type {Participant | null} */ #self = null;
+  /** @type {SessionInfo | null} */ #session = null;
+  /** @type {Map<string, Participant>} others present, by id */ #participants = new Map();
+
+  /** @type {WebSocket | null} */ #ws = null;
+  /** @type {{resolve: (d: JoinedDetail) => void, reject: (e: Error) => void} | null} */ #pendingJoin = null;
+  /** @type {Record<PCName, RTCPeerConnection | null>} */ #pcs = { publish: null, subscribe: null };
+  /** @type {Record<PCName, Promise<void>>} */ #chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
+  /** @type {Record<PCName, RTCIceCandidateInit[]>} */ #remoteCandidates = { publish: [], subscribe: [] };
+  /** @type {Partial<Record<'audio' | 'video', RTCRtpTransceiver>>} */ #transceivers = {};
+  /** @type {Map<string, RemoteTrack>} by track id */ #remoteTracks = new Map();
+  /** @type {WeakSet<object>} tracks and streams that have listeners */ #watched = new WeakSet();
+
+  #leaving = false;
+  /** @type {string | null} reason the server gave for closing (bye, fatal error) */ #finalReason = null;
+  /** @type {(() => void) | null} */ #byeWaiter = null;
+  #reconnectAttempt = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} */ #reconnectTimer = null;
+
+  /** @param {ClientOptions} [options] */
+  constructor(options = {}) {
+    super();
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this.#RTCPeerConnection = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+    this.#location = options.location ?? globalThis.location;
+    this.#apiBase = options.apiBase ?? '';
+    this.#backoff = options.backoff?.length ? options.backoff : DEFAULT_BACKOFF;
+    this.#joinTimeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
+  }
+
+  // ---- Read-only state ------------------------------------------------
+
+  /** @returns {ClientState} */
+  get state() { return this.#state; }
+  /** The publish connection (own media), null when not joined. */
+  get publishPC() { return this.#pcs.publish; }
+  /** The subscribe connection (others' media), null when not joined. */
+  get subscribePC() { return this.#pcs.subscribe; }
+  /** The last join answer (session, participant, ICE servers). */
+  get info() { return this.#info; }
+  /** This participant as the server sees it, once joined. */
+  get self() { return this.#self; }
+  /** The session, once joined. */
+  get session() { return this.#session; }
+  /** @returns {Participant[]} the other participants present */
+  get participants() { return [...this.#participants.values()]; }
+  /** The local stream being sent, if any. */
+  get localStream() { return this.#localStream; }
+  get audioEnabled() { return this.#audioEnabled; }
+  get videoEnabled() { return this.#videoEnabled; }
+
+  /**
+   * Subscribes fn to the event type; fn receives the event's detail.
+   * @param {string} type
+   * @param {(detail: any) => void} fn
+   * @returns {() => void} unsubscribe
+   */
+  on(type, fn) {
+    /** @param {Event} e */
+    const listener = (e) => fn(/** @type {CustomEvent} */ (e).detail);
+    this.addEventListener(type, listener);
+    return () => this.removeEventListener(type, listener);
+  }
+
+  // ---- Public API -----------------------------------------------------
+
+  /**
+   * Fetches the join answer for invite, to show the pre-join page. Its join
+   * token is kept and used by the next join() if still fresh.
+   * @param {string} invite
+   * @returns {Promise<JoinInfo>}
+   * @throws {ProtocolError} with the API's error code, or `network`
+   */
+  async prepare(invite) {
+    const info = await this.#fetchJoinInfo(invite);
+    this.#invite = invite;
+    this.#info = info;
+    this.#unusedInfo = info;
+    return info;
+  }
+
+  /**
+   * Joins the session: join token, websocket, `join`, peer connections,
+   * `publish`. Resolves once `joined` arrived.
+   * @param {{invite: string, consent?: boolean, stream?: MediaStream | null}} params
+   *   stream: local media to send; null or missing to receive only
+   * @returns {Promise<JoinedDetail>}
+   * @throws {ProtocolError} the API's or the server's refusal
+   */
+  async join({ invite, consent = false, stream = null }) {
+    if (this.#state === 'connecting' || this.#state === 'joined' || this.#state === 'reconnecting') {
+      throw new ProtocolError('already_joined', 'join() while already connected');
+    }
+    if (invite !== this.#invite) this.#unusedInfo = null;
+    this.#invite = invite;
+    this.#consent = consent;
+    this.#localStream = stream;
+    this.#applyEnabled();
+    this.#leaving = false;
+    this.#finalReason = null;
+    this.#reconnectAttempt = 0;
+    this.#setState('connecting');
+    try {
+      return await this.#joinOnce(false);
+    } catch (err) {
+      this.#closeTransport();
+      if (this.#leaving) throw err;
+      if (err instanceof ProtocolError && FRESH_TOKEN_CODES.has(err.code)) {
+        // The cached token went stale (clock skew, or used elsewhere).
+        try {
+          return await this.#joinOnce(true);
+        } catch (err2) {
+          this.#closeTransport();
+          this.#setState('idle');
+          throw err2;
+        }
+      }
+      this.#setState('idle');
+      throw err;
+    }
+  }
+
+  /**
+   * Enables or disables the microphone (track.enabled) and tells the others.
+   * @param {boolean} enabled
+   */
+  setAudio(enabled) {
+    this.#audioEnabled = enabled;
+    this.#applyEnabled();
+    this.#sendState();
+  }
+
+  /**
+   * Enables or disables the camera (track.enabled) and tells the others.
+   * @param {boolean} enabled
+   */
+  setVideo(enabled) {
+    this.#videoEnabled = enabled;
+    this.#applyEnabled();
+    this.#sendState();
+  }
+
+  /**
+   * Switches the sent track of kind (device change) without renegotiation.
+   * The local stream is updated in place, so a self-view showing it follows.
+   * The caller stops the old track.
+   * @param {'audio' | 'video'} kind
+   * @param {MediaStreamTrack | null} track null to send nothing
+   */
+  async replaceTrack(kind, track) {
+    if (track && track.kind !== kind) throw new TypeError(`replaceTrack: ${track.kind} track for ${kind}`);
+    if (track) track.enabled = kind === 'audio' ? this.#audioEnabled : this.#videoEnabled;
+    const sender = this.#transceivers[kind]?.sender;
+    if (sender && this.#pcs.publish?.signalingState !== 'closed') await sender.replaceTrack(track);
+    this.#updateLocalStream(kind, track);
+    this.#sendState();
+  }
+
+  /**
+   * Leaves the session: sends `leave`, waits briefly for `bye`, closes
+   * everything and emits `closed` {reason: 'left'}. Stops reconnecting.
+   */
+  async leave() {
+    if (this.#state === 'idle' || this.#state === 'closed') return;
+    this.#leaving = true;
+    this.#clearReconnectTimer();
+    if (this.#pendingJoin) this.#pendingJoin.reject(new ProtocolError('aborted', 'left before joining'));
+    if (this.#state === 'joined' && this.#send({ type: 'leave' })) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, LEAVE_TIMEOUT_MS);
+        this.#byeWaiter = () => { clearTimeout(timer); resolve(undefined); };
+      });
+    }
+    this.#finish('left');
+  }
+
+  /**
+   * Statistics of both connections as plain objects (JSON-friendly, for
+   * tests and diagnostics). For the raw RTCStatsReport use
+   * publishPC.getStats() or subscribePC.getStats().
+   * @returns {Promise<{publish: any[], subscribe: any[]}>}
+   */
+  async getStats() {
+    /** @param {RTCPeerConnection | null} pc */
+    const collect = async (pc) => {
+      if (!pc || pc.signalingState === 'closed') return [];
+      const report = await pc.getStats();
+      return [...report.values()];
+    };
+    const [publish, subscribe] = await Promise.all([collect(this.#pcs.publish), collect(this.#pcs.subscribe)]);
+    return { publish, subscribe };
+  }
+
+  // ---- Joining ----------------------------------------------------------
+
+  /**
+   * One join attempt: a join answer (cached unless fresh), then the websocket.
+   * @param {boolean} fresh whether to ignore a cached join token
+   * @returns {Promise<JoinedDetail>}
+   */
+  async #joinOnce(fresh) {
+    const info = this.#takeJoinInfo(fresh) ?? await this.#fetchJoinInfo(this.#invite);
+    if (this.#leaving) throw new ProtocolError('aborted', 'left before joining');
+    this.#info = info;
+    return this.#connect(info);
+  }
+
+  /**
+   * Returns the cached join answer if its token is unused and fresh, and
+   * forgets it either way (a token is single use).
+   * @param {boolean} fresh
+   * @returns {JoinInfo | null}
+   */
+  #takeJoinInfo(fresh) {
+    const info = this.#unusedInfo;
+    this.#unusedInfo = null;
+    if (fresh || !info) return null;
+    const expires = Date.parse(info.expires_at ?? '');
+    if (Number.isFinite(expires) && expires - Date.now() < TOKEN_MARGIN_MS) return null;
+    return info;
+  }
+
+  /**
+   * POST /api/v1/join.
+   * @param {string} invite
+   * @returns {Promise<JoinInfo>}
+   */
+  async #fetchJoinInfo(invite) {
+    let res;
+    try {
+      res = await this.#fetch(`${this.#apiBase}/api/v1/join`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ invite }),
+        cache: 'no-store',
+        credentials: 'same-origin',
+      });
+    } catch (err) {
+      throw new ProtocolError('network', errorText(err));
+    }
+    /** @type {any} */
+    let body = null;
+    try {
+      body = await res.json();
+    } catch {
+      // Not JSON: a proxy's error page, for instance.
+    }
+    if (!res.ok) {
+      const e = body?.error;
+      const code = typeof e?.code === 'string' ? e.code : (res.status >= 500 ? 'internal' : 'bad_request');
+      throw new ProtocolError(code, e?.message ?? `HTTP ${res.status}`, { status: res.status });
+    }
+    if (!body || typeof body.join_token !== 'string' || !body.session || !body.participant) {
+      throw new ProtocolError('internal', 'malformed join answer');
+    }
+    return body;
+  }
+
+  /**
+   * Opens the websocket and sends `join`. Resolves on `joined`; rejects on
+   * an `error`, a close or a timeout before it.
+   * @param {JoinInfo} info
+   * @returns {Promise<JoinedDetail>}
+   */
+  #connect(info) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        settle.reject(new ProtocolError('join_timeout', 'no answer to join'));
+      }, this.#joinTimeoutMs);
+      const settle = {
+        /** @param {JoinedDetail} detail */
+        resolve: (detail) => { clearTimeout(timer); this.#pendingJoin = null; resolve(detail); },
+        /** @param {Error} err */
+        reject: (err) => { clearTimeout(timer); this.#pendingJoin = null; reject(err); },
+      };
+      this.#pendingJoin = settle;
+
+      let ws;
+      try {
+        ws = new this.#WebSocket(this.#wsURL(info.ws_url));
+      } catch (err) {
+        settle.reject(new ProtocolError('network', errorText(err)));
+        return;
+      }
+      this.#ws = ws;
+      ws.onopen = () => {
+        if (ws !== this.#ws) return;
+        this.#send({ type: 'join', version: PROTOCOL_VERSION, token: info.join_token, consent: this.#consent });
+      };
+      ws.onmessage = (ev) => {
+        if (ws === this.#ws) this.#onMessage(ev.data);
+      };
+      ws.onclose = (ev) => {
+        if (ws === this.#ws) this.#onSocketClose(ev);
+      };
+      ws.onerror = () => {}; // a close event follows
+    });
+  }
+
+  /**
+   * The websocket URL: ws_url from the join answer, resolved against the
+   * page, or /ws on the page's host.
+   * @param {string | undefined} wsURL
+   */
+  #wsURL(wsURL) {
+    const loc = this.#location;
+    const url = new URL(wsURL || '/ws', loc.href);
+    if (url.protocol === 'https:') url.protocol = 'wss:';
+    if (url.protocol === 'http:') url.protocol = 'ws:';
+    return url.toString();
+  }
+
+  // ---- Incoming messages ------------------------------------------------
+
+  /** @param {unknown} data */
+  #onMessage(data) {
+    /** @type {any} */
+    let msg;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      console.warn('kuayang: ignoring a frame that is not JSON');
+      return;
+    }
+    if (!msg || typeof msg.type !== 'string') return;
+    switch (msg.type) {
+      case 'joined': this.#onJoined(msg); break;
+      case 'answer': this.#onPublishAnswer(msg.sdp); break;
+      case 'offer': this.#onSubscribeOffer(msg.sdp); break;
+      case 'candidate': this.#onRemoteCandidate(msg.pc, msg.candidate); break;
+      case 'participant_joined': this.#onParticipant(msg.participant, 'participant-joined'); break;
+      case 'participant_updated': this.#onParticipant(msg.participant, 'participant-updated'); break;
+      case 'participant_left': this.#onParticipantLeft(msg.id); break;
+      case 'error': this.#onServerError(msg); break;
+      case 'bye': this.#onBye(msg.reason); break;
+      default: break; // a newer server; unknown types are ignored
+    }
+  }
+
+  /** @param {any} msg */
+  #onJoined(msg) {
+    if (!this.#pendingJoin || !this.#info) return;
+    const info = this.#info;
+    this.#self = { ...info.participant, ...msg.self };
+    this.#session = { ...info.session, ...msg.session };
+    const selfID = this.#self?.id;
+    /** @type {Participant[]} */
+    const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
+      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+    this.#participants = new Map(others.map((p) => [p.id, p]));
+
+    try {
+      this.#createPeerConnections(info.ice_servers ?? []);
+    } catch (err) {
+      this.#pendingJoin.reject(new ProtocolError('webrtc', errorText(err)));
+      return;
+    }
+    this.#setState('joined');
+    /** @type {JoinedDetail} */
+    const detail = { self: this.#self, session: this.#session, participants: others };
+    this.#pendingJoin.resolve(detail);
+    this.#emit('joined', detail);
+    this.#sendState();
+    this.#publish();
+  }
+
+  /**
+   * @param {any} participant
+   * @param {'participant-joined' | 'participant-updated'} event
+   */
+  #onParticipant(participant, event) {
+    if (!participant || typeof participant.id !== 'string') return;
+    if (participant.id === this.#self?.id) {
+      this.#self = { ...this.#self, ...participant };
+      this.#emit('participant-updated', { participant: this.#self });
+      return;
+    }
+    const merged = { ...this.#participants.get(participant.id), ...participant };
+    this.#participants.set(participant.id, merged);
+    this.#emit(event, { participant: merged });
+  }
+
+  /** @param {unknown} id */
+  #onParticipantLeft(id) {
+    if (typeof id !== 'string') return;
+    const participant = this.#participants.get(id) ?? null;
+    this.#participants.delete(id);
+    this.#emit('participant-left', { id, participant });
+  }
+
+  /** @param {any} msg */
+  #onServerError(msg) {
+    const err = new ProtocolError(String(msg.code ?? 'internal'), String(msg.message ?? ''), { ref: msg.ref });
+    if (this.#pendingJoin) {
+      // Any error before joined refuses the join.
+      this.#pendingJoin.reject(err);
+      return;
+    }
+    if (err.fatal && PERMANENT_CODES.has(err.code)) this.#finalReason = err.code;
+    this.#emit('error', { code: err.code, message: err.message, ref: err.ref, fatal: err.fatal });
+  }
+
+  /** @param {unknown} reason */
+  #onBye(reason) {
+    this.#finalReason = typeof reason === 'string' && reason ? reason : 'bye';
+    this.#byeWaiter?.();
+    this.#byeWaiter = null;
+    if (!this.#leaving) this.#finish(this.#finalReason);
+  }
+
+  /** @param {CloseEvent} ev */
+  #onSocketClose(ev) {
+    this.#ws = null;
+    this.#byeWaiter?.();
+    this.#byeWaiter = null;
+    if (this.#pendingJoin) {
+      this.#pendingJoin.reject(new ProtocolError('network', `websocket closed (${ev.code})`));
+      return;
+    }
+    if (this.#leaving) return; // leave() finishes
+    if (this.#finalReason) {
+      this.#finish(this.#finalReason);
+      return;
+    }
+    this.#connectionLost();
+  }
+
+  // ---- Peer connections -------------------------------------------------
+
+  /** @param {RTCIceServer[]} iceServers */
+  #createPeerConnections(iceServers) {
+    this.#closePeerConnections();
+    const config = { iceServers };
+    const publish = new this.#RTCPeerConnection(config);
+    const subscribe = new this.#RTCPeerConnection(config);
+    this.#pcs = { publish, subscribe };
+    this.#chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
+    this.#remoteCandidates = { publish: [], subscribe: [] };
+    this.#watchPeerConnection('publish', publish);
+    this.#watchPeerConnection('subscribe', subscribe);
+    subscribe.ontrack = (ev) => this.#onRemoteTrack(ev);
+
+    // Always one audio and one video transceiver, even without a device,
+    // so that replaceTrack() can start sending later without renegotiation.
+    const stream = this.#localStream;
+    this.#transceivers = {};
+    for (const kind of /** @type {const} */ (['audio', 'video'])) {
+      const track = stream?.getTracks().find((t) => t.kind === kind) ?? null;
+      this.#transceivers[kind] = publish.addTransceiver(track ?? kind, {
+        direction: 'sendonly',
+        streams: stream ? [stream] : [],
+      });
+    }
+  }
+
+  /**
+   * @param {PCName} name
+   * @param {RTCPeerConnection} pc
+   */
+  #watchPeerConnection(name, pc) {
+    pc.onicecandidate = (ev) => {
+      // A null candidate ends gathering; nothing to send.
+      if (ev.candidate && ev.candidate.candidate) {
+        this.#send({ type: 'candidate', pc: name, candidate: ev.candidate.toJSON() });
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed' && this.#pcs[name] === pc) {
+        console.warn(`kuayang: ${name} connection failed, rejoining`);
+        this.#connectionLost();
+      }
+    };
+  }
+
+  /**
+   * Runs task after the earlier tasks of the same connection, skipping it
+   * if that connection was replaced meanwhile. Failures become `error`.
+   * @param {PCName} name
+   * @param {(pc: RTCPeerConnection) => Promise<void>} task
+   */
+  #serialize(name, task) {
+    const pc = this.#pcs[name];
+    if (!pc) return;
+    this.#chains[name] = this.#chains[name]
+      .then(() => (this.#pcs[name] === pc ? task(pc) : undefined))
+      .catch((err) => {
+        if (this.#pcs[name] !== pc) return;
+        console.error(`kuayang: ${name} negotiation failed`, err);
+        this.#emit('error', { code: 'webrtc', message: errorText(err), ref: name, fatal: false });
+      });
+  }
+
+  /** Offers the publish connection. */
+  #publish() {
+    this.#serialize('publish', async (pc) => {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      this.#send({ type: 'publish', sdp: offer.sdp });
+    });
+  }
+
+  /** @param {unknown} sdp the server's answer to `publish` */
+  #onPublishAnswer(sdp) {
+    if (typeof sdp !== 'string') return;
+    this.#serialize('publish', async (pc) => {
+      if (pc.signalingState !== 'have-local-offer') {
+        console.warn('kuayang: answer without a pending offer, ignored');
+        return;
+      }
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.#flushCandidates('publish', pc);
+    });
+  }
+
+  /** @param {unknown} sdp the server's offer on the subscribe connection */
+  #onSubscribeOffer(sdp) {
+    if (typeof sdp !== 'string') return;
+    this.#serialize('subscribe', async (pc) => {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.#flushCandidates('subscribe', pc);
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      this.#send({ type: 'answer', sdp: answer.sdp });
+    });
+  }
+
+  /**
+   * Adds a candidate from the server, or queues it until the connection has
+   * a remote description.
+   * @param {unknown} name
+   * @param {any} candidate
+   */
+  #onRemoteCandidate(name, candidate) {
+    if (name !== 'publish' && name !== 'subscribe') return;
+    if (!candidate || typeof candidate.candidate !== 'string' || candidate.candidate === '') return;
+    this.#serialize(name, async (pc) => {
+      if (pc.remoteDescription) {
+        await addCandidate(pc, candidate);
+      } else {
+        this.#remoteCandidates[name].push(candidate);
+      }
+    });
+  }
+
+  /**
+   * @param {PCName} name
+   * @param {RTCPeerConnection} pc
+   */
+  async #flushCandidates(name, pc) {
+    const queued = this.#remoteCandidates[name];
+    this.#remoteCandidates[name] = [];
+    for (const candidate of queued) await addCandidate(pc, candidate);
+  }
+
+  /** @param {RTCTrackEvent} ev */
+  #onRemoteTrack(ev) {
+    const { track } = ev;
+    const stream = ev.streams[0] ?? null;
+    const participantId = stream?.id ?? '';
+    // A transceiver the server reuses for another sender fires again with
+    // the same track: retire the old association first.
+    const previous = this.#remoteTracks.get(track.id);
+    if (previous && previous.stream !== stream) this.#removeRemoteTrack(track.id);
+
+    /** @type {RemoteTrack} */
+    const entry = { participantId, track, stream };
+    this.#remoteTracks.set(track.id, entry);
+    if (!this.#watched.has(track)) {
+      this.#watched.add(track);
+      track.addEventListener('ended', () => this.#removeRemoteTrack(track.id));
+    }
+    if (stream && !this.#watched.has(stream)) {
+      this.#watched.add(stream);
+      stream.addEventListener('removetrack', (e) => this.#removeRemoteTrack(e.track.id, stream));
+    }
+    this.#emit('track', entry);
+  }
+
+  /**
+   * @param {string} trackID
+   * @param {MediaStream} [stream] only if the track is still associated with it
+   */
+  #removeRemoteTrack(trackID, stream) {
+    const entry = this.#remoteTracks.get(trackID);
+    if (!entry || (stream && entry.stream !== stream)) return;
+    this.#remoteTracks.delete(trackID);
+    this.#emit('track-removed', entry);
+  }
+
+  // ---- Local media ------------------------------------------------------
+
+  /** Applies the audio and video switches to the local tracks. */
+  #applyEnabled() {
+    for (const track of this.#localStream?.getTracks() ?? []) {
+      track.enabled = track.kind === 'audio' ? this.#audioEnabled : this.#videoEnabled;
+    }
+  }
+
+  /**
+   * @param {'audio' | 'video'} kind
+   * @param {MediaStreamTrack | null} track
+   */
+  #updateLocalStream(kind, track) {
+    if (!this.#localStream) {
+      if (track && typeof MediaStream !== 'undefined') this.#localStream = new MediaStream([track]);
+      return;
+    }
+    for (const old of this.#localStream.getTracks()) {
+      if (old.kind === kind && old !== track) this.#localStream.removeTrack(old);
+    }
+    if (track && !this.#localStream.getTracks().includes(track)) this.#localStream.addTrack(track);
+  }
+
+  /** @param {'audio' | 'video'} kind */
+  #hasLiveTrack(kind) {
+    return (this.#localStream?.getTracks() ?? []).some((t) => t.kind === kind && t.readyState !== 'ended');
+  }
+
+  /** Sends `state`: what the others can actually hear and see. */
+  #sendState() {
+    if (this.#state !== 'joined') return;
+    this.#send({
+      type: 'state',
+      audio: this.#audioEnabled && this.#hasLiveTrack('audio'),
+      video: this.#videoEnabled && this.#hasLiveTrack('video'),
+    });
+  }
+
+  // ---- Connection loss and teardown -------------------------------------
+
+  /** The websocket or a peer connection broke: start over with backoff. */
+  #connectionLost() {
+    if (this.#state !== 'joined' || this.#leaving) return;
+    this.#closeTransport();
+    this.#setState('reconnecting');
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect() {
+    const delay = this.#backoff[Math.min(this.#reconnectAttempt, this.#backoff.length - 1)];
+    this.#reconnectAttempt++;
+    this.#emit('reconnecting', { attempt: this.#reconnectAttempt, delay });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      this.#reconnect();
+    }, delay);
+  }
+
+  async #reconnect() {
+    if (this.#leaving || this.#state !== 'reconnecting') return;
+    try {
+      const detail = await this.#joinOnce(true);
+      this.#reconnectAttempt = 0;
+      this.#emit('reconnected', detail);
+    } catch (err) {
+      if (this.#leaving || this.#state !== 'reconnecting') return;
+      this.#closeTransport();
+      if (isPermanent(err)) {
+        const e = /** @type {ProtocolError} */ (err);
+        this.#emit('error', { code: e.code, message: e.message, ref: e.ref, fatal: true });
+        this.#finish(e.code);
+        return;
+      }
+      this.#scheduleReconnect();
+    }
+  }
+
+  #clearReconnectTimer() {
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+  }
+
+  /** Closes the websocket and both peer connections, quietly. */
+  #closeTransport() {
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try { ws.close(1000); } catch { /* already closed */ }
+    }
+    this.#closePeerConnections();
+  }
+
+  #closePeerConnections() {
+    for (const name of /** @type {const} */ (['publish', 'subscribe'])) {
+      const pc = this.#pcs[name];
+      this.#pcs[name] = null;
+      if (!pc) continue;
+      pc.onicecandidate = pc.onconnectionstatechange = pc.ontrack = null;
+      pc.close();
+    }
+    this.#transceivers = {};
+    // Closing a connection ends its tracks without an `ended` event.
+    for (const id of [...this.#remoteTracks.keys()]) this.#removeRemoteTrack(id);
+  }
+
+  /** @param {string} reason */
+  #finish(reason) {
+    if (this.#state === 'closed') return;
+    this.#pendingJoin?.reject(new ProtocolError(reason, `closed: ${reason}`));
+    this.#clearReconnectTimer();
+    this.#closeTransport();
+    this.#participants.clear();
+    this.#setState('closed');
+    this.#emit('closed', { reason });
+  }
+
+  // ---- Helpers ------------------------------------------------------------
+
+  /**
+   * Sends msg if the websocket is open.
+   * @param {object} msg
+   * @returns {boolean} whether it was sent
+   */
+  #send(msg) {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WS_OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** @param {ClientState} state */
+  #setState(state) {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit('state', { state });
+  }
+
+  /**
+   * @param {string} type
+   * @param {unknown} detail
+   */
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/**
+ * Adds a remote candidate; a refused candidate is logged, not fatal.
+ * @param {RTCPeerConnection} pc
+ * @param {RTCIceCandidateInit} candidate
+ */
+async function addCandidate(pc, candidate) {
+  try {
+    await pc.addIceCandidate(candidate);
+  } catch (err) {
+    console.warn('kuayang: remote candidate refused', err);
+  }
+}
+
+/** @param {unknown} err */
+function errorText(err) {
+  return err instanceof Error ? err.message : String(err);
+}

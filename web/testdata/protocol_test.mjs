@@ -1,0 +1,313 @@
+// Tests of static/protocol.js against fake fetch, WebSocket and
+// RTCPeerConnection. Run: node --test web/testdata/protocol_test.mjs
+// (TestProtocolJS in web_test.go runs it when node is installed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, ProtocolError } from '../static/protocol.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const until = async (cond, what) => {
+  for (let i = 0; i < 200; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+/** A server side: records sockets, lets tests push frames. */
+class FakeServer {
+  sockets = [];
+  joinAnswers = 0;
+  apiError = null;
+  fetch = async (url, init) => {
+    assert.equal(url, '/api/v1/join');
+    assert.equal(init.method, 'POST');
+    assert.deepEqual(JSON.parse(init.body), { invite: 'INV' });
+    if (this.apiError) {
+      const { status, code } = this.apiError;
+      return { ok: false, status, json: async () => ({ error: { code, message: `m-${code}` } }) };
+    }
+    this.joinAnswers++;
+    return {
+      ok: true, status: 200,
+      json: async () => ({
+        join_token: `tok${this.joinAnswers}`,
+        expires_at: new Date(Date.now() + 120_000).toISOString(),
+        ws_url: this.wsURL,
+        session: { id: 's1', title: 'T', record: true, time_zone: 'Asia/Shanghai' },
+        participant: { id: 'p1', name: 'Anna', role: 'party', language: 'it' },
+        ice_servers: [{ urls: ['stun:example.org'] }],
+      }),
+    };
+  };
+  wsURL = 'wss://host/ws';
+  get ws() { return this.sockets.at(-1); }
+  sent(type, ws = this.ws) { return ws.sent.filter((m) => m.type === type); }
+  push(msg, ws = this.ws) { ws.onmessage?.({ data: JSON.stringify(msg) }); }
+}
+
+function fakeWebSocket(server) {
+  return class FakeWS {
+    readyState = 0;
+    sent = [];
+    constructor(url) {
+      this.url = url;
+      server.sockets.push(this);
+      setTimeout(() => { this.readyState = 1; this.onopen?.(); }, 0);
+    }
+    send(data) { this.sent.push(JSON.parse(data)); }
+    close(code = 1000) { this.readyState = 3; this.closedWith = code; }
+    drop(code = 1006) { this.readyState = 3; this.onclose?.({ code }); }
+  };
+}
+
+class FakeTrack extends EventTarget {
+  constructor(kind, id = `${kind}-${Math.random()}`) { super(); this.kind = kind; this.id = id; this.enabled = true; this.readyState = 'live'; }
+}
+class FakeStream extends EventTarget {
+  constructor(id, tracks = []) { super(); this.id = id; this.tracks = tracks; }
+  getTracks() { return [...this.tracks]; }
+  removeTrack(t) { this.tracks = this.tracks.filter((x) => x !== t); }
+  addTrack(t) { this.tracks.push(t); }
+}
+
+const pcs = [];
+class FakePC {
+  signalingState = 'stable';
+  remoteDescription = null;
+  localDescription = null;
+  connectionState = 'new';
+  transceivers = [];
+  added = [];
+  constructor(config) { this.config = config; pcs.push(this); }
+  addTransceiver(trackOrKind, init) {
+    const track = typeof trackOrKind === 'string' ? null : trackOrKind;
+    const t = { kind: track?.kind ?? trackOrKind, init, sender: { track, replaceTrack: async (n) => { t.sender.track = n; } } };
+    this.transceivers.push(t);
+    return t;
+  }
+  async createOffer() { return { type: 'offer', sdp: 'client-offer' }; }
+  async createAnswer() { return { type: 'answer', sdp: 'client-answer' }; }
+  async setLocalDescription(d) { this.localDescription = d; this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable'; }
+  async setRemoteDescription(d) { await tick(); this.remoteDescription = d; this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable'; }
+  async addIceCandidate(c) { this.added.push(c); }
+  async getStats() { return new Map([['x', { id: 'x', type: 'transport' }]]); }
+  close() { this.signalingState = 'closed'; }
+}
+
+function newClient(server) {
+  return new Client({
+    fetch: server.fetch,
+    WebSocket: fakeWebSocket(server),
+    RTCPeerConnection: FakePC,
+    location: { protocol: 'https:', host: 'example.org', href: 'https://example.org/join/INV' },
+    backoff: [5],
+  });
+}
+
+function record(client) {
+  const events = [];
+  for (const type of ['state', 'joined', 'participant-joined', 'participant-updated', 'participant-left', 'track',
+    'track-removed', 'reconnecting', 'reconnected', 'error', 'closed']) {
+    client.on(type, (detail) => events.push({ type, detail }));
+  }
+  return events;
+}
+
+async function joinedClient(server, stream = null) {
+  const client = newClient(server);
+  const events = record(client);
+  const info = await client.prepare('INV');
+  assert.equal(info.participant.language, 'it');
+  const joining = client.join({ invite: 'INV', consent: true, stream });
+  await until(() => server.ws?.sent.length, 'join frame');
+  assert.deepEqual(server.ws.sent[0], { type: 'join', version: 1, token: 'tok1', consent: true });
+  server.push({ type: 'joined', self: { id: 'p1', name: 'Anna', role: 'party', audio: true, video: true },
+    session: { id: 's1', title: 'T', record: true },
+    participants: [{ id: 'p2', name: 'Wang', role: 'mediator', audio: true, video: true }] });
+  const detail = await joining;
+  return { client, events, detail };
+}
+
+test('join, publish, subscribe, candidates, tracks', async () => {
+  const server = new FakeServer();
+  const audio = new FakeTrack('audio');
+  const video = new FakeTrack('video');
+  const { client, events, detail } = await joinedClient(server, new FakeStream('local', [audio, video]));
+
+  assert.equal(detail.participants.length, 1);
+  assert.equal(detail.session.time_zone, 'Asia/Shanghai', 'join answer session merged');
+  assert.equal(client.state, 'joined');
+  const pub = client.publishPC;
+  const sub = client.subscribePC;
+  assert.ok(pub && sub && pub !== sub);
+  assert.deepEqual(pub.config.iceServers, [{ urls: ['stun:example.org'] }]);
+  assert.deepEqual(pub.transceivers.map((t) => [t.kind, t.init.direction]), [['audio', 'sendonly'], ['video', 'sendonly']]);
+
+  await until(() => server.sent('publish').length === 1, 'publish');
+  assert.equal(server.sent('publish')[0].sdp, 'client-offer');
+  assert.deepEqual(server.sent('state')[0], { type: 'state', audio: true, video: true });
+
+  // Server candidates before the answer are queued, then added.
+  const c1 = { candidate: 'candidate:1 1 udp 1 1.2.3.4 5 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+  server.push({ type: 'candidate', pc: 'publish', candidate: c1 });
+  server.push({ type: 'answer', sdp: 'server-answer' });
+  await until(() => pub.remoteDescription?.sdp === 'server-answer' && pub.added.length === 1, 'answer applied');
+  assert.deepEqual(pub.added[0], c1);
+
+  // Subscribe: candidate before the offer is queued; offer answered.
+  const c2 = { candidate: 'candidate:2 1 udp 1 1.2.3.4 6 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+  server.push({ type: 'candidate', pc: 'subscribe', candidate: c2 });
+  server.push({ type: 'candidate', pc: 'subscribe', candidate: { candidate: '' } });
+  server.push({ type: 'offer', sdp: 'server-offer' });
+  await until(() => server.sent('answer').length === 1, 'answer sent');
+  assert.equal(sub.remoteDescription.sdp, 'server-offer');
+  assert.deepEqual(sub.added, [c2]);
+  assert.equal(server.sent('answer')[0].sdp, 'client-answer');
+
+  // Local candidates are sent with the pc name; the end marker is not.
+  pub.onicecandidate({ candidate: { candidate: 'candidate:3', toJSON: () => ({ candidate: 'candidate:3', sdpMid: '0' }) } });
+  pub.onicecandidate({ candidate: null });
+  assert.deepEqual(server.sent('candidate'), [{ type: 'candidate', pc: 'publish', candidate: { candidate: 'candidate:3', sdpMid: '0' } }]);
+
+  // Remote track: participant id from the stream id.
+  const rtrack = new FakeTrack('video');
+  const rstream = new FakeStream('p2', [rtrack]);
+  sub.ontrack({ track: rtrack, streams: [rstream] });
+  const tr = events.find((e) => e.type === 'track');
+  assert.equal(tr.detail.participantId, 'p2');
+  rstream.dispatchEvent(Object.assign(new Event('removetrack'), { track: rtrack }));
+  assert.equal(events.filter((e) => e.type === 'track-removed').length, 1);
+
+  // Roster.
+  server.push({ type: 'participant_joined', participant: { id: 'p3', name: 'Luca', role: 'interpreter', audio: true, video: false } });
+  server.push({ type: 'participant_updated', participant: { id: 'p3', name: 'Luca', role: 'interpreter', audio: false, video: false } });
+  server.push({ type: 'participant_left', id: 'p2' });
+  server.push({ type: 'something_new', x: 1 });
+  assert.deepEqual(client.participants.map((p) => [p.id, p.audio]), [['p3', false]]);
+  assert.deepEqual(events.filter((e) => e.type.startsWith('participant-')).map((e) => e.type),
+    ['participant-joined', 'participant-updated', 'participant-left']);
+
+  // Mute, camera off, device switch.
+  client.setAudio(false);
+  assert.equal(audio.enabled, false);
+  assert.deepEqual(server.sent('state').at(-1), { type: 'state', audio: false, video: true });
+  client.setVideo(false);
+  assert.equal(video.enabled, false);
+  const cam2 = new FakeTrack('video');
+  await client.replaceTrack('video', cam2);
+  assert.equal(pub.transceivers[1].sender.track, cam2);
+  assert.equal(cam2.enabled, false, 'new track keeps camera-off');
+  assert.ok(client.localStream.getTracks().includes(cam2) && !client.localStream.getTracks().includes(video));
+
+  const stats = await client.getStats();
+  assert.equal(stats.publish[0].type, 'transport');
+
+  // Non-fatal error is surfaced and keeps the connection.
+  server.push({ type: 'error', code: 'bad_sdp', message: 'nope', ref: 'publish' });
+  assert.deepEqual(events.find((e) => e.type === 'error').detail, { code: 'bad_sdp', message: 'nope', ref: 'publish', fatal: false });
+  assert.equal(client.state, 'joined');
+
+  // Leave: sends leave, finishes on bye.
+  const leaving = client.leave();
+  assert.equal(server.sent('leave').length, 1);
+  server.push({ type: 'bye', reason: 'left' });
+  await leaving;
+  assert.equal(client.state, 'closed');
+  assert.deepEqual(events.at(-1), { type: 'closed', detail: { reason: 'left' } });
+  assert.equal(pub.signalingState, 'closed');
+  assert.equal(client.publishPC, null);
+});
+
+test('join refused by the server', async () => {
+  const server = new FakeServer();
+  const client = newClient(server);
+  const joining = client.join({ invite: 'INV', consent: false });
+  await until(() => server.ws?.sent.length, 'join frame');
+  server.push({ type: 'error', code: 'consent_required', message: 'consent', ref: 'join' });
+  await assert.rejects(joining, (err) => err instanceof ProtocolError && err.code === 'consent_required');
+  assert.equal(client.state, 'idle');
+  assert.equal(server.ws.readyState, 3, 'socket closed');
+});
+
+test('a stale token is replaced once', async () => {
+  const server = new FakeServer();
+  const client = newClient(server);
+  const joining = client.join({ invite: 'INV', consent: true });
+  await until(() => server.ws?.sent.length, 'join frame');
+  server.push({ type: 'error', code: 'token_used', message: '' });
+  await until(() => server.sockets.length === 2 && server.ws.sent.length, 'second join');
+  assert.equal(server.ws.sent[0].token, 'tok2');
+  server.push({ type: 'joined', self: { id: 'p1' }, session: {}, participants: [] });
+  await joining;
+  assert.equal(client.state, 'joined');
+});
+
+test('API errors carry their code', async () => {
+  const server = new FakeServer();
+  server.apiError = { status: 410, code: 'invite_expired' };
+  const client = newClient(server);
+  await assert.rejects(client.prepare('INV'), (err) => err.code === 'invite_expired' && err.status === 410 && err.message === 'm-invite_expired');
+});
+
+test('ws URL derived from the page when missing', async () => {
+  const server = new FakeServer();
+  server.wsURL = undefined;
+  const client = newClient(server);
+  client.join({ invite: 'INV' }).catch(() => {});
+  await until(() => server.ws, 'socket');
+  assert.equal(server.ws.url, 'wss://example.org/ws');
+  await client.leave();
+});
+
+test('reconnects with a new token after an unexpected close', async () => {
+  const server = new FakeServer();
+  const { client, events } = await joinedClient(server);
+  const firstPub = client.publishPC;
+  server.ws.drop();
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(firstPub.signalingState, 'closed');
+  await until(() => server.sockets.length === 2 && server.ws.sent.length, 'rejoin frame');
+  assert.equal(server.ws.sent[0].token, 'tok2');
+  assert.equal(server.ws.sent[0].consent, true);
+  server.push({ type: 'joined', self: { id: 'p1' }, session: {}, participants: [] });
+  await until(() => events.some((e) => e.type === 'reconnected'), 'reconnected');
+  assert.equal(client.state, 'joined');
+  assert.notEqual(client.publishPC, firstPub);
+  assert.deepEqual(events.find((e) => e.type === 'reconnecting').detail, { attempt: 1, delay: 5 });
+  await until(() => server.sent('publish').length === 1, 'publish after rejoin');
+});
+
+test('keeps retrying while the network is down, stops on a dead invite', async () => {
+  const server = new FakeServer();
+  const { client, events } = await joinedClient(server);
+  server.ws.drop();
+  await until(() => server.sockets.length === 2, 'attempt 1');
+  server.ws.drop(); // fails before joined
+  await until(() => server.sockets.length === 3, 'attempt 2');
+  server.apiError = { status: 410, code: 'invite_revoked' };
+  server.ws.drop();
+  await until(() => client.state === 'closed', 'closed');
+  assert.deepEqual(events.at(-1), { type: 'closed', detail: { reason: 'invite_revoked' } });
+});
+
+test('bye ends without reconnecting', async () => {
+  const server = new FakeServer();
+  const { client, events } = await joinedClient(server);
+  server.push({ type: 'bye', reason: 'replaced' });
+  server.ws.drop(1000);
+  await tick();
+  assert.equal(client.state, 'closed');
+  assert.deepEqual(events.filter((e) => e.type === 'closed').map((e) => e.detail.reason), ['replaced']);
+  assert.equal(events.some((e) => e.type === 'reconnecting'), false);
+  assert.equal(server.sockets.length, 1);
+});
+
+test('fatal session_ended ends without reconnecting', async () => {
+  const server = new FakeServer();
+  const { client, events } = await joinedClient(server);
+  server.push({ type: 'error', code: 'session_ended', message: '' });
+  server.ws.drop(1000);
+  assert.equal(client.state, 'closed');
+  assert.deepEqual(events.at(-1), { type: 'closed', detail: { reason: 'session_ended' } });
+});

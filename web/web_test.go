@@ -1,0 +1,254 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// get sends a GET for target to a fresh Handler and returns the response
+// and its body.
+func get(t *testing.T, target string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, req)
+	res := rec.Result()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+func TestRoutes(t *testing.T) {
+	tests := []struct {
+		path        string
+		contentType string
+		contains    string
+	}{
+		{"/", "text/html; charset=utf-8", "Kuayang"},
+		{"/join/abc123", "text/html; charset=utf-8", `src="/static/app.js"`},
+		{"/join/anything-at-all_9", "text/html; charset=utf-8", `data-testid="join"`},
+		{"/static/app.js", "text/javascript; charset=utf-8", "import"},
+		{"/static/protocol.js", "text/javascript; charset=utf-8", "export class Client"},
+		{"/static/i18n.js", "text/javascript; charset=utf-8", "zh-CN"},
+		{"/static/style.css", "text/css; charset=utf-8", ".grid"},
+		{"/static/join.html", "text/html; charset=utf-8", "<video"},
+		{"/static/index.html", "text/html; charset=utf-8", "Kuayang"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, body := get(t, tt.path)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200", res.StatusCode)
+			}
+			if got := res.Header.Get("Content-Type"); got != tt.contentType {
+				t.Errorf("Content-Type %q, want %q", got, tt.contentType)
+			}
+			if !strings.Contains(body, tt.contains) {
+				t.Errorf("body does not contain %q", tt.contains)
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("Cache-Control %q, want no-cache", got)
+			}
+			if res.Header.Get("ETag") == "" {
+				t.Error("no ETag")
+			}
+			checkSecurityHeaders(t, res.Header)
+		})
+	}
+}
+
+func checkSecurityHeaders(t *testing.T, h http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+		"Permissions-Policy":     "camera=(self), microphone=(self), display-capture=(self)",
+	}
+	for name, value := range want {
+		if got := h.Get(name); got != value {
+			t.Errorf("%s %q, want %q", name, got, value)
+		}
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, directive := range []string{
+		"default-src 'self'",
+		"media-src 'self' blob: mediastream:",
+		"connect-src 'self' ws: wss:",
+		"img-src 'self' data: blob:",
+		"style-src 'self'",
+		"script-src 'self'",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"frame-ancestors 'none'",
+	} {
+		if !strings.Contains(csp, directive) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, directive)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("Content-Security-Policy allows unsafe sources: %q", csp)
+	}
+}
+
+func TestJoinPageDoesNotEmbedToken(t *testing.T) {
+	const token = "secret-invite-token-4f9a"
+	_, body := get(t, "/join/"+token)
+	if strings.Contains(body, token) {
+		t.Error("join.html contains the invite token; it must be read by the script from location.pathname")
+	}
+	_, plain := get(t, "/join/other")
+	if body != plain {
+		t.Error("join page differs between tokens")
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	for _, path := range []string{
+		"/static/nope.js",
+		"/static/",
+		"/static",
+		"/join/",
+		"/join/a/b",
+		"/nope",
+		"/index.html",
+	} {
+		t.Run(path, func(t *testing.T) {
+			res, _ := get(t, path)
+			if res.StatusCode == http.StatusOK {
+				t.Errorf("status 200, want an error")
+			}
+		})
+	}
+	res, _ := get(t, "/static/nope.js")
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown static file: status %d, want 404", res.StatusCode)
+	}
+}
+
+func TestPathTraversal(t *testing.T) {
+	for _, path := range []string{
+		"/static/../web.go",
+		"/static/..%2fweb.go",
+		"/static/%2e%2e/web.go",
+		"/static/%2e%2e%2fweb_test.go",
+		"/static/./../../go.mod",
+		"/static//etc/passwd",
+		"/static/..\\web.go",
+	} {
+		t.Run(path, func(t *testing.T) {
+			res, body := get(t, path)
+			if res.StatusCode == http.StatusOK {
+				t.Errorf("status 200 for %s", path)
+			}
+			if strings.Contains(body, "package web") || strings.Contains(body, "module ") || strings.Contains(body, "root:") {
+				t.Errorf("%s leaked a file outside static", path)
+			}
+		})
+	}
+}
+
+func TestMethodNotAllowed(t *testing.T) {
+	req := httptest.NewRequest(http.MethodPost, "/static/app.js", nil)
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: status %d, want 405", rec.Code)
+	}
+}
+
+func TestHead(t *testing.T) {
+	req := httptest.NewRequest(http.MethodHead, "/join/x", nil)
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("HEAD: status %d, %d body bytes; want 200 and none", rec.Code, rec.Body.Len())
+	}
+}
+
+func TestConditionalGet(t *testing.T) {
+	res, _ := get(t, "/static/app.js")
+	etag := res.Header.Get("ETag")
+	res2, body := get(t, "/static/app.js", "If-None-Match", etag)
+	if res2.StatusCode != http.StatusNotModified || body != "" {
+		t.Errorf("If-None-Match: status %d, want 304 without body", res2.StatusCode)
+	}
+}
+
+// TestNoInlineCode checks the HTML files against what the CSP forbids:
+// inline scripts, inline styles and event handler attributes.
+func TestNoInlineCode(t *testing.T) {
+	for _, name := range []string{"static/index.html", "static/join.html"} {
+		data, err := staticFS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html := strings.ToLower(string(data))
+		for _, bad := range []string{"<style", " style=", " onclick=", " onload=", " onchange=", "javascript:"} {
+			if strings.Contains(html, bad) {
+				t.Errorf("%s contains %q, which the CSP blocks", name, bad)
+			}
+		}
+		for _, tag := range strings.Split(html, "<script")[1:] {
+			if !strings.Contains(tag[:strings.Index(tag, ">")], "src=") {
+				t.Errorf("%s has an inline <script>", name)
+			}
+		}
+	}
+}
+
+func TestContentType(t *testing.T) {
+	for name, want := range map[string]string{
+		"a.js":    "text/javascript; charset=utf-8",
+		"a.CSS":   "text/css; charset=utf-8",
+		"a.html":  "text/html; charset=utf-8",
+		"a.bin":   "application/octet-stream",
+		"noext":   "application/octet-stream",
+		"x/y.svg": "image/svg+xml",
+	} {
+		if got := contentType(name); got != want {
+			t.Errorf("contentType(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestJavaScript runs the node tests of the ES modules (testdata/*.mjs)
+// when node is installed, and checks the syntax of every module.
+func TestJavaScript(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	files, err := filepath.Glob("static/*.js")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no modules: %v", err)
+	}
+	for _, f := range files {
+		src, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(node, "--input-type=module", "--check")
+		cmd.Stdin = src
+		out, err := cmd.CombinedOutput()
+		src.Close()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", f, err, out)
+		}
+	}
+	tests, _ := filepath.Glob("testdata/*_test.mjs")
+	out, err := exec.Command(node, append([]string{"--test"}, tests...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("node --test: %v\n%s", err, out)
+	}
+}
