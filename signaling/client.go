@@ -188,6 +188,7 @@ func (c *client) cleanup() {
 	if err := c.s.records.MarkLeft(ctx, c.pid, time.Now()); err != nil {
 		c.s.log.Error("recording leave", "participant", c.pid, "err", err)
 	}
+	c.audit(ctx, c.session, c.pid, "session.leave", "")
 	c.s.broadcast(c.sessionID, c, leftMsg{Type: "participant_left", ID: c.pid})
 	c.s.log.Info("participant left", "session", c.sessionID, "participant", c.pid)
 }

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/store"
 )
@@ -123,7 +125,20 @@ func (c *client) recordJoin(sess *cases.Session, part *cases.Participant, consen
 		c.s.log.Error("recording join", "participant", part.ID, "err", err)
 		return errorf(CodeInternal, "join", "the join could not be recorded; try again")
 	}
+	if consent {
+		c.audit(ctx, sess, part.ID, "consent", `{"recording":true,"online_procedure":true}`)
+	}
+	c.audit(ctx, sess, part.ID, "session.join", "")
 	return nil
+}
+
+// audit appends an entry by the participant; a failure is logged.
+func (c *client) audit(ctx context.Context, sess *cases.Session, pid, action, detail string) {
+	e := &audit.Entry{Time: time.Now(), ActorKind: audit.ActorParticipant, ActorID: pid, Action: action,
+		OrgID: sess.OrgID, CaseID: sess.CaseID, SessionID: sess.ID, IP: c.ip, Detail: detail}
+	if err := c.s.records.AppendAudit(ctx, e); err != nil {
+		c.s.log.Error("audit append failed", "action", action, "participant", pid, "err", err)
+	}
 }
 
 func (c *client) onPublish(m Publish) *Error {

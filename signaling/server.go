@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/sfu"
@@ -57,6 +58,7 @@ type Records interface {
 	MarkJoined(ctx context.Context, participantID string, at time.Time, ip string) error
 	MarkLeft(ctx context.Context, participantID string, at time.Time) error
 	MarkConsent(ctx context.Context, participantID string, at time.Time) error
+	AppendAudit(ctx context.Context, e *audit.Entry) error
 }
 
 // Tokens checks and uses up join tokens.

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/store"
@@ -25,6 +26,7 @@ type fakeRecords struct {
 	sess  *cases.Session
 	parts map[string]*cases.Participant
 	left  map[string]int
+	audit []string
 }
 
 func newFakeRecords(record bool) *fakeRecords {
@@ -56,6 +58,13 @@ func (f *fakeRecords) Participant(_ context.Context, id string) (*cases.Particip
 func (f *fakeRecords) MarkSessionLive(context.Context, string, time.Time) error    { return nil }
 func (f *fakeRecords) MarkJoined(context.Context, string, time.Time, string) error { return nil }
 func (f *fakeRecords) MarkConsent(context.Context, string, time.Time) error        { return nil }
+func (f *fakeRecords) AppendAudit(_ context.Context, e *audit.Entry) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audit = append(f.audit, e.Action+" "+e.ActorID)
+	return nil
+}
+
 func (f *fakeRecords) MarkLeft(_ context.Context, id string, _ time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -240,6 +249,14 @@ func TestLeaveAndDisconnectAreRecordedOnce(t *testing.T) {
 	}
 	if f.media.count("p1") != 0 || f.media.count("p2") != 0 {
 		t.Fatal("media participants not left")
+	}
+	f.records.mu.Lock()
+	got := strings.Join(f.records.audit, ", ")
+	f.records.mu.Unlock()
+	for _, want := range []string{"consent p1", "session.join p1", "session.leave p1", "session.leave p2"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit %q lacks %q", got, want)
+		}
 	}
 }
 

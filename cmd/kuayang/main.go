@@ -25,18 +25,28 @@ var version = "dev"
 const usage = `kuayang: remote video mediation and notarization
 
 usage:
-  kuayang serve [flags]    run a node (kuayang serve -h lists the flags)
-  kuayang version          print the version
+  kuayang serve [flags]        run a node (kuayang serve -h lists the flags)
+  kuayang migrate [flags]      apply database migrations and exit
+  kuayang admin create-org --name N
+  kuayang admin create-user --org N --role R --email E [--display-name D] [--password P]
+                               (without --password, the password is read from standard input)
+  kuayang admin list-users [--org N]
+  kuayang audit verify         check the audit log's hash chain; exit 1 if broken
+  kuayang version              print the version
+
+The admin, migrate and audit commands take the serve flags that choose the
+store (--data-dir, --postgres-url).
 
 Every serve flag has an environment twin (--http-addr is KUAYANG_HTTP_ADDR)
 and a key in the optional YAML file given by --config (http_addr).
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -44,6 +54,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(args[1:], e)
+	case "admin":
+		return admin(args[1:], e)
+	case "audit":
+		return auditCmd(args[1:], e)
 	case "version":
 		fmt.Fprintln(stdout, "kuayang", version)
 		return 0

@@ -152,3 +152,15 @@ func (j *JoinTokens) Use(tok string) (JoinClaims, error) {
 	j.used[c.Nonce] = time.Unix(c.Expires, 0)
 	return c, nil
 }
+
+// Equal compares two secrets in constant time.
+func Equal(a, b string) bool {
+	return hmac.Equal([]byte(a), []byte(b))
+}
+
+// LoginToken returns a new login token: 256 random bits, base64url.
+func LoginToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

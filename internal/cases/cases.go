@@ -136,3 +136,27 @@ type Invite struct {
 func (i *Invite) Usable(now time.Time) bool {
 	return i.RevokedAt == nil && now.Before(i.ExpiresAt)
 }
+
+// Login is a staff member's login session. The token, held by the browser
+// in an HttpOnly cookie or by an API client as a bearer token, is stored
+// only as its SHA-256.
+type Login struct {
+	TokenHash []byte
+	AccountID string
+	CSRF      string // the session's CSRF token, echoed in X-CSRF-Token
+	IP        string
+	UserAgent string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CaseQuery selects cases for a search.
+type CaseQuery struct {
+	OrgID string // required
+	// Text matches case number or title, or the name of a participant of
+	// any of the case's sessions: case-insensitive substring.
+	Text   string
+	Kind   Kind // empty for all
+	Limit  int  // 1..200; 0 means 50
+	Offset int
+}

@@ -93,6 +93,12 @@ func EnvName(flagName string) string {
 // --config or KUAYANG_CONFIG, the environment (getenv) and args, then
 // validates it.
 func Load(args []string, getenv func(string) string) (Config, error) {
+	return LoadWith(args, getenv, nil)
+}
+
+// LoadWith is Load for a subcommand that has flags of its own: extra
+// defines them on the flag set before parsing.
+func LoadWith(args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, error) {
 	c := Default()
 	path := configPath(args, getenv)
 	if path != "" {
@@ -104,6 +110,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	fs := c.FlagSet()
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}

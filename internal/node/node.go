@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/kuayang/kuayang/internal/api"
@@ -40,6 +42,10 @@ type Node struct {
 	ln     net.Listener
 	srv    *http.Server
 	done   chan error
+	stop   chan struct{} // ends background loops
+	loops  sync.WaitGroup
+	// limiter counts failed logins per IP and per email.
+	limiter *auth.Limiter
 	// explicitURL is the configured public URL; empty when it was derived
 	// from the listener, so that answers follow the request's host.
 	explicitURL string
@@ -51,7 +57,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, log: log, done: make(chan error, 1), explicitURL: cfg.PublicURL}
+	n := &Node{cfg: cfg, log: log, done: make(chan error, 1), stop: make(chan struct{}), explicitURL: cfg.PublicURL,
+		limiter: auth.NewLimiter(10, 15*time.Minute)}
 	if err := n.open(ctx); err != nil {
 		n.closeBackends()
 		return nil, err
@@ -60,7 +67,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error
 }
 
 func (n *Node) open(ctx context.Context) error {
-	st, err := openStore(ctx, n.cfg)
+	st, err := OpenStore(ctx, n.cfg)
 	if err != nil {
 		return fmt.Errorf("node: store: %w", err)
 	}
@@ -78,9 +85,9 @@ func (n *Node) open(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens PostgreSQL when configured, else the SQLite file in the
+// OpenStore opens PostgreSQL when configured, else the SQLite file in the
 // data dir. Both apply their migrations.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if cfg.PostgresURL != "" {
 		return postgres.Open(ctx, cfg.PostgresURL)
 	}
@@ -117,6 +124,9 @@ func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", n.sig)
 	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
+	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
+		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter}
+	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -154,9 +164,32 @@ func (n *Node) Start() error {
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
 	go func() { n.done <- n.srv.Serve(ln) }()
+	n.loops.Add(1)
+	go n.expireLogins()
 	a := n.media.Addrs()
 	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "udp", a.UDP, "tcp", a.TCP)
 	return nil
+}
+
+// expireLogins deletes expired logins every hour until the node stops.
+func (n *Node) expireLogins() {
+	defer n.loops.Done()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if k, err := n.store.DeleteExpiredLogins(ctx, time.Now()); err != nil {
+			n.log.Warn("deleting expired logins", "err", err)
+		} else if k > 0 {
+			n.log.Info("expired logins deleted", "count", k)
+		}
+		cancel()
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // URL is the node's public URL (known once Start has run).
@@ -188,6 +221,12 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.srv != nil {
 		errs = append(errs, n.srv.Shutdown(ctx))
 	}
+	select {
+	case <-n.stop:
+	default:
+		close(n.stop)
+	}
+	n.loops.Wait()
 	errs = append(errs, n.closeBackends())
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/cases"
 )
 
@@ -55,6 +56,31 @@ type Store interface {
 	InviteByTokenHash(ctx context.Context, hash []byte) (*cases.Invite, error)
 	InvitesOfParticipant(ctx context.Context, participantID string) ([]*cases.Invite, error)
 	RevokeInvite(ctx context.Context, id string, at time.Time) error
+
+	Org(ctx context.Context, id string) (*cases.Org, error)
+	Orgs(ctx context.Context) ([]*cases.Org, error)
+	// Accounts lists an organization's accounts, or all when orgID is "",
+	// ordered by email.
+	Accounts(ctx context.Context, orgID string) ([]*cases.Account, error)
+
+	// SearchCases returns the cases of q.OrgID matching q, newest first
+	// (created_at descending, then id), and the total number of matches.
+	SearchCases(ctx context.Context, q cases.CaseQuery) ([]*cases.Case, int, error)
+	Invite(ctx context.Context, id string) (*cases.Invite, error)
+
+	CreateLogin(ctx context.Context, l *cases.Login) error
+	LoginByTokenHash(ctx context.Context, hash []byte) (*cases.Login, error)
+	DeleteLogin(ctx context.Context, hash []byte) error
+	// DeleteExpiredLogins removes logins expired before now; it returns
+	// how many.
+	DeleteExpiredLogins(ctx context.Context, now time.Time) (int, error)
+
+	// AppendAudit seals e after the last entry (audit.Seal) and inserts
+	// it, atomically: concurrent appends, from this process or another
+	// node on the same database, never fork the chain.
+	AppendAudit(ctx context.Context, e *audit.Entry) error
+	// AuditEntries lists entries matching f in Seq order.
+	AuditEntries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error)
 
 	// Ping checks that the backend answers (readiness).
 	Ping(ctx context.Context) error

@@ -21,14 +21,12 @@ func (db *DB) CreateOrg(ctx context.Context, o *cases.Org) error {
 
 // OrgByName returns the organization called name (exact match).
 func (db *DB) OrgByName(ctx context.Context, name string) (*cases.Org, error) {
-	var o cases.Org
-	err := db.pool.QueryRow(ctx,
-		`SELECT id, name, created_at FROM orgs WHERE name = $1`, name).
-		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	o, err := scanOrg(db.pool.QueryRow(ctx,
+		`SELECT id, name, created_at FROM orgs WHERE name = $1`, name))
 	if err != nil {
 		return nil, readErr("org by name", err)
 	}
-	return &o, nil
+	return o, nil
 }
 
 const accountCols = `id, org_id, email, name, role, password_hash, created_at, disabled_at`
@@ -75,4 +73,47 @@ func (db *DB) Account(ctx context.Context, id string) (*cases.Account, error) {
 		return nil, readErr("account "+id, err)
 	}
 	return a, nil
+}
+
+// Org returns the organization with id.
+func (db *DB) Org(ctx context.Context, id string) (*cases.Org, error) {
+	o, err := scanOrg(db.pool.QueryRow(ctx,
+		`SELECT id, name, created_at FROM orgs WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr("org "+id, err)
+	}
+	return o, nil
+}
+
+// Orgs returns every organization, ordered by name in byte order (COLLATE
+// "C", as SQLite), whatever the database's collation.
+func (db *DB) Orgs(ctx context.Context) ([]*cases.Org, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT id, name, created_at FROM orgs ORDER BY name COLLATE "C", id`)
+	if err != nil {
+		return nil, readErr("orgs", err)
+	}
+	return collect(rows, scanOrg, "orgs")
+}
+
+func scanOrg(r pgx.Row) (*cases.Org, error) {
+	var o cases.Org
+	if err := r.Scan(&o.ID, &o.Name, &o.CreatedAt); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// Accounts returns the accounts of the organization, or of every
+// organization when orgID is "", ordered by email in byte order.
+func (db *DB) Accounts(ctx context.Context, orgID string) ([]*cases.Account, error) {
+	q, args := `SELECT `+accountCols+` FROM accounts`, []any{}
+	if orgID != "" {
+		q, args = q+` WHERE org_id = $1`, append(args, orgID)
+	}
+	rows, err := db.pool.Query(ctx, q+` ORDER BY email COLLATE "C", id`, args...)
+	if err != nil {
+		return nil, readErr("accounts", err)
+	}
+	return collect(rows, scanAccount, "accounts")
 }

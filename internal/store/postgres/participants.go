@@ -142,3 +142,13 @@ func (db *DB) RevokeInvite(ctx context.Context, id string, at time.Time) error {
 		`UPDATE invites SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
 	return updated("revoke invite "+id, tag, err)
 }
+
+// Invite returns the invite with id.
+func (db *DB) Invite(ctx context.Context, id string) (*cases.Invite, error) {
+	i, err := scanInvite(db.pool.QueryRow(ctx,
+		`SELECT `+inviteCols+` FROM invites WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr("invite "+id, err)
+	}
+	return i, nil
+}

@@ -282,3 +282,24 @@ func TestOpenURL(t *testing.T) {
 		t.Errorf("Ping: %v", err)
 	}
 }
+
+func TestAuditTamper(t *testing.T) {
+	storetest.AuditTamper(t,
+		func(t *testing.T) store.Store { return openTemp(t) },
+		func(t *testing.T, s store.Store, stmt string) {
+			if _, err := s.(*DB).pool.Exec(t.Context(), stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		})
+}
+
+// TestAuditAcrossPools appends from three pools on one schema, as nodes
+// sharing a database do: the advisory lock keeps the chain whole.
+func TestAuditAcrossPools(t *testing.T) {
+	cfg := newSchema(t)
+	var stores []store.Store
+	for range 3 {
+		stores = append(stores, openCfg(t, cfg))
+	}
+	storetest.AppendConcurrently(t, stores, 12, 10)
+}

@@ -138,3 +138,13 @@ func (db *DB) RevokeInvite(ctx context.Context, id string, at time.Time) error {
 		`UPDATE invites SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, encTime(at), id)
 	return updated("revoke invite "+id, res, err)
 }
+
+// Invite returns the invite with id.
+func (db *DB) Invite(ctx context.Context, id string) (*cases.Invite, error) {
+	i, err := scanInvite(db.r.QueryRowContext(ctx,
+		`SELECT `+inviteCols+` FROM invites WHERE id = ?`, id))
+	if err != nil {
+		return nil, readErr("invite "+id, err)
+	}
+	return i, nil
+}

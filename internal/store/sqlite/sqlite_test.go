@@ -267,3 +267,29 @@ func TestTimeTextSortsAsTime(t *testing.T) {
 		t.Errorf("decTime(encTime(%v)) = %v, %v", a, got, err)
 	}
 }
+
+func TestAuditTamper(t *testing.T) {
+	storetest.AuditTamper(t,
+		func(t *testing.T) store.Store { return openTemp(t) },
+		func(t *testing.T, s store.Store, stmt string) {
+			if _, err := s.(*DB).w.ExecContext(t.Context(), stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		})
+}
+
+// TestAuditAcrossHandles appends from two handles on one database file, as
+// two processes would: SQLite's write lock keeps the chain whole.
+func TestAuditAcrossHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	var stores []store.Store
+	for range 2 {
+		db, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		stores = append(stores, db)
+	}
+	storetest.AppendConcurrently(t, stores, 8, 10)
+}

@@ -40,6 +40,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReferentialIntegrity", testReferentialIntegrity},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"SQLMetacharacters", testSQLMetacharacters},
+		{"OrgLookup", testOrgLookup},
+		{"AccountsList", testAccountsList},
+		{"SearchCases", testSearchCases},
+		{"InviteByID", testInviteByID},
+		{"Logins", testLogins},
+		{"AuditAppend", testAuditAppend},
+		{"AuditConcurrent", testAuditConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store"
+)
+
+type sessionView struct {
+	ID             string            `json:"id"`
+	CaseID         string            `json:"case_id"`
+	Title          string            `json:"title"`
+	ScheduledStart time.Time         `json:"scheduled_start"`
+	ScheduledEnd   *time.Time        `json:"scheduled_end,omitempty"`
+	TimeZone       string            `json:"time_zone"`
+	Record         bool              `json:"record"`
+	WaitingRoom    bool              `json:"waiting_room"`
+	State          string            `json:"state"`
+	StartedAt      *time.Time        `json:"started_at,omitempty"`
+	EndedAt        *time.Time        `json:"ended_at,omitempty"`
+	Participants   []participantView `json:"participants"`
+}
+
+type participantView struct {
+	ID        string       `json:"id"`
+	Role      string       `json:"role"`
+	Name      string       `json:"name"`
+	Language  string       `json:"language"`
+	TimeZone  string       `json:"time_zone"`
+	Email     string       `json:"email,omitempty"`
+	ConsentAt *time.Time   `json:"consent_at,omitempty"`
+	JoinedAt  *time.Time   `json:"joined_at,omitempty"`
+	LeftAt    *time.Time   `json:"left_at,omitempty"`
+	Invites   []inviteView `json:"invites"`
+}
+
+type inviteView struct {
+	ID        string     `json:"id"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	URL       string     `json:"url,omitempty"` // only when just created
+}
+
+func viewSession(ss *cases.Session) sessionView {
+	v := sessionView{ID: ss.ID, CaseID: ss.CaseID, Title: ss.Title, ScheduledStart: ss.ScheduledStart,
+		TimeZone: ss.TimeZone, Record: ss.Record, WaitingRoom: ss.WaitingRoom, State: ss.State,
+		StartedAt: ss.StartedAt, EndedAt: ss.EndedAt, Participants: []participantView{}}
+	if !ss.ScheduledEnd.IsZero() {
+		end := ss.ScheduledEnd
+		v.ScheduledEnd = &end
+	}
+	return v
+}
+
+func (s *Server) viewSessionWithParticipants(r *http.Request, ss *cases.Session) (sessionView, error) {
+	v := viewSession(ss)
+	parts, err := s.Store.ParticipantsOfSession(r.Context(), ss.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, pt := range parts {
+		invs, err := s.Store.InvitesOfParticipant(r.Context(), pt.ID)
+		if err != nil {
+			return v, err
+		}
+		pv := participantView{ID: pt.ID, Role: string(pt.Role), Name: pt.DisplayName, Language: pt.Language,
+			TimeZone: pt.TimeZone, Email: pt.Email, ConsentAt: pt.ConsentAt, JoinedAt: pt.JoinedAt, LeftAt: pt.LeftAt,
+			Invites: []inviteView{}}
+		for _, inv := range invs {
+			pv.Invites = append(pv.Invites, inviteView{ID: inv.ID, ExpiresAt: inv.ExpiresAt, RevokedAt: inv.RevokedAt, CreatedAt: inv.CreatedAt})
+		}
+		v.Participants = append(v.Participants, pv)
+	}
+	return v, nil
+}
+
+type createSessionRequest struct {
+	Title          string     `json:"title"`
+	ScheduledStart time.Time  `json:"scheduled_start"`
+	ScheduledEnd   *time.Time `json:"scheduled_end"`
+	TimeZone       string     `json:"time_zone"`
+	Record         *bool      `json:"record"`
+	WaitingRoom    bool       `json:"waiting_room"`
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request, p *principal) error {
+	c, err := s.caseOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var req createSessionRequest
+	if e := decode(w, r, &req); e != nil {
+		return e
+	}
+	ss, err := s.newSession(c, &req)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.CreateSession(r.Context(), ss); err != nil {
+		return err
+	}
+	e := p.entry("session.create")
+	e.CaseID, e.SessionID = c.ID, ss.ID
+	e.Detail = detail(map[string]any{"title": ss.Title, "scheduled_start": ss.ScheduledStart, "time_zone": ss.TimeZone,
+		"record": ss.Record, "waiting_room": ss.WaitingRoom})
+	s.record(r.Context(), e)
+	writeJSON(w, http.StatusCreated, viewSession(ss))
+	return nil
+}
+
+// newSession validates a request. Only mediation may hold an unrecorded
+// session (a preparatory call); the other kinds are always recorded.
+func (s *Server) newSession(c *cases.Case, req *createSessionRequest) (*cases.Session, error) {
+	title, err := text("title", req.Title, 200)
+	if err != nil {
+		return nil, err
+	}
+	if req.ScheduledStart.IsZero() {
+		return nil, apiError(http.StatusBadRequest, "invalid", "scheduled_start is required (RFC 3339, e.g. 2026-12-01T14:00:00+08:00)")
+	}
+	if _, err := time.LoadLocation(req.TimeZone); err != nil || req.TimeZone == "" || req.TimeZone == "Local" {
+		return nil, apiError(http.StatusBadRequest, "invalid", "time_zone must be an IANA zone such as Asia/Shanghai or Europe/Rome")
+	}
+	record := req.Record == nil || *req.Record
+	if !record && c.Kind != cases.KindMediation {
+		return nil, apiError(http.StatusBadRequest, "recording_required", "%s sessions are always recorded", c.Kind)
+	}
+	ss := &cases.Session{ID: store.NewID(), CaseID: c.ID, OrgID: c.OrgID, Title: title,
+		ScheduledStart: req.ScheduledStart.UTC(), TimeZone: req.TimeZone, Record: record,
+		WaitingRoom: req.WaitingRoom, State: "scheduled", CreatedAt: s.now().UTC()}
+	if req.ScheduledEnd != nil {
+		if !req.ScheduledEnd.After(req.ScheduledStart) {
+			return nil, apiError(http.StatusBadRequest, "invalid", "scheduled_end must be after scheduled_start")
+		}
+		ss.ScheduledEnd = req.ScheduledEnd.UTC()
+	}
+	return ss, nil
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request, p *principal) error {
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	c, err := s.Store.Case(r.Context(), ss.CaseID)
+	if err != nil {
+		return err
+	}
+	v, err := s.viewSessionWithParticipants(r, ss)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"session": v, "case": viewCase(c)})
+	return nil
+}

@@ -1,0 +1,52 @@
+package auth
+
+import "github.com/kuayang/kuayang/internal/cases"
+
+// Action is something a staff member may be allowed to do. Every API route
+// names one.
+type Action string
+
+// The actions of the REST API.
+const (
+	CaseCreate    Action = "case.create"
+	CaseRead      Action = "case.read"
+	SessionCreate Action = "session.create"
+	InviteManage  Action = "invite.manage"
+	AuditRead     Action = "audit.read"
+	AccountRead   Action = "account.read"
+)
+
+// grants lists the account roles allowed each action. Parties and
+// interpreters have no accounts and no API access.
+var grants = map[Action][]cases.Role{
+	CaseCreate:    {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	CaseRead:      {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	SessionCreate: {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	InviteManage:  {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	AuditRead:     {cases.RoleAdmin, cases.RoleClerk},
+	AccountRead:   {cases.RoleAdmin},
+}
+
+// Allowed reports whether role may do action. Whether the thing acted on
+// belongs to the account's organization is checked when it is loaded.
+func Allowed(role cases.Role, action Action) bool {
+	for _, r := range grants[action] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// StaffRoles are the roles an account can have.
+var StaffRoles = []cases.Role{cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge}
+
+// IsStaffRole reports whether r can be an account's role.
+func IsStaffRole(r cases.Role) bool {
+	for _, s := range StaffRoles {
+		if s == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,399 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/audit"
+	"github.com/kuayang/kuayang/internal/auth"
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store"
+)
+
+// apiClient calls the REST API as one logged-in account (bearer token).
+type apiClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c *apiClient) do(method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// world is two organizations with an account of every staff role each.
+type world struct {
+	n        *testNode
+	orgs     [2]*cases.Org
+	password string
+	emails   [2]map[cases.Role]string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	n := startNode(t)
+	ctx := context.Background()
+	w := &world{n: n, password: "correct horse battery"}
+	hash, err := auth.HashPassword(w.password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"Wencheng Notary Office", "Milan Service Center"} {
+		o := &cases.Org{ID: store.NewID(), Name: name, CreatedAt: time.Now().UTC()}
+		if err := n.Store().CreateOrg(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		w.orgs[i] = o
+		w.emails[i] = map[cases.Role]string{}
+		for _, r := range auth.StaffRoles {
+			email := fmt.Sprintf("%s%d@example.org", r, i)
+			a := &cases.Account{ID: store.NewID(), OrgID: o.ID, Email: email, Name: string(r), Role: r,
+				PasswordHash: hash, CreatedAt: time.Now().UTC()}
+			if err := n.Store().CreateAccount(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			w.emails[i][r] = email
+		}
+	}
+	return w
+}
+
+// login logs in the account of role in org i and returns a client.
+func (w *world) login(t *testing.T, i int, r cases.Role) *apiClient {
+	t.Helper()
+	c := &apiClient{t: t, base: w.n.URL()}
+	status, out := c.do("POST", "/api/v1/login", map[string]string{"email": w.emails[i][r], "password": w.password})
+	if status != http.StatusOK {
+		t.Fatalf("login %s: %d %v", w.emails[i][r], status, out)
+	}
+	c.token = out["token"].(string)
+	return c
+}
+
+// fixtures of one organization: a case, a session, an invite.
+type fixtures struct{ caseID, sessionID, inviteID string }
+
+func (w *world) fixtures(t *testing.T, i int) fixtures {
+	t.Helper()
+	c := w.login(t, i, cases.RoleClerk)
+	status, cs := c.do("POST", "/api/v1/cases", map[string]any{"kind": "mediation", "number": fmt.Sprintf("(2026)浙0328民调%d号", 100+i), "title": "Lease dispute"})
+	if status != http.StatusCreated {
+		t.Fatalf("create case: %d %v", status, cs)
+	}
+	var f fixtures
+	f.caseID = cs["id"].(string)
+	status, ss := c.do("POST", "/api/v1/cases/"+f.caseID+"/sessions", map[string]any{"title": "Joint", "scheduled_start": "2026-12-01T14:00:00+08:00", "time_zone": "Asia/Shanghai"})
+	if status != http.StatusCreated {
+		t.Fatalf("create session: %d %v", status, ss)
+	}
+	f.sessionID = ss["id"].(string)
+	status, inv := c.do("POST", "/api/v1/sessions/"+f.sessionID+"/invites", map[string]any{"name": "陈伟", "role": "party", "language": "it"})
+	if status != http.StatusCreated {
+		t.Fatalf("create invite: %d %v", status, inv)
+	}
+	f.inviteID = inv["id"].(string)
+	return f
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	w := newWorld(t)
+	own, other := w.fixtures(t, 0), w.fixtures(t, 1)
+	type route struct {
+		name   string
+		method string
+		path   func(f fixtures) string
+		body   func() any
+		ok     int
+		// roles allowed; nil means every staff role
+		roles []cases.Role
+		// scoped routes name a resource: another organization's is 404
+		scoped bool
+	}
+	n := 0
+	newCase := func() any { n++; return map[string]any{"kind": "hearing", "number": fmt.Sprint("M-", n), "title": "t"} }
+	newSession := func() any {
+		return map[string]any{"title": "s", "scheduled_start": "2026-12-01T09:00:00+01:00", "time_zone": "Europe/Rome"}
+	}
+	newInvite := func() any { return map[string]any{"name": "Lin Mei", "role": "interpreter"} }
+	routes := []route{
+		{"me", "GET", func(fixtures) string { return "/api/v1/me" }, nil, 200, nil, false},
+		{"create case", "POST", func(fixtures) string { return "/api/v1/cases" }, newCase, 201, nil, false},
+		{"search cases", "GET", func(fixtures) string { return "/api/v1/cases?q=Lease" }, nil, 200, nil, false},
+		{"get case", "GET", func(f fixtures) string { return "/api/v1/cases/" + f.caseID }, nil, 200, nil, true},
+		{"create session", "POST", func(f fixtures) string { return "/api/v1/cases/" + f.caseID + "/sessions" }, newSession, 201, nil, true},
+		{"get session", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID }, nil, 200, nil, true},
+		{"create invite", "POST", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/invites" }, newInvite, 201, nil, true},
+		{"revoke invite", "DELETE", func(f fixtures) string { return "/api/v1/invites/" + f.inviteID }, nil, 204, nil, true},
+		{"audit of case", "GET", func(f fixtures) string { return "/api/v1/audit?case_id=" + f.caseID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		{"audit of session", "GET", func(f fixtures) string { return "/api/v1/audit?session_id=" + f.sessionID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+	}
+	allowed := func(rt route, r cases.Role) bool {
+		if rt.roles == nil {
+			return true
+		}
+		for _, x := range rt.roles {
+			if x == r {
+				return true
+			}
+		}
+		return false
+	}
+	anon := &apiClient{t: t, base: w.n.URL()}
+	for _, rt := range routes {
+		var body any
+		if rt.body != nil {
+			body = rt.body()
+		}
+		if status, _ := anon.do(rt.method, rt.path(own), body); status != http.StatusUnauthorized {
+			t.Errorf("%s without login: %d, want 401", rt.name, status)
+		}
+		for _, role := range auth.StaffRoles {
+			c := w.login(t, 0, role)
+			for _, target := range []struct {
+				name string
+				f    fixtures
+			}{{"own", own}, {"other", other}} {
+				if target.name == "other" && !rt.scoped {
+					continue
+				}
+				want := rt.ok
+				switch {
+				case !allowed(rt, role):
+					want = http.StatusForbidden
+				case target.name == "other":
+					want = http.StatusNotFound
+				}
+				if rt.body != nil {
+					body = rt.body()
+				}
+				status, out := c.do(rt.method, rt.path(target.f), body)
+				if status != want {
+					t.Errorf("%s as %s on %s organization: %d %v, want %d", rt.name, role, target.name, status, out, want)
+				}
+			}
+		}
+	}
+	// Another organization's case never shows in a search.
+	c := w.login(t, 0, cases.RoleClerk)
+	if _, out := c.do("GET", "/api/v1/cases?q=%E6%B5%990328", nil); out["total"] != float64(1) {
+		t.Errorf("search across organizations: %v", out)
+	}
+}
+
+func TestLoginCookieCSRFAndLogout(t *testing.T) {
+	w := newWorld(t)
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	post := func(path, body, csrf string) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest("POST", w.n.URL()+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp, out
+	}
+	resp, out := post("/api/v1/login", fmt.Sprintf(`{"email":%q,"password":%q}`, strings.ToUpper(w.emails[0][cases.RoleMediator]), w.password), "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("login: %d %v", resp.StatusCode, out)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "kuayang_login" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("login cookie %+v", cookie)
+	}
+	csrf := out["csrf_token"].(string)
+	body := `{"kind":"mediation","number":"C-1","title":"Cookie case"}`
+	if resp, out := post("/api/v1/cases", body, ""); resp.StatusCode != 403 || out["error"].(map[string]any)["code"] != "csrf" {
+		t.Fatalf("cookie write without CSRF header: %d %v", resp.StatusCode, out)
+	}
+	if resp, out := post("/api/v1/cases", body, "wrong"); resp.StatusCode != 403 {
+		t.Fatalf("cookie write with wrong CSRF header: %d %v", resp.StatusCode, out)
+	}
+	if resp, out := post("/api/v1/cases", body, csrf); resp.StatusCode != 201 {
+		t.Fatalf("cookie write with CSRF header: %d %v", resp.StatusCode, out)
+	}
+	if resp, _ := post("/api/v1/logout", "", csrf); resp.StatusCode != 204 {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	resp2, err := hc.Get(w.n.URL() + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != 401 {
+		t.Fatalf("after logout: %d", resp2.StatusCode)
+	}
+}
+
+func TestLoginFailuresAreLimitedAndAudited(t *testing.T) {
+	w := newWorld(t)
+	c := &apiClient{t: t, base: w.n.URL()}
+	email := w.emails[0][cases.RoleNotary]
+	for i := 0; i < 10; i++ {
+		if status, out := c.do("POST", "/api/v1/login", map[string]string{"email": email, "password": "wrong"}); status != 401 || out["error"].(map[string]any)["code"] != "bad_credentials" {
+			t.Fatalf("attempt %d: %d %v", i, status, out)
+		}
+	}
+	status, out := c.do("POST", "/api/v1/login", map[string]string{"email": email, "password": w.password})
+	if status != http.StatusTooManyRequests || out["error"].(map[string]any)["code"] != "rate_limited" {
+		t.Fatalf("11th attempt, right password: %d %v", status, out)
+	}
+	if status, _ := c.do("POST", "/api/v1/login", map[string]string{"email": "nobody@example.org", "password": "x"}); status != http.StatusTooManyRequests {
+		t.Fatalf("same IP, other email: %d, want 429", status)
+	}
+	entries, err := w.n.Store().AuditEntries(context.Background(), auditFilterAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, e := range entries {
+		if e.Action == "login.failed" {
+			failed++
+		}
+	}
+	if failed != 10 {
+		t.Fatalf("%d login.failed entries, want 10", failed)
+	}
+}
+
+func TestAPIBadInput(t *testing.T) {
+	w := newWorld(t)
+	f := w.fixtures(t, 0)
+	c := w.login(t, 0, cases.RoleMediator)
+	raw := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, w.n.URL()+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if out.Error.Code != "" && out.Error.Message == "" {
+			t.Errorf("%s %s: error without message", method, path)
+		}
+		return resp.StatusCode, out.Error.Code
+	}
+	for _, tc := range []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"malformed json", "POST", "/api/v1/cases", `{"kind":`, 400, "bad_request"},
+		{"wrong type", "POST", "/api/v1/cases", `{"kind":"mediation","number":7,"title":"x"}`, 400, "bad_request"},
+		{"unknown field", "POST", "/api/v1/cases", `{"kind":"mediation","number":"7","title":"x","org_id":"other"}`, 400, "bad_request"},
+		{"unknown kind", "POST", "/api/v1/cases", `{"kind":"divorce","number":"7","title":"x"}`, 400, "invalid"},
+		{"empty title", "POST", "/api/v1/cases", `{"kind":"mediation","number":"7","title":"  "}`, 400, "invalid"},
+		{"huge body", "POST", "/api/v1/cases", `{"kind":"mediation","number":"7","title":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large"},
+		{"trailing data", "POST", "/api/v1/cases", `{"kind":"mediation","number":"8","title":"x"} {}`, 400, "bad_request"},
+		{"duplicate number", "POST", "/api/v1/cases", `{"kind":"mediation","number":"(2026)浙0328民调100号","title":"x"}`, 409, "duplicate_number"},
+		{"sql in search", "GET", "/api/v1/cases?q=%27%3B%20DROP%20TABLE%20cases%3B--", "", 200, ""},
+		{"bad limit", "GET", "/api/v1/cases?limit=-1", "", 400, "invalid"},
+		{"unknown case", "GET", "/api/v1/cases/does-not-exist", "", 404, "not_found"},
+		{"unknown session", "GET", "/api/v1/sessions/nope", "", 404, "not_found"},
+		{"unknown invite", "DELETE", "/api/v1/invites/nope", "", 404, "not_found"},
+		{"bad zone", "POST", "/api/v1/cases/" + f.caseID + "/sessions", `{"title":"s","scheduled_start":"2026-12-01T09:00:00Z","time_zone":"Mars/Olympus"}`, 400, "invalid"},
+		{"bad time", "POST", "/api/v1/cases/" + f.caseID + "/sessions", `{"title":"s","scheduled_start":"tomorrow","time_zone":"Europe/Rome"}`, 400, "bad_request"},
+		{"end before start", "POST", "/api/v1/cases/" + f.caseID + "/sessions", `{"title":"s","scheduled_start":"2026-12-01T09:00:00Z","scheduled_end":"2026-12-01T08:00:00Z","time_zone":"Europe/Rome"}`, 400, "invalid"},
+		{"bad role", "POST", "/api/v1/sessions/" + f.sessionID + "/invites", `{"name":"x","role":"admin"}`, 400, "invalid"},
+		{"unknown route", "GET", "/api/v1/nothing", "", 404, "not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, code := raw(tc.method, tc.path, tc.body)
+			if status != tc.status || code != tc.code {
+				t.Fatalf("got %d %q, want %d %q", status, code, tc.status, tc.code)
+			}
+		})
+	}
+	// Nothing was harmed: the case is still found.
+	if _, out := c.do("GET", "/api/v1/cases?q=Lease", nil); out["total"] != float64(1) {
+		t.Fatalf("search after bad input: %v", out)
+	}
+}
+
+func TestInviteFromAPIJoinsAndIsAudited(t *testing.T) {
+	w := newWorld(t)
+	c := w.login(t, 0, cases.RoleNotary)
+	_, cs := c.do("POST", "/api/v1/cases", map[string]any{"kind": "notarization", "number": "N-1", "title": "Power of attorney"})
+	caseID := cs["id"].(string)
+	if status, out := c.do("POST", "/api/v1/cases/"+caseID+"/sessions", map[string]any{"title": "s", "scheduled_start": "2026-12-01T09:00:00Z", "time_zone": "Asia/Shanghai", "record": false}); status != 400 || out["error"].(map[string]any)["code"] != "recording_required" {
+		t.Fatalf("unrecorded notarization: %d %v", status, out)
+	}
+	_, ss := c.do("POST", "/api/v1/cases/"+caseID+"/sessions", map[string]any{"title": "Signing", "scheduled_start": "2026-12-01T09:00:00Z", "time_zone": "Asia/Shanghai"})
+	if ss["record"] != true {
+		t.Fatalf("session %v", ss)
+	}
+	sid := ss["id"].(string)
+	_, inv := c.do("POST", "/api/v1/sessions/"+sid+"/invites", map[string]any{"name": "Chen Wei", "role": "party", "language": "it"})
+	url := inv["url"].(string)
+	if !strings.HasPrefix(url, w.n.URL()+"/join/") {
+		t.Fatalf("invite url %q", url)
+	}
+	invite := url[strings.LastIndex(url, "/")+1:]
+	var a joinAnswer
+	if status, raw := postJSON(t, w.n.URL()+"/api/v1/join", map[string]string{"invite": invite}, &a); status != 200 || a.Participant.Name != "Chen Wei" {
+		t.Fatalf("join with API invite: %d %s", status, raw)
+	}
+	if status, _ := c.do("DELETE", "/api/v1/invites/"+inv["id"].(string), nil); status != 204 {
+		t.Fatalf("revoke: %d", status)
+	}
+	if status, _ := postJSON(t, w.n.URL()+"/api/v1/join", map[string]string{"invite": invite}, nil); status != http.StatusGone {
+		t.Fatalf("join with revoked invite: %d", status)
+	}
+	clerk := w.login(t, 0, cases.RoleClerk)
+	_, out := clerk.do("GET", "/api/v1/audit?case_id="+caseID, nil)
+	var actions []string
+	for _, e := range out["entries"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	got := strings.Join(actions, " ")
+	if got != "case.create session.create invite.create invite.revoke" {
+		t.Fatalf("audit of the case: %q", got)
+	}
+}
+
+func auditFilterAll() audit.Filter { return audit.Filter{Limit: 10000} }
