@@ -79,6 +79,9 @@ type Config struct {
 	WriteTimeout   time.Duration // per frame (10 s)
 	SendQueue      int           // frames queued per client before it is dropped (256)
 	Logger         *slog.Logger
+	// ClientIP returns the address of the person behind a request; the
+	// peer address when nil.
+	ClientIP func(*http.Request) string
 }
 
 func (c *Config) setDefaults() {
@@ -173,7 +176,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return // the upgrader has answered
 	}
-	c := newClient(s, conn, remoteIP(r))
+	ip := remoteIP(r)
+	if s.cfg.ClientIP != nil {
+		ip = s.cfg.ClientIP(r)
+	}
+	c := newClient(s, conn, ip)
 	if !s.track(c) {
 		c.closeNow()
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/store"
 )
 
@@ -397,3 +398,36 @@ func TestInviteFromAPIJoinsAndIsAudited(t *testing.T) {
 }
 
 func auditFilterAll() audit.Filter { return audit.Filter{Limit: 10000} }
+
+func TestAuditRecordsClientAddressBehindTrustedProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		want    string
+	}{
+		{"trusted proxy", []string{"127.0.0.1"}, "198.51.100.7"},
+		{"no trusted proxy", nil, "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := startNode(t, func(c *config.Config) { c.TrustedProxies = tc.trusted })
+			acc := n.demo.Accounts[1]
+			req, _ := http.NewRequest("POST", n.URL()+"/api/v1/login", strings.NewReader(fmt.Sprintf(`{"email":%q,"password":%q}`, acc.Email, acc.Password)))
+			req.Header.Set("X-Forwarded-For", "198.51.100.7")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("login: %d", resp.StatusCode)
+			}
+			entries, err := n.Store().AuditEntries(context.Background(), auditFilterAll())
+			if err != nil || len(entries) == 0 {
+				t.Fatalf("audit: %v", err)
+			}
+			if last := entries[len(entries)-1]; last.Action != "login" || last.IP != tc.want {
+				t.Fatalf("last entry %s from %s, want login from %s", last.Action, last.IP, tc.want)
+			}
+		})
+	}
+}

@@ -53,7 +53,7 @@ func (s *Server) doLogin(w http.ResponseWriter, r *http.Request) error {
 		return e
 	}
 	email := strings.ToLower(strings.TrimSpace(req.Email))
-	ip := clientIP(r)
+	ip := s.IPs.IP(r)
 	if ok, wait := s.Limiter.Allow("ip:"+ip, "email:"+email); !ok {
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		return apiError(http.StatusTooManyRequests, "rate_limited", "too many failed logins; try again in %d seconds", int(wait.Seconds())+1)

@@ -12,6 +12,7 @@ import (
 	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/clientip"
 	"github.com/kuayang/kuayang/internal/store"
 )
 
@@ -28,6 +29,8 @@ type Server struct {
 	SecureCookies bool
 	Limiter       *auth.Limiter
 	Now           func() time.Time
+	// IPs resolves client addresses (trusted reverse proxies).
+	IPs *clientip.Resolver
 }
 
 // CookieName is the login cookie.
@@ -119,7 +122,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if a.DisabledAt != nil {
 		return nil, errUnauthenticated
 	}
-	return &principal{account: a, login: l, bearer: bearer, ip: clientIP(r)}, nil
+	return &principal{account: a, login: l, bearer: bearer, ip: s.IPs.IP(r)}, nil
 }
 
 func bearerToken(r *http.Request) (string, bool) {
@@ -134,15 +137,6 @@ func checkCSRF(r *http.Request, l *cases.Login) error {
 		return apiError(http.StatusForbidden, "csrf", "missing or wrong X-CSRF-Token header")
 	}
 	return nil
-}
-
-// clientIP is the request's peer address without the port.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }
 
 // record appends an audit entry. A failure is logged; the request that

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kuayang/kuayang/internal/clientip"
 )
 
 // Config is everything a node needs to run. The zero value is not valid;
@@ -39,6 +41,9 @@ type Config struct {
 	// AllowedOrigins are extra origins (scheme://host[:port]) accepted on
 	// the websocket besides the public URL's and the request's own host.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// TrustedProxies are reverse proxies (addresses or CIDRs) whose
+	// X-Forwarded-For is believed for the client address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Default returns the configuration of `kuayang serve` with nothing set:
@@ -80,6 +85,7 @@ func (c *Config) fields() []field {
 		{"join-token-ttl", "lifetime of the join tokens the websocket accepts", &c.JoinTokenTTL},
 		{"invite-ttl", "default lifetime of invite links", &c.InviteTTL},
 		{"allowed-origins", "comma-separated extra websocket origins", &c.AllowedOrigins},
+		{"trusted-proxies", "comma-separated reverse proxy addresses or CIDRs whose X-Forwarded-For is believed", &c.TrustedProxies},
 	}
 }
 
@@ -248,6 +254,9 @@ func (c *Config) Validate() error {
 		if _, err := ParseS3URL(c.S3URL); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if _, err := clientip.New(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kuayang/kuayang/internal/api"
 	"github.com/kuayang/kuayang/internal/auth"
+	"github.com/kuayang/kuayang/internal/clientip"
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/store"
@@ -46,6 +47,7 @@ type Node struct {
 	loops  sync.WaitGroup
 	// limiter counts failed logins per IP and per email.
 	limiter *auth.Limiter
+	ips     *clientip.Resolver
 	// explicitURL is the configured public URL; empty when it was derived
 	// from the listener, so that answers follow the request's host.
 	explicitURL string
@@ -80,7 +82,10 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: media: %w", err)
 	}
-	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log},
+	if n.ips, err = clientip.New(n.cfg.TrustedProxies); err != nil {
+		return err
+	}
+	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
 }
@@ -125,7 +130,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("GET /ws", n.sig)
 	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
-		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter}
+		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips}
 	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
