@@ -61,7 +61,7 @@ func (c *client) run() {
 	}()
 	joinTimer := time.AfterFunc(c.s.cfg.JoinTimeout, func() {
 		if !c.joined.Load() {
-			c.fail(errorf(CodeJoinTimeout, "", "no join within %s", c.s.cfg.JoinTimeout))
+			c.reject(errorf(CodeJoinTimeout, "", "no join within %s", c.s.cfg.JoinTimeout))
 		}
 	})
 	c.readLoop()
@@ -124,9 +124,6 @@ func (c *client) reject(err error) {
 		c.closeAfterFlush()
 	}
 }
-
-// fail is reject for errors raised outside the read loop.
-func (c *client) fail(perr *Error) { c.reject(perr) }
 
 // handle dispatches one message to its handler.
 func (c *client) handle(m Message) *Error {

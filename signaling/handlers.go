@@ -3,7 +3,6 @@ package signaling
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -206,5 +205,5 @@ func short(err error) string {
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}
-	return fmt.Sprint(s)
+	return s
 }

@@ -8,12 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kuayang/kuayang/internal/audit"
-)
-
-// Audit listing sizes.
-const (
-	defaultAuditLimit = 1000
-	maxAuditLimit     = 10000
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 // lockAudit takes the transaction-scoped advisory lock that serializes the
@@ -102,29 +97,10 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e *audit.Entry) error {
 // f.OrgID, f.CaseID and f.SessionID where not empty, after f.AfterSeq, at
 // most f.Limit of them (0 or less means 1000; at most 10000).
 func (db *DB) AuditEntries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
-	q := &query{}
-	q.where(`seq > %[1]s`, f.AfterSeq)
-	for _, c := range []struct{ col, v string }{
-		{"org_id", f.OrgID}, {"case_id", f.CaseID}, {"session_id", f.SessionID},
-	} {
-		if c.v != "" {
-			q.where(c.col+` = %[1]s`, c.v)
-		}
-	}
-	stmt := `SELECT ` + auditCols + ` FROM audit_log` + q.clause() +
-		` ORDER BY seq LIMIT ` + q.arg(auditLimit(f.Limit))
-	rows, err := db.pool.Query(ctx, stmt, q.args...)
+	q := sqlbase.AuditEntries(sqlbase.Dollar, f, auditCols)
+	rows, err := db.pool.Query(ctx, q.SQL, q.Args...)
 	if err != nil {
 		return nil, readErr("audit entries", err)
 	}
 	return collect(rows, scanAudit, "audit entries")
-}
-
-// auditLimit is the number of entries a listing asking for limit returns
-// at most.
-func auditLimit(limit int) int {
-	if limit <= 0 {
-		return defaultAuditLimit
-	}
-	return min(limit, maxAuditLimit)
 }

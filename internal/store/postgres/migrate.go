@@ -4,65 +4,22 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema change: the SQL of migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the *.sql files of dir in fsys, sorted by version.
-// File names must start with a positive version number followed by '_'.
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+// migrations returns the embedded migrations, sorted by version.
+func migrations() ([]sqlbase.Migration, error) {
+	ms, err := sqlbase.Load(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
-		}
-		m, err := readMigration(fsys, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("postgres: migrations %s and %s share version %d",
-				ms[i-1].name, ms[i].name, ms[i].version)
-		}
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return ms, nil
-}
-
-func readMigration(fsys fs.FS, name string) (migration, error) {
-	base := path.Base(name)
-	num, _, ok := strings.Cut(base, "_")
-	v, err := strconv.Atoi(num)
-	if !ok || err != nil || v <= 0 {
-		return migration{}, fmt.Errorf("postgres: migration %s: name must be NNNN_description.sql", base)
-	}
-	b, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return migration{}, fmt.Errorf("postgres: migration %s: %w", base, err)
-	}
-	return migration{version: v, name: base, sql: string(b)}, nil
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -85,14 +42,14 @@ const lockMigrations = `SELECT pg_advisory_xact_lock(
 // It fails if the database has a version this program does not know (a
 // newer program wrote it).
 func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil {
 		return nil, err
 	}
 	return db.migrate(ctx, ms)
 }
 
-func (db *DB) migrate(ctx context.Context, ms []migration) ([]int, error) {
+func (db *DB) migrate(ctx context.Context, ms []sqlbase.Migration) ([]int, error) {
 	err := db.inLockedTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, createMigrationsTable)
 		return err
@@ -110,7 +67,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) ([]int, error) {
 			return applied, err
 		}
 		if done {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 	return applied, nil
@@ -128,16 +85,12 @@ func (db *DB) inLockedTx(ctx context.Context, fn func(pgx.Tx) error) error {
 }
 
 // checkKnown refuses a database whose schema is newer than ms.
-func (db *DB) checkKnown(ctx context.Context, ms []migration) error {
+func (db *DB) checkKnown(ctx context.Context, ms []sqlbase.Migration) error {
 	v, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
-	latest := 0
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
-	}
-	if v > latest {
+	if latest := sqlbase.Latest(ms); v > latest {
 		return fmt.Errorf("postgres: migrate: database schema version %d is newer than this program's %d", v, latest)
 	}
 	return nil
@@ -146,7 +99,7 @@ func (db *DB) checkKnown(ctx context.Context, ms []migration) error {
 // apply runs m in a transaction unless it is already recorded, and reports
 // whether it ran. The check is made holding the migration lock, so that
 // two nodes starting at once do not both apply m.
-func (db *DB) apply(ctx context.Context, m migration) (bool, error) {
+func (db *DB) apply(ctx context.Context, m sqlbase.Migration) (bool, error) {
 	var ran bool
 	err := db.inLockedTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -154,23 +107,23 @@ func (db *DB) apply(ctx context.Context, m migration) (bool, error) {
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("postgres: migration %s: %w", m.name, err)
+		return false, fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 	}
 	return ran, nil
 }
 
-func applyIn(ctx context.Context, tx pgx.Tx, m migration) (bool, error) {
+func applyIn(ctx context.Context, tx pgx.Tx, m sqlbase.Migration) (bool, error) {
 	var done bool
 	err := tx.QueryRow(ctx,
-		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done)
+		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done)
 	if err != nil || done {
 		return false, err
 	}
 	// No arguments: the simple protocol runs every statement of the file.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return false, err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version)
+	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
 	if err != nil {
 		return false, fmt.Errorf("record: %w", err)
 	}

@@ -4,25 +4,25 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 // embedded returns the embedded migrations and their versions.
-func embedded(t *testing.T) ([]migration, []int) {
+func embedded(t *testing.T) ([]sqlbase.Migration, []int) {
 	t.Helper()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil || len(ms) == 0 {
-		t.Fatalf("loadMigrations: %v (%d migrations)", err, len(ms))
+		t.Fatalf("migrations: %v (%d migrations)", err, len(ms))
 	}
 	var vs []int
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return ms, vs
 }
@@ -133,9 +133,9 @@ func TestConcurrentMigrate(t *testing.T) {
 func TestMigrateAppliesInOrderOnce(t *testing.T) {
 	ctx := t.Context()
 	db := rawDB(t, newSchema(t))
-	ms := []migration{
-		{version: 1, name: "0001_a.sql", sql: `CREATE TABLE t1 (x integer)`},
-		{version: 2, name: "0002_b.sql", sql: `CREATE TABLE t2 (x integer); INSERT INTO t2 SELECT 1; INSERT INTO t2 SELECT 2;`},
+	ms := []sqlbase.Migration{
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE t1 (x integer)`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE t2 (x integer); INSERT INTO t2 SELECT 1; INSERT INTO t2 SELECT 2;`},
 	}
 	applied, err := db.migrate(ctx, ms[:1])
 	if err != nil || !slices.Equal(applied, []int{1}) {
@@ -161,8 +161,8 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	ctx := t.Context()
 	db := openTemp(t)
 	before, _ := db.SchemaVersion(ctx)
-	bad := migration{version: before + 1, name: "bad.sql",
-		sql: `CREATE TABLE half (x integer); INSERT INTO nowhere VALUES (1);`}
+	bad := sqlbase.Migration{Version: before + 1, Name: "bad.sql",
+		SQL: `CREATE TABLE half (x integer); INSERT INTO nowhere VALUES (1);`}
 	known, _ := embedded(t)
 	if _, err := db.migrate(ctx, append(known, bad)); err == nil {
 		t.Fatal("migrate with a broken migration succeeded")
@@ -187,36 +187,5 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if db, err := openConfig(ctx, cfg); err == nil {
 		_ = db.Close()
 		t.Fatal("Open of a database from a newer program succeeded")
-	}
-}
-
-func TestLoadMigrations(t *testing.T) {
-	good := fstest.MapFS{
-		"m/0002_b.sql":  {Data: []byte("B")},
-		"m/0001_a.sql":  {Data: []byte("A")},
-		"m/README.md":   {Data: []byte("not sql")},
-		"m/0010_c.sql":  {Data: []byte("C")},
-		"m/sub/x.sql/y": {Data: []byte("in a directory")},
-	}
-	ms, err := loadMigrations(good, "m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []int
-	for _, m := range ms {
-		got = append(got, m.version)
-	}
-	if !slices.Equal(got, []int{1, 2, 10}) || ms[0].sql != "A" {
-		t.Errorf("versions %v, first %q; want [1 2 10], A", got, ms[0].sql)
-	}
-	for name, fsys := range map[string]fstest.MapFS{
-		"duplicate": {"m/0001_a.sql": {}, "m/1_b.sql": {}},
-		"no number": {"m/init.sql": {}},
-		"zero":      {"m/0000_init.sql": {}},
-		"negative":  {"m/-1_init.sql": {}},
-	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
-			t.Errorf("%s: loadMigrations succeeded", name)
-		}
 	}
 }

@@ -7,12 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kuayang/kuayang/internal/cases"
-)
-
-// Page sizes of SearchCases.
-const (
-	defaultCaseLimit = 50
-	maxCaseLimit     = 200
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 // caseMatch is the condition of a case search's text: %[1]s is the
@@ -37,21 +32,17 @@ func (db *DB) SearchCases(ctx context.Context, cq cases.CaseQuery) ([]*cases.Cas
 	if cq.OrgID == "" {
 		return nil, 0, errors.New("postgres: search cases: no organization given")
 	}
+	count, page := sqlbase.CaseSearch(sqlbase.Dollar, cq, caseCols, caseMatch)
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, 0, readErr("search cases", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	q := caseSearch(cq)
 	var total int
-	err = tx.QueryRow(ctx, `SELECT count(*) FROM cases c`+q.clause(), q.args...).Scan(&total)
-	if err != nil {
+	if err := tx.QueryRow(ctx, count.SQL, count.Args...).Scan(&total); err != nil {
 		return nil, 0, readErr("search cases: count", err)
 	}
-	limit, offset := casePage(cq)
-	stmt := `SELECT ` + caseCols + ` FROM cases c` + q.clause() +
-		` ORDER BY c.created_at DESC, c.id LIMIT ` + q.arg(limit) + ` OFFSET ` + q.arg(offset)
-	rows, err := tx.Query(ctx, stmt, q.args...)
+	rows, err := tx.Query(ctx, page.SQL, page.Args...)
 	if err != nil {
 		return nil, 0, readErr("search cases", err)
 	}
@@ -60,30 +51,4 @@ func (db *DB) SearchCases(ctx context.Context, cq cases.CaseQuery) ([]*cases.Cas
 		return nil, 0, err
 	}
 	return list, total, nil
-}
-
-// caseSearch is the WHERE clause of a case search.
-func caseSearch(cq cases.CaseQuery) *query {
-	q := &query{}
-	q.where(`c.org_id = %[1]s`, cq.OrgID)
-	if cq.Kind != "" {
-		q.where(`c.kind = %[1]s`, string(cq.Kind))
-	}
-	if cq.Text != "" {
-		q.where(caseMatch, containsPattern(cq.Text))
-	}
-	return q
-}
-
-// casePage is the LIMIT and OFFSET of a case search.
-func casePage(cq cases.CaseQuery) (limit, offset int) {
-	switch limit = cq.Limit; {
-	case limit == 0:
-		limit = defaultCaseLimit
-	case limit < 1:
-		limit = 1
-	case limit > maxCaseLimit:
-		limit = maxCaseLimit
-	}
-	return limit, max(cq.Offset, 0)
 }

@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 	"github.com/kuayang/kuayang/internal/store/storetest"
 )
 
@@ -36,11 +36,11 @@ func TestConformance(t *testing.T) {
 
 func latestVersion(t *testing.T) int {
 	t.Helper()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil || len(ms) == 0 {
-		t.Fatalf("loadMigrations: %v (%d migrations)", err, len(ms))
+		t.Fatalf("migrations: %v (%d migrations)", err, len(ms))
 	}
-	return ms[len(ms)-1].version
+	return sqlbase.Latest(ms)
 }
 
 func TestReopenAppliesNothing(t *testing.T) {
@@ -93,9 +93,9 @@ func rawDB(t *testing.T) *DB {
 func TestMigrateAppliesInOrderOnce(t *testing.T) {
 	ctx := t.Context()
 	db := rawDB(t)
-	ms := []migration{
-		{version: 1, name: "0001_a.sql", sql: `CREATE TABLE t1 (x INTEGER)`},
-		{version: 2, name: "0002_b.sql", sql: `CREATE TABLE t2 (x INTEGER); INSERT INTO t2 SELECT 1; INSERT INTO t2 SELECT 2;`},
+	ms := []sqlbase.Migration{
+		{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE t1 (x INTEGER)`},
+		{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE t2 (x INTEGER); INSERT INTO t2 SELECT 1; INSERT INTO t2 SELECT 2;`},
 	}
 	applied, err := db.migrate(ctx, ms[:1])
 	if err != nil || !slices.Equal(applied, []int{1}) {
@@ -122,9 +122,9 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	ctx := t.Context()
 	db := openTemp(t)
 	before, _ := db.SchemaVersion(ctx)
-	bad := migration{version: before + 1, name: "bad.sql",
-		sql: `CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);`}
-	known, err := loadMigrations(migrationFiles, "migrations")
+	bad := sqlbase.Migration{Version: before + 1, Name: "bad.sql",
+		SQL: `CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);`}
+	known, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,37 +155,6 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if db, err := Open(ctx, path); err == nil {
 		_ = db.Close()
 		t.Fatal("Open of a database from a newer program succeeded")
-	}
-}
-
-func TestLoadMigrations(t *testing.T) {
-	good := fstest.MapFS{
-		"m/0002_b.sql":  {Data: []byte("B")},
-		"m/0001_a.sql":  {Data: []byte("A")},
-		"m/README.md":   {Data: []byte("not sql")},
-		"m/0010_c.sql":  {Data: []byte("C")},
-		"m/sub/x.sql/y": {Data: []byte("in a directory")},
-	}
-	ms, err := loadMigrations(good, "m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []int
-	for _, m := range ms {
-		got = append(got, m.version)
-	}
-	if !slices.Equal(got, []int{1, 2, 10}) || ms[0].sql != "A" {
-		t.Errorf("versions %v, first %q; want [1 2 10], A", got, ms[0].sql)
-	}
-	for name, fsys := range map[string]fstest.MapFS{
-		"duplicate": {"m/0001_a.sql": {}, "m/1_b.sql": {}},
-		"no number": {"m/init.sql": {}},
-		"zero":      {"m/0000_init.sql": {}},
-		"negative":  {"m/-1_init.sql": {}},
-	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
-			t.Errorf("%s: loadMigrations succeeded", name)
-		}
 	}
 }
 
