@@ -44,16 +44,16 @@ func TestBrowserCall(t *testing.T) {
 	}
 	requireChromium(t)
 	if os.Getenv(netnsEnv) == "" {
-		runInNetns(t)
+		runInNetns(t, "TestBrowserCall")
 		return
 	}
 	bringUpLoopback(t)
 	browserCall(t)
 }
 
-// runInNetns re-executes this test in a new network namespace.
-func runInNetns(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBrowserCall$", "-test.v", "-test.count=1")
+// runInNetns re-executes the test called name in a new network namespace.
+func runInNetns(t *testing.T, name string) {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), netnsEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
 	out, err := cmd.CombinedOutput()
@@ -64,7 +64,7 @@ func runInNetns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser test failed: %v", err)
 	}
-	if !strings.Contains(string(out), "--- PASS: TestBrowserCall") {
+	if !strings.Contains(string(out), "--- PASS: "+name) {
 		t.Fatal("browser test did not pass in the namespace")
 	}
 }

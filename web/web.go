@@ -6,6 +6,10 @@
 //	GET /               the landing page (static/index.html)
 //	GET /join/{token}   the pre-join and call page (static/join.html); the
 //	                    script reads the invite token from location.pathname
+//	GET /staff/...      the staff pages (static/staff.html), one document for
+//	                    every path below /staff/ so that deep links such as
+//	                    /staff/cases/<id> load it; the script routes.
+//	                    GET /staff redirects to /staff/
 //	GET /static/{path}  the embedded files
 //
 // Every response carries the security headers of [setSecurityHeaders]; the
@@ -69,6 +73,15 @@ func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", serveFile(files["index.html"]))
 	mux.Handle("GET /join/{token}", serveFile(files["join.html"]))
+	mux.Handle("GET /staff/{rest...}", serveFile(files["staff.html"]))
+	mux.HandleFunc("GET /staff", func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w.Header())
+		target := "/staff/"
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("GET /static/{path...}", func(w http.ResponseWriter, r *http.Request) {
 		f, ok := files[r.PathValue("path")]
 		if !ok {
@@ -110,7 +123,7 @@ func loadFiles() map[string]*file {
 	if err != nil {
 		panic(err)
 	}
-	for _, required := range []string{"index.html", "join.html"} {
+	for _, required := range []string{"index.html", "join.html", "staff.html"} {
 		if files[required] == nil {
 			panic("web: static/" + required + " is not embedded")
 		}

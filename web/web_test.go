@@ -44,6 +44,14 @@ func TestRoutes(t *testing.T) {
 		{"/static/style.css", "text/css; charset=utf-8", ".grid"},
 		{"/static/join.html", "text/html; charset=utf-8", "<video"},
 		{"/static/index.html", "text/html; charset=utf-8", "Kuayang"},
+		{"/staff/", "text/html; charset=utf-8", `src="/static/staff.js"`},
+		{"/staff/login", "text/html; charset=utf-8", `data-testid="logout"`},
+		{"/staff/cases/new", "text/html; charset=utf-8", `src="/static/staff.js"`},
+		{"/staff/cases/0f8e2c1a-5b7d-4c3e-9a21-8d6f4b2e7c90", "text/html; charset=utf-8", `src="/static/staff.js"`},
+		{"/static/staff.js", "text/javascript; charset=utf-8", "from './api.js'"},
+		{"/static/api.js", "text/javascript; charset=utf-8", "export class Api"},
+		{"/static/tz.js", "text/javascript; charset=utf-8", "export function wallTimeToInstant"},
+		{"/static/staff-strings.js", "text/javascript; charset=utf-8", "STAFF_STRINGS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -122,6 +130,8 @@ func TestNotFound(t *testing.T) {
 		"/join/a/b",
 		"/nope",
 		"/index.html",
+		"/staffx",
+		"/staff.html",
 	} {
 		t.Run(path, func(t *testing.T) {
 			res, _ := get(t, path)
@@ -158,6 +168,55 @@ func TestPathTraversal(t *testing.T) {
 	}
 }
 
+// TestStaffDeepLinks checks that every path under /staff/ answers the same
+// document, so that a reload or a bookmark of /staff/cases/<id> works, and
+// that /staff redirects there.
+func TestStaffDeepLinks(t *testing.T) {
+	_, want := get(t, "/staff/")
+	if !strings.Contains(want, `<main id="main"`) {
+		t.Fatal("/staff/ is not the staff page")
+	}
+	for _, path := range []string{
+		"/staff/login",
+		"/staff/cases",
+		"/staff/cases/new",
+		"/staff/cases/abc",
+		"/staff/cases/abc/",
+		"/staff/cases/%E6%B5%99",
+		"/staff/no/such/page",
+		"/staff/?q=Chen&kind=mediation&page=2",
+	} {
+		t.Run(path, func(t *testing.T) {
+			res, body := get(t, path)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200", res.StatusCode)
+			}
+			if body != want {
+				t.Error("body differs from /staff/")
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("Cache-Control %q, want no-cache", got)
+			}
+			checkSecurityHeaders(t, res.Header)
+		})
+	}
+	res, _ := get(t, "/staff")
+	if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/staff/" {
+		t.Errorf("/staff: status %d to %q, want a redirect to /staff/", res.StatusCode, res.Header.Get("Location"))
+	}
+	checkSecurityHeaders(t, res.Header)
+	res, _ = get(t, "/staff?q=x")
+	if loc := res.Header.Get("Location"); loc != "/staff/?q=x" {
+		t.Errorf("/staff?q=x: redirect to %q, want /staff/?q=x", loc)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/staff/cases/new", nil)
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /staff/cases/new: status %d, want 405", rec.Code)
+	}
+}
+
 func TestMethodNotAllowed(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/static/app.js", nil)
 	rec := httptest.NewRecorder()
@@ -188,7 +247,7 @@ func TestConditionalGet(t *testing.T) {
 // TestNoInlineCode checks the HTML files against what the CSP forbids:
 // inline scripts, inline styles and event handler attributes.
 func TestNoInlineCode(t *testing.T) {
-	for _, name := range []string{"static/index.html", "static/join.html"} {
+	for _, name := range []string{"static/index.html", "static/join.html", "static/staff.html"} {
 		data, err := staticFS.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

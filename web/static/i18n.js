@@ -296,6 +296,18 @@ export function t(key, vars = {}) {
 }
 
 /**
+ * Adds strings to the table, e.g. those of the staff pages, which the join
+ * page does not load. Existing keys are replaced.
+ * @param {Partial<Record<Lang, Record<string, string>>>} tables
+ */
+export function addStrings(tables) {
+  for (const [lang, strings] of Object.entries(tables)) {
+    const code = normalize(lang);
+    if (code && strings) Object.assign(STRINGS[code], strings);
+  }
+}
+
+/**
  * Reports whether key has a translation (in English at least).
  * @param {string} key
  * @returns {boolean}
