@@ -177,8 +177,15 @@ func (c *client) leaveMedia() {
 // cleanup runs when the connection ends: media, room, records, others.
 func (c *client) cleanup() {
 	c.leaveMedia()
-	if !c.joined.Load() || c.replaced.Load() || !c.s.exit(c) {
+	if !c.joined.Load() || c.replaced.Load() {
 		return
+	}
+	was, remaining := c.s.exit(c)
+	if !was {
+		return
+	}
+	if lc := c.s.cfg.Lifecycle; lc != nil {
+		lc.Left(c.session, c.pid, remaining)
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()

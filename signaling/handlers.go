@@ -54,6 +54,9 @@ func (c *client) onJoin(m Join) *Error {
 		Session:      SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record},
 		Participants: others,
 	})
+	if lc := c.s.cfg.Lifecycle; lc != nil {
+		lc.Joined(sess, part.ID)
+	}
 	media, err := c.s.media.Join(sess.ID, part.ID, mediaHandler{c})
 	if err != nil {
 		c.s.log.Error("joining media plane", "session", sess.ID, "participant", part.ID, "err", err)

@@ -29,19 +29,20 @@ func (s *Server) enter(c *client) (old *client, others []ParticipantInfo) {
 }
 
 // exit removes c from its room if it is still the member for its
-// participant (a replaced client is not). It reports whether it was.
-func (s *Server) exit(c *client) bool {
+// participant (a replaced client is not). It reports whether it was, and
+// how many remain.
+func (s *Server) exit(c *client) (bool, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.rooms[c.sessionID]
 	if r == nil || r.members[c.pid] != c {
-		return false
+		return false, 0
 	}
 	delete(r.members, c.pid)
 	if len(r.members) == 0 {
 		delete(s.rooms, c.sessionID)
 	}
-	return true
+	return true, len(r.members)
 }
 
 // broadcast sends msg to every member of the session but except.

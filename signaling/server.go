@@ -61,6 +61,14 @@ type Records interface {
 	AppendAudit(ctx context.Context, e *audit.Entry) error
 }
 
+// Lifecycle is told when participants enter and leave a session's room,
+// so that recording can start with the first and the session can end after
+// the last. Calls must not block.
+type Lifecycle interface {
+	Joined(sess *cases.Session, participantID string)
+	Left(sess *cases.Session, participantID string, remaining int)
+}
+
 // Tokens checks and uses up join tokens.
 type Tokens interface {
 	Check(tok string) (auth.JoinClaims, error)
@@ -82,6 +90,8 @@ type Config struct {
 	// ClientIP returns the address of the person behind a request; the
 	// peer address when nil.
 	ClientIP func(*http.Request) string
+	// Lifecycle, when set, is told of joins and leaves.
+	Lifecycle Lifecycle
 }
 
 func (c *Config) setDefaults() {

@@ -60,6 +60,12 @@ type Org struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	// RetentionDays is how long the organization's recordings are kept
+	// write-once (Object Lock); 0 means the default, 3650 (10 years).
+	RetentionDays int
+	// RetentionMode is COMPLIANCE (default; nobody can shorten it) or
+	// GOVERNANCE (privileged users can).
+	RetentionMode string
 }
 
 // Account is a staff member's login.
@@ -159,4 +165,58 @@ type CaseQuery struct {
 	Kind   Kind // empty for all
 	Limit  int  // 1..200; 0 means 50
 	Offset int
+}
+
+// Recording states.
+const (
+	RecordingActive  = "recording" // media is being recorded
+	RecordingSealing = "sealing"   // the session ended; segments upload, then the manifest is signed
+	RecordingSealed  = "sealed"    // the manifest is signed and stored
+	RecordingFailed  = "failed"    // sealing failed; see Failure
+)
+
+// Recording is the recording of one session.
+type Recording struct {
+	SessionID   string
+	State       string
+	StartedAt   time.Time
+	EndedAt     *time.Time // the session's end: sealing starts
+	SealedAt    *time.Time
+	ManifestKey string // object key of manifest.json once sealed
+	ManifestSHA []byte // SHA-256 of manifest.json
+	ChainHead   string // hex
+	KeyID       string // signing key
+	Failure     string // why sealing failed, for the clerk
+	LegalHold   bool
+	RetainUntil time.Time
+}
+
+// Segment is one stored media file of one participant of a recorded
+// session.
+type Segment struct {
+	SessionID     string
+	ParticipantID string
+	Index         int
+	Key           string // object key
+	ContentType   string
+	Bytes         int64
+	SHA256        []byte
+	WallStart     time.Time
+	WallEnd       time.Time
+	MediaStart    time.Duration
+	MediaEnd      time.Duration
+	Codecs        []string
+	Width, Height int
+	Gaps          string // JSON array of gaps, as the recorder reported them
+	Recovered     bool   // closed by crash recovery
+	UploadedAt    time.Time
+	RetainUntil   time.Time
+}
+
+// SigningKey is a node's public key for manifests.
+type SigningKey struct {
+	ID        string // "ed25519:<16 hex>"
+	Node      string
+	PublicPEM string
+	CreatedAt time.Time
 }

@@ -82,6 +82,26 @@ type Store interface {
 	// AuditEntries lists entries matching f in Seq order.
 	AuditEntries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error)
 
+	// EndSession sets state ended and ended_at (first time only).
+	EndSession(ctx context.Context, id string, at time.Time) error
+
+	// PutRecording creates or replaces the recording of r.SessionID.
+	PutRecording(ctx context.Context, r *cases.Recording) error
+	Recording(ctx context.Context, sessionID string) (*cases.Recording, error)
+	// RecordingsInState lists recordings in a state, oldest first (the
+	// sealer resumes those left sealing by a restart).
+	RecordingsInState(ctx context.Context, state string) ([]*cases.Recording, error)
+	// AddSegment records an uploaded segment; ErrConflict if that
+	// (session, participant, index) exists.
+	AddSegment(ctx context.Context, s *cases.Segment) error
+	// Segments lists a session's segments by wall_start, participant, index.
+	Segments(ctx context.Context, sessionID string) ([]*cases.Segment, error)
+
+	// PutSigningKey registers a public key; registering the same id again
+	// is a no-op.
+	PutSigningKey(ctx context.Context, k *cases.SigningKey) error
+	SigningKeys(ctx context.Context) ([]*cases.SigningKey, error)
+
 	// Ping checks that the backend answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -31,6 +31,14 @@ func zeroTimeNull(t time.Time) *time.Time {
 	return &t
 }
 
+// nullBytes stores an empty byte slice as NULL (values not known yet).
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
 // valueOr returns *p, or the zero value if p is nil (a NULL column).
 func valueOr[T any](p *T) T {
 	var v T

@@ -8,11 +8,15 @@ import (
 	"github.com/kuayang/kuayang/internal/cases"
 )
 
-// CreateOrg inserts o. A duplicate id or name is store.ErrConflict.
+const orgCols = `id, name, created_at, retention_days, retention_mode`
+
+// CreateOrg inserts o. A duplicate id or name is store.ErrConflict. The
+// retention settings are stored as given: 0 and "" stand for the defaults,
+// which callers apply; a negative RetentionDays is refused.
 func (db *DB) CreateOrg(ctx context.Context, o *cases.Org) error {
 	_, err := db.pool.Exec(ctx,
-		`INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)`,
-		o.ID, o.Name, o.CreatedAt)
+		`INSERT INTO orgs (`+orgCols+`) VALUES ($1, $2, $3, $4, $5)`,
+		o.ID, o.Name, o.CreatedAt, o.RetentionDays, o.RetentionMode)
 	if err != nil {
 		return writeErr("create org", err)
 	}
@@ -22,7 +26,7 @@ func (db *DB) CreateOrg(ctx context.Context, o *cases.Org) error {
 // OrgByName returns the organization called name (exact match).
 func (db *DB) OrgByName(ctx context.Context, name string) (*cases.Org, error) {
 	o, err := scanOrg(db.pool.QueryRow(ctx,
-		`SELECT id, name, created_at FROM orgs WHERE name = $1`, name))
+		`SELECT `+orgCols+` FROM orgs WHERE name = $1`, name))
 	if err != nil {
 		return nil, readErr("org by name", err)
 	}
@@ -78,7 +82,7 @@ func (db *DB) Account(ctx context.Context, id string) (*cases.Account, error) {
 // Org returns the organization with id.
 func (db *DB) Org(ctx context.Context, id string) (*cases.Org, error) {
 	o, err := scanOrg(db.pool.QueryRow(ctx,
-		`SELECT id, name, created_at FROM orgs WHERE id = $1`, id))
+		`SELECT `+orgCols+` FROM orgs WHERE id = $1`, id))
 	if err != nil {
 		return nil, readErr("org "+id, err)
 	}
@@ -89,7 +93,7 @@ func (db *DB) Org(ctx context.Context, id string) (*cases.Org, error) {
 // "C", as SQLite), whatever the database's collation.
 func (db *DB) Orgs(ctx context.Context) ([]*cases.Org, error) {
 	rows, err := db.pool.Query(ctx,
-		`SELECT id, name, created_at FROM orgs ORDER BY name COLLATE "C", id`)
+		`SELECT `+orgCols+` FROM orgs ORDER BY name COLLATE "C", id`)
 	if err != nil {
 		return nil, readErr("orgs", err)
 	}
@@ -98,7 +102,7 @@ func (db *DB) Orgs(ctx context.Context) ([]*cases.Org, error) {
 
 func scanOrg(r pgx.Row) (*cases.Org, error) {
 	var o cases.Org
-	if err := r.Scan(&o.ID, &o.Name, &o.CreatedAt); err != nil {
+	if err := r.Scan(&o.ID, &o.Name, &o.CreatedAt, &o.RetentionDays, &o.RetentionMode); err != nil {
 		return nil, err
 	}
 	return &o, nil

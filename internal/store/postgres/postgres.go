@@ -8,8 +8,9 @@
 //
 // Times are timestamptz, so they keep microseconds (a time.Time's
 // nanoseconds are truncated) and are read back in UTC. A nil *time.Time, a
-// zero Session.ScheduledEnd, and an empty Case.CreatedBy or
-// Participant.AccountID are stored as NULL. Emails are unique, and looked
+// zero Session.ScheduledEnd or RetainUntil, an empty Recording.ManifestSHA,
+// and an empty Case.CreatedBy or Participant.AccountID are stored as NULL.
+// Media offsets are whole microseconds. Emails are unique, and looked
 // up, ignoring case (lower(email)).
 //
 // The tables live in the first schema of the connection's search_path

@@ -46,6 +46,14 @@ func encNullString(s string) any {
 	return s
 }
 
+// encNullBytes stores an empty byte slice as NULL (values not known yet).
+func encNullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
 // decTime parses a stored time into a UTC time.Time.
 func decTime(v any) (time.Time, error) {
 	var s string

@@ -6,11 +6,15 @@ import (
 	"github.com/kuayang/kuayang/internal/cases"
 )
 
-// CreateOrg inserts o. A duplicate id or name is store.ErrConflict.
+const orgCols = `id, name, created_at, retention_days, retention_mode`
+
+// CreateOrg inserts o. A duplicate id or name is store.ErrConflict. The
+// retention settings are stored as given: 0 and "" stand for the defaults,
+// which callers apply; a negative RetentionDays is refused.
 func (db *DB) CreateOrg(ctx context.Context, o *cases.Org) error {
 	_, err := db.w.ExecContext(ctx,
-		`INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)`,
-		o.ID, o.Name, encTime(o.CreatedAt))
+		`INSERT INTO orgs (`+orgCols+`) VALUES (?, ?, ?, ?, ?)`,
+		o.ID, o.Name, encTime(o.CreatedAt), o.RetentionDays, o.RetentionMode)
 	if err != nil {
 		return writeErr("create org", err)
 	}
@@ -20,7 +24,7 @@ func (db *DB) CreateOrg(ctx context.Context, o *cases.Org) error {
 // OrgByName returns the organization called name (exact match).
 func (db *DB) OrgByName(ctx context.Context, name string) (*cases.Org, error) {
 	o, err := scanOrg(db.r.QueryRowContext(ctx,
-		`SELECT id, name, created_at FROM orgs WHERE name = ?`, name))
+		`SELECT `+orgCols+` FROM orgs WHERE name = ?`, name))
 	if err != nil {
 		return nil, readErr("org by name", err)
 	}
@@ -76,7 +80,7 @@ func (db *DB) Account(ctx context.Context, id string) (*cases.Account, error) {
 // Org returns the organization with id.
 func (db *DB) Org(ctx context.Context, id string) (*cases.Org, error) {
 	o, err := scanOrg(db.r.QueryRowContext(ctx,
-		`SELECT id, name, created_at FROM orgs WHERE id = ?`, id))
+		`SELECT `+orgCols+` FROM orgs WHERE id = ?`, id))
 	if err != nil {
 		return nil, readErr("org "+id, err)
 	}
@@ -85,7 +89,7 @@ func (db *DB) Org(ctx context.Context, id string) (*cases.Org, error) {
 
 // Orgs returns every organization, ordered by name (byte order).
 func (db *DB) Orgs(ctx context.Context) ([]*cases.Org, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, name, created_at FROM orgs ORDER BY name, id`)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+orgCols+` FROM orgs ORDER BY name, id`)
 	if err != nil {
 		return nil, readErr("orgs", err)
 	}
@@ -94,7 +98,7 @@ func (db *DB) Orgs(ctx context.Context) ([]*cases.Org, error) {
 
 func scanOrg(r rowScanner) (*cases.Org, error) {
 	var o cases.Org
-	if err := r.Scan(&o.ID, &o.Name, timeCol{&o.CreatedAt}); err != nil {
+	if err := r.Scan(&o.ID, &o.Name, timeCol{&o.CreatedAt}, &o.RetentionDays, &o.RetentionMode); err != nil {
 		return nil, err
 	}
 	return &o, nil

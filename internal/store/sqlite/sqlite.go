@@ -10,7 +10,8 @@
 // Times are stored as TEXT in UTC with a fixed nine-digit fraction
 // (2006-01-02T15:04:05.000000000Z), so they round-trip to the nanosecond
 // and sort as text; they are read back as UTC. A nil *time.Time, and a zero
-// Session.ScheduledEnd, are stored as NULL.
+// Session.ScheduledEnd or RetainUntil, and an empty Recording.ManifestSHA,
+// are stored as NULL. Media offsets are whole microseconds.
 package sqlite
 
 import (

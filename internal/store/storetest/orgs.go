@@ -13,6 +13,8 @@ func checkOrg(t *testing.T, got, want *cases.Org) {
 	eq(t, "Org.ID", got.ID, want.ID)
 	eq(t, "Org.Name", got.Name, want.Name)
 	eqTime(t, "Org.CreatedAt", got.CreatedAt, want.CreatedAt)
+	eq(t, "Org.RetentionDays", got.RetentionDays, want.RetentionDays)
+	eq(t, "Org.RetentionMode", got.RetentionMode, want.RetentionMode)
 }
 
 func checkAccount(t *testing.T, got, want *cases.Account) {

@@ -47,6 +47,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Logins", testLogins},
 		{"AuditAppend", testAuditAppend},
 		{"AuditConcurrent", testAuditConcurrent},
+		{"OrgRetention", testOrgRetention},
+		{"EndSession", testEndSession},
+		{"Recordings", testRecordings},
+		{"RecordingsInState", testRecordingsInState},
+		{"Segments", testSegments},
+		{"SegmentConflict", testSegmentConflict},
+		{"SigningKeys", testSigningKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
