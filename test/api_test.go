@@ -361,6 +361,12 @@ func TestInviteFromAPIJoinsAndIsAudited(t *testing.T) {
 	c := w.login(t, 0, cases.RoleNotary)
 	_, cs := c.do("POST", "/api/v1/cases", map[string]any{"kind": "notarization", "number": "N-1", "title": "Power of attorney"})
 	caseID := cs["id"].(string)
+	if _, out := c.do("GET", "/api/v1/cases?mine=1", nil); out["total"] != float64(1) {
+		t.Fatalf("the notary's own cases: %v", out)
+	}
+	if _, out := w.login(t, 0, cases.RoleJudge).do("GET", "/api/v1/cases?mine=1", nil); out["total"] != float64(0) {
+		t.Fatalf("the judge's own cases: %v", out)
+	}
 	if status, out := c.do("POST", "/api/v1/cases/"+caseID+"/sessions", map[string]any{"title": "s", "scheduled_start": "2026-12-01T09:00:00Z", "time_zone": "Asia/Shanghai", "record": false}); status != 400 || out["error"].(map[string]any)["code"] != "recording_required" {
 		t.Fatalf("unrecorded notarization: %d %v", status, out)
 	}

@@ -94,6 +94,13 @@ func intParam(r *http.Request, name string, def, max int) (int, error) {
 
 func (s *Server) searchCases(w http.ResponseWriter, r *http.Request, p *principal) error {
 	q := cases.CaseQuery{OrgID: p.account.OrgID, Text: strings.TrimSpace(r.URL.Query().Get("q")), Kind: cases.Kind(r.URL.Query().Get("kind"))}
+	switch r.URL.Query().Get("mine") {
+	case "", "0", "false":
+	case "1", "true":
+		q.Mine = p.account.ID
+	default:
+		return apiError(http.StatusBadRequest, "invalid", "mine must be 1 or 0")
+	}
 	if q.Kind != "" && !q.Kind.Valid() {
 		return apiError(http.StatusBadRequest, "invalid", "unknown kind %q", q.Kind)
 	}

@@ -161,9 +161,12 @@ type CaseQuery struct {
 	OrgID string // required
 	// Text matches case number or title, or the name of a participant of
 	// any of the case's sessions: case-insensitive substring.
-	Text   string
-	Kind   Kind // empty for all
-	Limit  int  // 1..200; 0 means 50
+	Text string
+	Kind Kind // empty for all
+	// Mine, an account id, keeps the cases that account created or in
+	// whose sessions it takes part; empty for all.
+	Mine   string
+	Limit  int // 1..200; 0 means 50
 	Offset int
 }
 

@@ -165,7 +165,7 @@ export class Api {
   // ---- Cases ----
 
   /**
-   * @param {{q?: string, kind?: string, limit?: number, offset?: number}} [params]
+   * @param {{q?: string, kind?: string, mine?: number, limit?: number, offset?: number}} [params]
    * @returns {Promise<{cases: Case[], total: number, limit: number, offset: number}>}
    */
   searchCases(params = {}) {

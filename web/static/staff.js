@@ -447,15 +447,19 @@ function showCases() {
   const q = params.get('q') ?? '';
   const kind = KINDS.includes(params.get('kind') ?? '') ? params.get('kind') ?? '' : '';
   const page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+  const onlyMine = params.get('mine') === '1';
 
   const search = /** @type {HTMLInputElement} */ (h('input', { type: 'search', name: 'q', value: q, maxlength: 200, 'data-testid': 'case-search', placeholder: t('staff.cases.searchHint') }));
   const kindSelect = select({ name: 'kind', 'data-testid': 'case-kind-filter' },
     [['', t('staff.cases.allKinds')], ...KINDS.map((k) => /** @type {[string, string]} */ ([k, kindLabel(k)]))], kind);
+  const mineBox = checkbox(t('staff.cases.mine'), { name: 'mine', 'data-testid': 'case-mine', checked: onlyMine });
+  const mineInput = /** @type {HTMLInputElement} */ (mineBox.querySelector('input'));
   const seq = state.seq;
   const results = h('div', { class: 'results', 'aria-live': 'polite' }, loadingView());
   const form = h('form', { class: 'search', role: 'search' },
     field(t('staff.cases.search'), search),
     field(t('staff.cases.kind'), kindSelect),
+    mineBox,
     h('button', { type: 'submit', class: 'btn', text: t('staff.cases.searchButton') }));
 
   /** Puts the search in the URL and loads it. */
@@ -464,6 +468,7 @@ function showCases() {
     const p = new URLSearchParams();
     if (search.value.trim()) p.set('q', search.value.trim());
     if (kindSelect.value) p.set('kind', kindSelect.value);
+    if (mineInput.checked) p.set('mine', '1');
     if (toPage > 1) p.set('page', String(toPage));
     const qs = p.toString();
     history.replaceState(null, '', `/staff/${qs ? `?${qs}` : ''}`);
@@ -476,6 +481,7 @@ function showCases() {
     debounce = setTimeout(() => apply(1), 300);
   });
   kindSelect.addEventListener('change', () => apply(1));
+  mineInput.addEventListener('change', () => apply(1));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     clearTimeout(debounce);
@@ -487,7 +493,7 @@ function showCases() {
   const load = async (toPage) => {
     const mine = ++loads;
     try {
-      const answer = await api.searchCases({ q: search.value.trim(), kind: kindSelect.value, limit: PAGE_SIZE, offset: (toPage - 1) * PAGE_SIZE });
+      const answer = await api.searchCases({ q: search.value.trim(), kind: kindSelect.value, mine: mineInput.checked ? 1 : undefined, limit: PAGE_SIZE, offset: (toPage - 1) * PAGE_SIZE });
       if (mine !== loads || seq !== state.seq) return;
       results.replaceChildren(casesTable(answer, toPage, apply));
     } catch (err) {

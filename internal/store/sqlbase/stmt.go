@@ -34,6 +34,10 @@ func CaseSearch(ph Placeholder, cq cases.CaseQuery, cols, match string) (count, 
 	if cq.Text != "" {
 		q.Where(match, ContainsPattern(cq.Text))
 	}
+	if cq.Mine != "" {
+		q.Where(`(c.created_by = %[1]s OR EXISTS (SELECT 1 FROM sessions s JOIN participants p ON p.session_id = s.id
+		WHERE s.case_id = c.id AND p.account_id = %[1]s))`, cq.Mine)
+	}
 	count = Stmt{`SELECT count(*) FROM cases c` + q.Clause(), slices.Clip(q.Args())}
 	limit, offset := casePage(cq)
 	page.SQL = `SELECT ` + cols + ` FROM cases c` + q.Clause() +

@@ -108,6 +108,35 @@ func testSearchCases(t *testing.T, s store.Store) {
 	t.Run("Paging", func(t *testing.T) { testSearchPaging(t, s, f) })
 	t.Run("Limits", func(t *testing.T) { testSearchLimits(t, s) })
 	t.Run("Metacharacters", func(t *testing.T) { testSearchMetacharacters(t, s, f) })
+	t.Run("Mine", func(t *testing.T) { testSearchMine(t, s) })
+}
+
+// testSearchMine: an account's cases are those it created and those in
+// whose sessions it takes part.
+func testSearchMine(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := newOrg("Milan Service Center " + store.NewID())
+	must(t, "CreateOrg", s.CreateOrg(ctx, o))
+	me, other := newAccount(o, store.NewID()+"@example.org"), newAccount(o, store.NewID()+"@example.org")
+	must(t, "CreateAccount", s.CreateAccount(ctx, me))
+	must(t, "CreateAccount", s.CreateAccount(ctx, other))
+	created, invited, neither := newCase(o, me, "M-1"), newCase(o, other, "M-2"), newCase(o, other, "M-3")
+	invited.CreatedAt = at(2 * time.Minute)
+	for _, c := range []*cases.Case{created, invited, neither} {
+		must(t, "CreateCase", s.CreateCase(ctx, c))
+	}
+	for i, c := range []*cases.Case{invited, invited, neither} {
+		sess := newSession(c, at(0))
+		must(t, "CreateSession", s.CreateSession(ctx, sess))
+		p := newParticipant(sess, "Zhou Min", at(0))
+		if i < 2 {
+			p.AccountID, p.Role = me.ID, cases.RoleMediator
+		}
+		must(t, "CreateParticipant", s.CreateParticipant(ctx, p))
+	}
+	search(t, s, cases.CaseQuery{OrgID: o.ID, Mine: me.ID}, 2, invited, created)
+	search(t, s, cases.CaseQuery{OrgID: o.ID, Mine: other.ID}, 2, invited, neither)
+	search(t, s, cases.CaseQuery{OrgID: o.ID, Mine: me.ID, Text: "M-1"}, 1, created)
 }
 
 func testSearchMatch(t *testing.T, s store.Store, f *searchFixture) {
