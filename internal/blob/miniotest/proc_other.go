@@ -1,0 +1,8 @@
+//go:build !linux
+
+package miniotest
+
+import "syscall"
+
+// sysProcAttr: without Pdeathsig, Main must stop the server.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
