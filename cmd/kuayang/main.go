@@ -33,6 +33,7 @@ usage:
                                (without --password, the password is read from standard input)
   kuayang admin list-users [--org N]
   kuayang audit verify         check the audit log's hash chain; exit 1 if broken
+  kuayang verify BUNDLE|DIR    check an evidence bundle (zip or unzipped); exit 1 if not intact
   kuayang version              print the version
 
 The admin, migrate and audit commands take the serve flags that choose the
@@ -61,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return admin(args[1:], e)
 	case "audit":
 		return auditCmd(args[1:], e)
+	case "verify":
+		return verify(args[1:], e)
 	case "version":
 		fmt.Fprintln(stdout, "kuayang", version)
 		return 0
