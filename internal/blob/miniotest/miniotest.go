@@ -246,18 +246,16 @@ func freeAddr() (string, error) {
 	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
 }
 
-// waitLive polls the liveness endpoint until it answers 200.
+// waitLive polls until the server serves S3 requests: the liveness
+// endpoint answers 200 before the object layer is initialized, so it then
+// polls the S3 root, which answers 503 until it is.
 func waitLive(addr string, exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/minio/health/live", nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if live(ctx, client, addr, "/minio/health/live") && live(ctx, client, addr, "/") {
+			return nil
 		}
 		select {
 		case <-exited:
@@ -267,6 +265,18 @@ func waitLive(addr string, exited <-chan struct{}) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// live reports whether GET path answers without a server error (the S3
+// root answers an anonymous request with 403 once it serves).
+func live(ctx context.Context, client *http.Client, addr, path string) bool {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode < 500
 }
 
 // tailBuffer keeps the last max bytes written to it.
