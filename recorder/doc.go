@@ -1,7 +1,22 @@
-// Package recorder will record sessions as evidence: a subscriber like any
-// other that rebuilds frames from RTP, writes one WebM per participant per
-// segment, hashes each segment as it is written, spools it locally and
-// uploads it to the object store, then seals the session with a signed
-// manifest. It is empty until the recording work lands; the media plane
-// already forwards to any number of subscribers, which is all it will need.
+// Package recorder records sessions as evidence. A Recorder is an
+// sfu.Observer: it receives every track of a room through the SFU's
+// bounded queues, rebuilds frames from RTP (pion's samplebuilder), places
+// them on one wall clock (RTP time anchored at the publisher's RTCP sender
+// reports) and writes one file per participant per segment with that
+// participant's audio and video: WebM for Opus with VP8 or VP9, Matroska
+// for H.264.
+//
+// A segment starts on a video keyframe, rolls every SegmentDuration at the
+// next keyframe and whenever the picture size changes, and carries Cues so
+// it can be seeked. It is written to the spool as
+// <spool>/<session>/<participant>/<index>.webm.part, handed to the OS at
+// least every half second, and sealed on close: synced, hashed (SHA-256 of
+// the file as it lies on disk, read back after the muxer's final patches),
+// renamed to .webm and described by a JSON sidecar <index>.json (a
+// Segment). Missing media is never silent: packet loss, queue overflow and
+// waits for a keyframe are recorded as Gaps. After a crash, Recover closes
+// what the spool holds.
+//
+// Uploading, manifests and signatures are the caller's: OnSegment reports
+// each sealed segment, and the uploader removes spool files once stored.
 package recorder

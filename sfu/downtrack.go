@@ -22,6 +22,7 @@ type downTrack struct {
 	sink   packetSink        // the subscriber's local track
 	sender *webrtc.RTPSender // nil in unit tests
 	ready  func() bool       // bound and connected: packets can go out
+	obs    *observer         // the in-process observer it feeds, or nil
 	q      *ring
 	wake   chan struct{} // capacity 1: "the queue is not empty"
 	done   chan struct{}
@@ -29,12 +30,15 @@ type downTrack struct {
 
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
+	retired   atomic.Bool                  // counters moved to the SFU's
+	report    atomic.Pointer[senderReport] // undelivered sender report (observers)
 
 	// Producer state, touched only by the forwarder's reader goroutine.
 	waitKey   bool      // skip until a keyframe (video)
 	waitSince time.Time // first frame start seen while waiting
 	started   bool      // a packet went out
 	gap       bool      // packets were skipped since lastOut
+	skipped   uint32    // packets skipped since the last one queued
 	off       uint16    // subtracted from incoming sequence numbers
 	lastOut   uint16    // highest sequence number sent
 }
@@ -46,6 +50,11 @@ func newDownTrack(f *forwarder, sink packetSink, ready func() bool) *downTrack {
 	if f.video() {
 		n = videoQueueLen
 	}
+	return newDownTrackLen(f, sink, ready, n)
+}
+
+// newDownTrackLen is newDownTrack with a queue of n packets (a power of two).
+func newDownTrackLen(f *forwarder, sink packetSink, ready func() bool, n int) *downTrack {
 	return &downTrack{
 		fwd: f, sink: sink, ready: ready, q: newRing(n),
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
@@ -60,11 +69,11 @@ func (d *downTrack) push(pk *packet) {
 	if !d.ready() {
 		d.waitKey = d.fwd.video()
 		d.waitSince = time.Time{}
-		d.gap = d.started
+		d.skip()
 		return
 	}
 	if d.waitKey && !pk.key && !d.waitExpired(pk) {
-		d.gap = d.started
+		d.skip()
 		d.fwd.requestKeyframe()
 		return
 	}
@@ -74,26 +83,40 @@ func (d *downTrack) push(pk *packet) {
 		off = pk.seq - d.lastOut - 1
 	}
 	out := pk.seq - off
-	if !d.q.put(pk, out) {
+	if !d.q.put(pk, out, d.skipped) {
 		d.lose()
 		return
 	}
-	d.off, d.gap = off, false
+	d.off, d.gap, d.skipped = off, false, 0
 	if !d.started || int16(out-d.lastOut) > 0 {
 		d.lastOut = out
 	}
 	d.started = true
 	d.forwarded.Add(1)
+	d.wakeUp()
+}
+
+// wakeUp tells the writer there is work. It never blocks.
+func (d *downTrack) wakeUp() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
 	}
 }
 
+// skip notes a packet that is not sent: once packets went out, it leaves a
+// gap in what the subscriber receives.
+func (d *downTrack) skip() {
+	d.gap = d.started
+	if d.started {
+		d.skipped++
+	}
+}
+
 // lose drops the packet that did not fit; video then waits for a keyframe.
 func (d *downTrack) lose() {
 	d.dropped.Add(1)
-	d.gap = d.started
+	d.skip()
 	if d.fwd.video() {
 		d.waitKey = true
 		d.waitSince = time.Time{}

@@ -104,6 +104,10 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		}
 	})
 	f.pub = p
+	f.info = TrackInfo{
+		Participant: p.id, TrackID: t.ID(), StreamID: t.StreamID(),
+		Kind: t.Kind().String(), Codec: t.Codec(),
+	}
 	log := p.log.With("track", t.ID(), "kind", t.Kind(), "codec", f.codec.MimeType)
 	if !p.room.publish(f) {
 		return
@@ -112,7 +116,7 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	if f.pli != nil {
 		p.s.spawn(f.pliLoop)
 	}
-	p.s.spawn(func() { drainRTCP(recv) })
+	p.s.spawn(func() { readRTCP(recv, ssrc, f.senderReport) })
 	f.readLoop(func(b []byte) (int, error) {
 		n, _, err := t.Read(b)
 		return n, err
@@ -121,13 +125,18 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	log.Info("track ended")
 }
 
-// drainRTCP reads a receiver's incoming RTCP (sender reports) so the
-// interceptors see it, until the receiver stops.
-func drainRTCP(recv *webrtc.RTPReceiver) {
+// readRTCP reads a receiver's incoming RTCP so the interceptors see it,
+// until the receiver stops, and hands the sender reports of the media
+// stream ssrc (not those of its retransmission stream) to report.
+func readRTCP(recv *webrtc.RTPReceiver, ssrc uint32, report func(*senderReport)) {
 	buf := make([]byte, slotSize)
 	for {
-		if _, _, err := recv.Read(buf); err != nil {
+		n, _, err := recv.Read(buf)
+		if err != nil {
 			return
+		}
+		if sr, ok := parseSenderReport(buf[:n], ssrc); ok {
+			report(&sr)
 		}
 	}
 }

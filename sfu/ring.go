@@ -15,8 +15,9 @@ const (
 
 // slot is one preallocated packet buffer.
 type slot struct {
-	n   int
-	buf [slotSize]byte
+	n    int
+	lost uint32 // packets the producer skipped just before this one
+	buf  [slotSize]byte
 }
 
 // ring is a bounded single-producer single-consumer queue of packets. The
@@ -35,15 +36,17 @@ func newRing(n int) *ring {
 	return &ring{slots: make([]slot, n), mask: uint64(n - 1)}
 }
 
-// put copies pk, renumbered to seq, into the ring. It returns false when the
-// ring is full or the packet too large.
-func (q *ring) put(pk *packet, seq uint16) bool {
+// put copies pk, renumbered to seq, into the ring, noting that lost packets
+// were skipped just before it. It returns false when the ring is full or the
+// packet too large.
+func (q *ring) put(pk *packet, seq uint16, lost uint32) bool {
 	t := q.tail.Load()
 	if t-q.head.Load() >= uint64(len(q.slots)) || pk.size() > slotSize {
 		return false
 	}
 	s := &q.slots[t&q.mask]
 	s.n = pk.writeTo(s.buf[:], seq)
+	s.lost = lost
 	q.tail.Store(t + 1)
 	return true
 }
@@ -54,11 +57,23 @@ type packetSink interface {
 	Write(b []byte) (int, error)
 }
 
-// drain writes every queued packet to sink, oldest first.
+// lossSink is a packetSink that wants to know how many packets were skipped
+// before the next one it is given (observers record the gap).
+type lossSink interface {
+	lost(n int)
+}
+
+// drain writes every queued packet to sink, oldest first. A sink that is a
+// lossSink first learns of the packets skipped before each one.
 func (q *ring) drain(sink packetSink) {
 	h, t := q.head.Load(), q.tail.Load()
 	for ; h != t; h++ {
 		s := &q.slots[h&q.mask]
+		if s.lost > 0 {
+			if ls, ok := sink.(lossSink); ok {
+				ls.lost(int(s.lost))
+			}
+		}
 		_, _ = sink.Write(s.buf[:s.n]) // a subscriber's failure is not the publisher's
 		q.head.Store(h + 1)
 	}

@@ -15,6 +15,7 @@ type room struct {
 	mu    sync.Mutex
 	parts map[string]*Participant
 	fwds  []*forwarder // published tracks, in publication order
+	obs   []*observer  // in-process observers of the room
 }
 
 func newRoom(s *SFU, name string) *room {
@@ -50,8 +51,8 @@ func (r *room) subscribeAll(p *Participant) {
 	}
 }
 
-// publish starts forwarding f to every other member. It returns false when
-// the publisher is no longer a member.
+// publish starts forwarding f to every other member and to the room's
+// observers. It returns false when the publisher is no longer a member.
 func (r *room) publish(f *forwarder) bool {
 	r.mu.Lock()
 	if !r.memberLocked(f.pub) {
@@ -65,9 +66,18 @@ func (r *room) publish(f *forwarder) bool {
 			subs = append(subs, q)
 		}
 	}
+	var obs []*observer
+	for _, o := range r.obs {
+		if o.reserve(f) {
+			obs = append(obs, o)
+		}
+	}
 	r.mu.Unlock()
 	for _, q := range subs {
 		q.renegotiate()
+	}
+	for _, o := range obs {
+		r.attachObserver(o, f)
 	}
 	return true
 }
@@ -99,14 +109,27 @@ func (r *room) unpublish(f *forwarder) {
 	r.fwds = slices.Delete(r.fwds, i, i+1)
 	downs := f.takeSubs()
 	for _, d := range downs {
-		delete(d.sub.downs, f)
+		if d.obs == nil {
+			delete(d.sub.downs, f)
+		}
+	}
+	for _, o := range r.obs {
+		o.forget(f)
 	}
 	r.mu.Unlock()
 	f.stop()
 	for _, d := range downs {
+		if d.obs != nil {
+			r.s.retire(d)
+			continue
+		}
 		d.sub.unsubscribe(d)
 	}
 }
+
+// publishedLocked reports whether f is one of the room's tracks. r.mu must
+// be held.
+func (r *room) publishedLocked(f *forwarder) bool { return slices.Contains(r.fwds, f) }
 
 // removeLocked takes p out of the room and returns the tracks p published
 // and p's own subscriptions, which the caller tears down. r.mu must be held.
@@ -156,9 +179,12 @@ func (s *SFU) remove(p *Participant) (pubs []*forwarder, downs []*downTrack) {
 	return pubs, downs
 }
 
-// retire stops d and keeps its counters for Stats.
+// retire stops d and keeps its counters for Stats. Idempotent.
 func (s *SFU) retire(d *downTrack) {
 	d.stop()
+	if !d.retired.CompareAndSwap(false, true) {
+		return
+	}
 	s.retiredForwarded.Add(d.forwarded.Load())
 	s.retiredDropped.Add(d.dropped.Load())
 }

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -86,9 +87,10 @@ type SFU struct {
 	stopping bool
 	wg       sync.WaitGroup // every goroutine the SFU starts
 
-	mu     sync.Mutex // guards the fields below; taken before room.mu
-	closed bool
-	rooms  map[string]*room
+	mu        sync.Mutex // guards the fields below; taken before room.mu
+	closed    bool
+	rooms     map[string]*room
+	observers map[string][]*observer // by room name, kept while rooms come and go
 
 	retiredForwarded atomic.Uint64 // counters of removed subscriptions
 	retiredDropped   atomic.Uint64
@@ -108,7 +110,7 @@ func New(cfg Config) (*SFU, error) {
 		}
 	}
 	lf := slogFactory{log: log}
-	s := &SFU{log: log, rooms: map[string]*room{}}
+	s := &SFU{log: log, rooms: map[string]*room{}, observers: map[string][]*observer{}}
 	t, err := s.listen(cfg, ip, lf)
 	if err != nil {
 		return nil, err
@@ -265,6 +267,7 @@ func (s *SFU) admit(name string, p *Participant) error {
 	r := s.rooms[name]
 	if r == nil {
 		r = newRoom(s, name)
+		r.obs = slices.Clone(s.observers[name])
 		s.rooms[name] = r
 	}
 	r.mu.Lock()

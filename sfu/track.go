@@ -19,6 +19,7 @@ type forwarder struct {
 	id       string // track id, also the forwarded track's id
 	codec    webrtc.RTPCodecCapability
 	pub      *Participant  // nil in unit tests
+	info     TrackInfo     // what observers are told; RequestKeyframe unset
 	isKey    keyframeFunc  // nil for audio
 	sendPLI  func()        // asks the publisher for a keyframe
 	pli      chan struct{} // capacity 1: a keyframe is wanted; nil for audio
@@ -29,6 +30,8 @@ type forwarder struct {
 	// without locking, writers replace it under mu.
 	subs atomic.Pointer[[]*downTrack]
 	mu   sync.Mutex // serializes replacements of subs
+
+	lastSR atomic.Pointer[senderReport] // the publisher's latest, for new observers
 
 	// Reader state.
 	havePrev   bool
@@ -142,6 +145,25 @@ func (f *forwarder) pliLoop() {
 		}
 		f.sendPLI()
 		last = time.Now()
+	}
+}
+
+// trackInfo describes the track to an observer.
+func (f *forwarder) trackInfo() TrackInfo {
+	info := f.info
+	info.RequestKeyframe = f.requestKeyframe
+	return info
+}
+
+// senderReport passes the publisher's sender report to every observer of
+// the track, through its writer goroutine.
+func (f *forwarder) senderReport(sr *senderReport) {
+	f.lastSR.Store(sr)
+	for _, d := range *f.subs.Load() {
+		if d.obs != nil {
+			d.report.Store(sr)
+			d.wakeUp()
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ func startNode(t *testing.T, mutate ...func(*config.Config)) *testNode {
 	t.Cleanup(func() { w.done.Store(true) }) // runs last: no t.Log after the test
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx := context.Background()
-	n, err := node.New(ctx, cfg, log)
+	n, err := node.New(ctx, cfg, log, "test")
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}

@@ -87,7 +87,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := node.New(ctx, cfg, log)
+	n, err := node.New(ctx, cfg, log, version)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1

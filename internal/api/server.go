@@ -31,6 +31,8 @@ type Server struct {
 	Now           func() time.Time
 	// IPs resolves client addresses (trusted reverse proxies).
 	IPs *clientip.Resolver
+	// Recordings serves media and bundles; nil when recording is off.
+	Recordings *Recordings
 }
 
 // CookieName is the login cookie.
@@ -56,6 +58,12 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/sessions/{id}/invites", s.staff(auth.InviteManage, s.createInvite))
 	mux.Handle("DELETE /api/v1/invites/{id}", s.staff(auth.InviteManage, s.revokeInvite))
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))
+	if s.Recordings != nil {
+		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
+		mux.Handle("GET /api/v1/sessions/{id}/bundle", s.staff(auth.RecordingExport, s.bundle))
+		mux.HandleFunc("GET /api/v1/media/{token}", s.media)
+		mux.HandleFunc("GET /api/v1/keys", s.keys)
+	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.Log, r, apiError(http.StatusNotFound, "not_found", "no such API route"))
 	})

@@ -14,17 +14,23 @@ const (
 	InviteManage  Action = "invite.manage"
 	AuditRead     Action = "audit.read"
 	AccountRead   Action = "account.read"
+	// RecordingRead is listing and playing a session's recording.
+	RecordingRead Action = "recording.read"
+	// RecordingExport is downloading the evidence bundle.
+	RecordingExport Action = "recording.export"
 )
 
 // grants lists the account roles allowed each action. Parties and
 // interpreters have no accounts and no API access.
 var grants = map[Action][]cases.Role{
-	CaseCreate:    {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
-	CaseRead:      {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
-	SessionCreate: {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
-	InviteManage:  {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
-	AuditRead:     {cases.RoleAdmin, cases.RoleClerk},
-	AccountRead:   {cases.RoleAdmin},
+	CaseCreate:      {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	CaseRead:        {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	SessionCreate:   {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	InviteManage:    {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	AuditRead:       {cases.RoleAdmin, cases.RoleClerk},
+	AccountRead:     {cases.RoleAdmin},
+	RecordingRead:   {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
+	RecordingExport: {cases.RoleAdmin, cases.RoleClerk},
 }
 
 // Allowed reports whether role may do action. Whether the thing acted on

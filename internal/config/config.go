@@ -41,6 +41,13 @@ type Config struct {
 	// AllowedOrigins are extra origins (scheme://host[:port]) accepted on
 	// the websocket besides the public URL's and the request's own host.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// NodeID names this node in manifests and logs (default: host name).
+	NodeID string `yaml:"node_id"`
+	// SegmentDuration is the length of a recorded segment.
+	SegmentDuration time.Duration `yaml:"segment_duration"`
+	// SealGrace is how long an empty recorded session waits for someone to
+	// come back before it ends and is sealed.
+	SealGrace time.Duration `yaml:"seal_grace"`
 	// TrustedProxies are reverse proxies (addresses or CIDRs) whose
 	// X-Forwarded-For is believed for the client address.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -50,14 +57,16 @@ type Config struct {
 // everything embedded, one node.
 func Default() Config {
 	return Config{
-		HTTPAddr:     ":8080",
-		DataDir:      "./data",
-		UDPPort:      7882,
-		TCPPort:      7881,
-		LogLevel:     "info",
-		LogFormat:    "text",
-		JoinTokenTTL: 2 * time.Minute,
-		InviteTTL:    30 * 24 * time.Hour,
+		HTTPAddr:        ":8080",
+		DataDir:         "./data",
+		UDPPort:         7882,
+		TCPPort:         7881,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		JoinTokenTTL:    2 * time.Minute,
+		InviteTTL:       30 * 24 * time.Hour,
+		SegmentDuration: 30 * time.Second,
+		SealGrace:       2 * time.Minute,
 	}
 }
 
@@ -85,6 +94,9 @@ func (c *Config) fields() []field {
 		{"join-token-ttl", "lifetime of the join tokens the websocket accepts", &c.JoinTokenTTL},
 		{"invite-ttl", "default lifetime of invite links", &c.InviteTTL},
 		{"allowed-origins", "comma-separated extra websocket origins", &c.AllowedOrigins},
+		{"node-id", "this node's name in manifests and logs (default: the host name)", &c.NodeID},
+		{"segment-duration", "length of a recorded segment", &c.SegmentDuration},
+		{"seal-grace", "how long an empty recorded session waits before it ends and is sealed", &c.SealGrace},
 		{"trusted-proxies", "comma-separated reverse proxy addresses or CIDRs whose X-Forwarded-For is believed", &c.TrustedProxies},
 	}
 }
@@ -268,6 +280,15 @@ func (c *Config) Validate() error {
 	}
 	if c.JoinTokenTTL < 10*time.Second || c.JoinTokenTTL > time.Hour {
 		errs = append(errs, fmt.Errorf("join-token-ttl %s: want between 10s and 1h", c.JoinTokenTTL))
+	}
+	if c.SegmentDuration < time.Second || c.SegmentDuration > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("segment-duration %s: want between 1s and 10m", c.SegmentDuration))
+	}
+	if c.SealGrace < time.Second || c.SealGrace > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("seal-grace %s: want between 1s and 24h", c.SealGrace))
+	}
+	if c.NodeID == "" {
+		c.NodeID, _ = os.Hostname()
 	}
 	if c.InviteTTL < time.Minute {
 		errs = append(errs, fmt.Errorf("invite-ttl %s: want at least 1m", c.InviteTTL))

@@ -19,10 +19,15 @@ import (
 	"time"
 
 	"github.com/kuayang/kuayang/internal/api"
+	"github.com/kuayang/kuayang/internal/archive"
+	"github.com/kuayang/kuayang/internal/blob"
+	"github.com/kuayang/kuayang/internal/blob/file"
+	"github.com/kuayang/kuayang/internal/blob/s3"
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/clientip"
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
+	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/postgres"
 	"github.com/kuayang/kuayang/internal/store/sqlite"
@@ -47,6 +52,9 @@ type Node struct {
 	loops  sync.WaitGroup
 	// limiter counts failed logins per IP and per email.
 	limiter *auth.Limiter
+	blob    blob.Store
+	archive *archive.Archive
+	version string
 	ips     *clientip.Resolver
 	// explicitURL is the configured public URL; empty when it was derived
 	// from the listener, so that answers follow the request's host.
@@ -54,13 +62,13 @@ type Node struct {
 }
 
 // New opens the backends and the media sockets. Nothing listens for HTTP
-// until Start.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Node, error) {
+// until Start. version names the software in manifests.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
 	n := &Node{cfg: cfg, log: log, done: make(chan error, 1), stop: make(chan struct{}), explicitURL: cfg.PublicURL,
-		limiter: auth.NewLimiter(10, 15*time.Minute)}
+		limiter: auth.NewLimiter(10, 15*time.Minute), version: version}
 	if err := n.open(ctx); err != nil {
 		n.closeBackends()
 		return nil, err
@@ -85,9 +93,43 @@ func (n *Node) open(ctx context.Context) error {
 	if n.ips, err = clientip.New(n.cfg.TrustedProxies); err != nil {
 		return err
 	}
-	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP},
+	if err := n.openArchive(ctx); err != nil {
+		return err
+	}
+	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP, Lifecycle: n.archive},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
+}
+
+// openArchive opens the object store and the signing key and starts the
+// archive, which records sessions and seals them.
+func (n *Node) openArchive(ctx context.Context) error {
+	b, err := OpenBlob(ctx, n.cfg)
+	if err != nil {
+		return fmt.Errorf("node: object store: %w", err)
+	}
+	n.blob = b
+	key, err := evidence.LoadOrCreateKey(filepath.Join(n.cfg.DataDir, "signing-key.pem"))
+	if err != nil {
+		return fmt.Errorf("node: signing key: %w", err)
+	}
+	n.archive = archive.New(archive.Config{Store: n.store, Blob: b, Media: n.media, Key: key,
+		SpoolDir: filepath.Join(n.cfg.DataDir, "spool"), Node: n.cfg.NodeID, Version: n.version,
+		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, Logger: n.log})
+	return n.archive.Start(ctx)
+}
+
+// OpenBlob opens the S3 bucket when configured, else the object directory
+// in the data dir.
+func OpenBlob(ctx context.Context, cfg config.Config) (blob.Store, error) {
+	if cfg.S3URL == "" {
+		return file.Open(filepath.Join(cfg.DataDir, "objects"))
+	}
+	s3cfg, err := config.ParseS3URL(cfg.S3URL)
+	if err != nil {
+		return nil, err
+	}
+	return s3.Open(ctx, s3cfg, s3.Options{})
 }
 
 // OpenStore opens PostgreSQL when configured, else the SQLite file in the
@@ -130,7 +172,8 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("GET /ws", n.sig)
 	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
-		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips}
+		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
+		Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey}}
 	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -241,6 +284,9 @@ func (n *Node) closeBackends() error {
 	if n.sig != nil {
 		errs = append(errs, n.sig.Close())
 	}
+	if n.archive != nil {
+		n.archive.Close()
+	}
 	if n.media != nil {
 		errs = append(errs, n.media.Close())
 	}
@@ -249,3 +295,6 @@ func (n *Node) closeBackends() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Archive is the node's recording archive.
+func (n *Node) Archive() *archive.Archive { return n.archive }

@@ -1,0 +1,359 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/audit"
+	"github.com/kuayang/kuayang/internal/blob"
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/store"
+)
+
+// Recordings serves recorded media and evidence bundles.
+type Recordings struct {
+	Blob blob.Store
+	// MediaKey signs the short-lived links of the media proxy (for object
+	// stores that cannot presign, such as files).
+	MediaKey []byte
+	// LinkTTL is how long a playback link lives (15 minutes when zero).
+	LinkTTL time.Duration
+	// ManifestKey and SignatureKey name a sealed session's objects.
+	ManifestKey, SignatureKey func(sessionID string) string
+}
+
+type segmentView struct {
+	Index       int             `json:"index"`
+	Key         string          `json:"key"`
+	Bytes       int64           `json:"bytes"`
+	SHA256      string          `json:"sha256"`
+	ContentType string          `json:"content_type"`
+	WallStart   time.Time       `json:"wall_start"`
+	WallEnd     time.Time       `json:"wall_end"`
+	MediaStart  float64         `json:"media_start"`
+	MediaEnd    float64         `json:"media_end"`
+	Gaps        json.RawMessage `json:"gaps,omitempty"`
+	URL         string          `json:"url"`
+}
+
+type recordedParticipant struct {
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Role     string        `json:"role"`
+	Duration float64       `json:"duration_seconds"`
+	Segments []segmentView `json:"segments"`
+}
+
+type recordingView struct {
+	SessionID      string                `json:"session_id"`
+	State          string                `json:"state"`
+	StartedAt      time.Time             `json:"started_at"`
+	EndedAt        *time.Time            `json:"ended_at,omitempty"`
+	SealedAt       *time.Time            `json:"sealed_at,omitempty"`
+	ManifestSHA256 string                `json:"manifest_sha256,omitempty"`
+	ChainHead      string                `json:"chain_head,omitempty"`
+	KeyID          string                `json:"key_id,omitempty"`
+	RetainUntil    *time.Time            `json:"retain_until,omitempty"`
+	LegalHold      bool                  `json:"legal_hold"`
+	Failure        string                `json:"failure,omitempty"`
+	Participants   []recordedParticipant `json:"participants"`
+	LinksExpire    time.Time             `json:"links_expire"`
+}
+
+func (s *Server) linkTTL() time.Duration {
+	if s.Recordings.LinkTTL == 0 {
+		return 15 * time.Minute
+	}
+	return s.Recordings.LinkTTL
+}
+
+// listRecordings answers GET /api/v1/sessions/{id}/recordings: the state
+// of the recording and every participant's segments with playback links.
+func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request, p *principal) error {
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.Store.Recording(r.Context(), ss.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiError(http.StatusNotFound, "no_recording", "this session has no recording (yet)")
+	} else if err != nil {
+		return err
+	}
+	v, err := s.viewRecording(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	e := p.entry("recording.view")
+	e.CaseID, e.SessionID = ss.CaseID, ss.ID
+	s.record(r.Context(), e)
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*recordingView, error) {
+	v := &recordingView{SessionID: rec.SessionID, State: rec.State, StartedAt: rec.StartedAt, EndedAt: rec.EndedAt,
+		SealedAt: rec.SealedAt, ChainHead: rec.ChainHead, KeyID: rec.KeyID, LegalHold: rec.LegalHold, Failure: rec.Failure,
+		Participants: []recordedParticipant{}, LinksExpire: s.now().Add(s.linkTTL()).UTC()}
+	if len(rec.ManifestSHA) > 0 {
+		v.ManifestSHA256 = hex.EncodeToString(rec.ManifestSHA)
+	}
+	if !rec.RetainUntil.IsZero() {
+		v.RetainUntil = &rec.RetainUntil
+	}
+	parts, err := s.Store.ParticipantsOfSession(ctx, rec.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := s.Store.Segments(ctx, rec.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	for _, pt := range parts {
+		rp := recordedParticipant{ID: pt.ID, Name: pt.DisplayName, Role: string(pt.Role), Segments: []segmentView{}}
+		for _, sg := range segs {
+			if sg.ParticipantID != pt.ID {
+				continue
+			}
+			sv, err := s.viewSegment(ctx, sg)
+			if err != nil {
+				return nil, err
+			}
+			rp.Segments = append(rp.Segments, sv)
+			rp.Duration += (sg.MediaEnd - sg.MediaStart).Seconds()
+		}
+		if len(rp.Segments) > 0 {
+			v.Participants = append(v.Participants, rp)
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) viewSegment(ctx context.Context, sg *cases.Segment) (segmentView, error) {
+	url, err := s.mediaURL(ctx, sg.Key)
+	if err != nil {
+		return segmentView{}, err
+	}
+	sv := segmentView{Index: sg.Index, Key: sg.Key, Bytes: sg.Bytes, SHA256: hex.EncodeToString(sg.SHA256),
+		ContentType: sg.ContentType, WallStart: sg.WallStart, WallEnd: sg.WallEnd, MediaStart: sg.MediaStart.Seconds(),
+		MediaEnd: sg.MediaEnd.Seconds(), URL: url}
+	if sg.Gaps != "" {
+		sv.Gaps = json.RawMessage(sg.Gaps)
+	}
+	return sv, nil
+}
+
+// mediaURL is a short-lived link to an object: presigned by the object
+// store when it can, else a signed link to this node's media proxy.
+func (s *Server) mediaURL(ctx context.Context, key string) (string, error) {
+	u, err := s.Recordings.Blob.URL(ctx, key, s.linkTTL())
+	if !errors.Is(err, blob.ErrNoURL) {
+		return u, err
+	}
+	exp := s.now().Add(s.linkTTL()).Unix()
+	payload := strconv.FormatInt(exp, 10) + "." + key
+	tok := base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.mediaMAC(payload)
+	return strings.TrimSuffix(s.PublicURL(), "/") + "/api/v1/media/" + tok, nil
+}
+
+func (s *Server) mediaMAC(payload string) string {
+	m := hmac.New(sha256.New, s.Recordings.MediaKey)
+	m.Write([]byte("kuayang media link\x00" + payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// media answers GET /api/v1/media/{token}: the object a signed link names,
+// with range requests, while the link lives. The listing that issued the
+// link was audited.
+func (s *Server) media(w http.ResponseWriter, r *http.Request) {
+	key, err := s.checkMediaToken(r.PathValue("token"))
+	if err != nil {
+		writeError(w, s.Log, r, err)
+		return
+	}
+	rc, info, err := s.Recordings.Blob.Get(r.Context(), key)
+	if errors.Is(err, blob.ErrNotFound) {
+		writeError(w, s.Log, r, errNotFound)
+		return
+	} else if err != nil {
+		writeError(w, s.Log, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", info.ContentType)
+	w.Header().Set("Cache-Control", "private, max-age=600")
+	if rs, ok := rc.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, "", info.Modified, rs)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	_, _ = io.Copy(w, rc)
+}
+
+func (s *Server) checkMediaToken(tok string) (string, error) {
+	bad := apiError(http.StatusNotFound, "link_invalid", "this media link is not valid")
+	enc, mac, ok := strings.Cut(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if !ok || err != nil || !hmac.Equal([]byte(mac), []byte(s.mediaMAC(string(raw)))) {
+		return "", bad
+	}
+	expStr, key, _ := strings.Cut(string(raw), ".")
+	exp, err := strconv.ParseInt(expStr, 10, 64)
+	if err != nil {
+		return "", bad
+	}
+	if s.now().Unix() > exp {
+		return "", apiError(http.StatusGone, "link_expired", "this media link has expired; open the recording again")
+	}
+	return key, nil
+}
+
+// bundle answers GET /api/v1/sessions/{id}/bundle: the evidence bundle of
+// a sealed session as a zip, streamed.
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) error {
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.Store.Recording(r.Context(), ss.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiError(http.StatusNotFound, "no_recording", "this session has no recording")
+	} else if err != nil {
+		return err
+	}
+	if rec.State != cases.RecordingSealed {
+		return apiError(http.StatusConflict, "not_sealed", "the recording is %s; the bundle exists once it is sealed", rec.State)
+	}
+	src, err := s.bundleSource(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	c, err := s.Store.Case(r.Context(), ss.CaseID)
+	if err != nil {
+		return err
+	}
+	e := p.entry("recording.export")
+	e.CaseID, e.SessionID = ss.CaseID, ss.ID
+	e.Detail = fmt.Sprintf(`{"manifest_sha256":"%x"}`, rec.ManifestSHA)
+	s.record(r.Context(), e)
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, bundleName(c, ss)))
+	if err := evidence.WriteBundle(r.Context(), w, *src); err != nil {
+		s.Log.Error("evidence bundle failed mid-stream", "session", ss.ID, "err", err)
+		// The zip is incomplete: abort the response so that the client
+		// sees a failed download, not a short file (net/http's own way).
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// bundleSource gathers what a bundle holds: the signed manifest, the
+// public key and the audit extract the manifest names.
+func (s *Server) bundleSource(ctx context.Context, rec *cases.Recording) (*evidence.BundleSource, error) {
+	manifest, err := s.readObject(ctx, s.Recordings.ManifestKey(rec.SessionID))
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.readObject(ctx, s.Recordings.SignatureKey(rec.SessionID))
+	if err != nil {
+		return nil, err
+	}
+	m, err := evidence.DecodeManifest(manifest)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := s.publicKey(ctx, rec.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := s.Store.AuditEntries(ctx, audit.Filter{SessionID: rec.SessionID, Limit: 10000})
+	if err != nil {
+		return nil, err
+	}
+	var extract []*audit.Entry
+	for _, e := range entries {
+		if e.Seq <= m.Audit.LastSeq {
+			extract = append(extract, e)
+		}
+	}
+	open := func(ctx context.Context, key string) (io.ReadCloser, error) {
+		rc, _, err := s.Recordings.Blob.Get(ctx, key)
+		return rc, err
+	}
+	return &evidence.BundleSource{Manifest: manifest, Signature: sig, PublicKeyPEM: pem, Audit: extract, Open: open}, nil
+}
+
+func (s *Server) readObject(ctx context.Context, key string) ([]byte, error) {
+	rc, _, err := s.Recordings.Blob.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", key, err)
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, 64<<20))
+}
+
+func (s *Server) publicKey(ctx context.Context, id string) ([]byte, error) {
+	keys, err := s.Store.SigningKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.ID == id {
+			return []byte(k.PublicPEM), nil
+		}
+	}
+	return nil, fmt.Errorf("signing key %s is not registered", id)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// bundleName is the download's file name: case number and session, in
+// characters every file system accepts.
+func bundleName(c *cases.Case, ss *cases.Session) string {
+	n := strings.Trim(unsafeName.ReplaceAllString(c.Number, "-"), "-")
+	if n == "" {
+		n = "case"
+	}
+	return "kuayang-" + n + "-" + ss.ID[:min(8, len(ss.ID))] + ".zip"
+}
+
+type keyView struct {
+	ID          string    `json:"id"`
+	Node        string    `json:"node"`
+	Fingerprint string    `json:"fingerprint"`
+	PublicPEM   string    `json:"public_pem"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// keys answers GET /api/v1/keys: every manifest signing key ever used, so
+// that anyone can check a bundle's key against the court's own list.
+func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.Store.SigningKeys(r.Context())
+	if err != nil {
+		writeError(w, s.Log, r, err)
+		return
+	}
+	views := make([]keyView, 0, len(keys))
+	for _, k := range keys {
+		pub, err := evidence.ParsePublicPEM([]byte(k.PublicPEM))
+		if err != nil {
+			s.Log.Error("stored signing key unreadable", "key", k.ID, "err", err)
+			continue
+		}
+		views = append(views, keyView{ID: k.ID, Node: k.Node, Fingerprint: evidence.Fingerprint(pub), PublicPEM: k.PublicPEM, CreatedAt: k.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": views})
+}

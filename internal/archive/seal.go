@@ -1,0 +1,281 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/audit"
+	"github.com/kuayang/kuayang/internal/blob"
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/recorder"
+)
+
+// ManifestKey and SignatureKey are where a sealed session's manifest and
+// its signature are stored.
+func ManifestKey(sessionID string) string  { return "sessions/" + sessionID + "/manifest.json" }
+func SignatureKey(sessionID string) string { return "sessions/" + sessionID + "/manifest.sig" }
+
+// minGap is the shortest hole in a participant's media that the manifest
+// lists as a gap; shorter ones are the jitter of segment boundaries.
+const minGap = time.Second
+
+// sealed is what sealing produced.
+type sealed struct {
+	manifest, sig []byte
+	m             *evidence.Manifest
+}
+
+// buildManifest assembles the manifest of a session from the records.
+func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt time.Time) (*evidence.Manifest, []*audit.Entry, error) {
+	sess, err := a.cfg.Store.Session(ctx, sessionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := a.cfg.Store.Case(ctx, sess.CaseID)
+	if err != nil {
+		return nil, nil, err
+	}
+	org, err := a.cfg.Store.Org(ctx, sess.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	extract, last, err := a.auditOf(ctx, sessionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &evidence.Manifest{
+		Software: "kuayang " + a.cfg.Version, Node: a.cfg.Node, SealedAt: evidence.At(a.now()),
+		Org:  evidence.Org{ID: org.ID, Name: org.Name},
+		Case: evidence.Case{ID: c.ID, Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+		Session: evidence.Session{ID: sess.ID, Title: sess.Title, TimeZone: sess.TimeZone,
+			ScheduledStart: evidence.At(sess.ScheduledStart), StartedAt: evidence.AtPtr(sess.StartedAt),
+			EndedAt: evidence.At(endedAt), Record: sess.Record},
+	}
+	if m.Participants, err = a.participants(ctx, sessionID, extract, endedAt); err != nil {
+		return nil, nil, err
+	}
+	if err := a.segments(ctx, m); err != nil {
+		return nil, nil, err
+	}
+	m.Gaps = append(m.Gaps, holes(m)...)
+	m.Events = events(extract)
+	if m.Audit, err = evidence.NewAuditRef(extract, last); err != nil {
+		return nil, nil, err
+	}
+	return m, extract, nil
+}
+
+// auditOf returns the session's audit entries and the last entry of the
+// whole log, reading the log only from the session's last entry on.
+func (a *Archive) auditOf(ctx context.Context, sessionID string) ([]*audit.Entry, *audit.Entry, error) {
+	extract, err := a.entries(ctx, audit.Filter{SessionID: sessionID})
+	if err != nil {
+		return nil, nil, err
+	}
+	f := audit.Filter{Limit: 10000}
+	if len(extract) > 0 {
+		f.AfterSeq = extract[len(extract)-1].Seq - 1
+	}
+	var last *audit.Entry
+	for {
+		page, err := a.cfg.Store.AuditEntries(ctx, f)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(page) > 0 {
+			last = page[len(page)-1]
+		}
+		if len(page) < f.Limit {
+			return extract, last, nil
+		}
+		f.AfterSeq = last.Seq
+	}
+}
+
+// entries reads every entry matching f, page by page.
+func (a *Archive) entries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
+	f.Limit = 10000
+	var out []*audit.Entry
+	for {
+		page, err := a.cfg.Store.AuditEntries(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < f.Limit {
+			return out, nil
+		}
+		f.AfterSeq = page[len(page)-1].Seq
+	}
+}
+
+// participants lists everyone invited, with presence rebuilt from the
+// session's join and leave entries. A join that follows a join without a
+// leave (the node stopped, or the connection was replaced) continues the
+// same stretch of presence.
+func (a *Archive) participants(ctx context.Context, sessionID string, extract []*audit.Entry, endedAt time.Time) ([]evidence.Participant, error) {
+	parts, err := a.cfg.Store.ParticipantsOfSession(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []evidence.Participant
+	for _, p := range parts {
+		ep := evidence.Participant{ID: p.ID, Role: string(p.Role), Name: p.DisplayName, Language: p.Language,
+			ConsentAt: evidence.AtPtr(p.ConsentAt), Presence: presence(extract, p.ID, endedAt)}
+		out = append(out, ep)
+	}
+	return out, nil
+}
+
+func presence(extract []*audit.Entry, pid string, endedAt time.Time) []evidence.Presence {
+	var out []evidence.Presence
+	open := false
+	for _, e := range extract {
+		if e.ActorID != pid {
+			continue
+		}
+		switch {
+		case e.Action == "session.join" && !open:
+			out = append(out, evidence.Presence{JoinedAt: evidence.At(e.Time), IP: e.IP})
+			open = true
+		case e.Action == "session.leave" && open:
+			out[len(out)-1].LeftAt = evidence.At(e.Time)
+			open = false
+		}
+	}
+	if open {
+		out[len(out)-1].LeftAt = evidence.At(endedAt)
+	}
+	return out
+}
+
+// segments adds the stored segments and the gaps the recorder reported.
+func (a *Archive) segments(ctx context.Context, m *evidence.Manifest) error {
+	segs, err := a.cfg.Store.Segments(ctx, m.Session.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		m.Segments = append(m.Segments, evidence.Segment{ParticipantID: s.ParticipantID, Index: s.Index, Key: s.Key,
+			Bytes: s.Bytes, SHA256: hex.EncodeToString(s.SHA256), WallStart: evidence.At(s.WallStart),
+			WallEnd: evidence.At(s.WallEnd), MediaStart: s.MediaStart.Seconds(), MediaEnd: s.MediaEnd.Seconds(),
+			Codecs: s.Codecs, Width: s.Width, Height: s.Height, ContentType: s.ContentType})
+		m.Gaps = append(m.Gaps, recorderGaps(s)...)
+	}
+	return nil
+}
+
+// recorderGaps turns the gaps the recorder wrote for a segment into
+// manifest gaps.
+func recorderGaps(s *cases.Segment) []evidence.Gap {
+	if s.Gaps == "" {
+		return nil
+	}
+	var gaps []recorder.Gap
+	if err := json.Unmarshal([]byte(s.Gaps), &gaps); err != nil {
+		return nil
+	}
+	var out []evidence.Gap
+	for _, g := range gaps {
+		if g.To.Sub(g.From) < minGap && g.Reason != "" {
+			continue
+		}
+		out = append(out, evidence.Gap{ParticipantID: s.ParticipantID, From: evidence.At(g.From), To: evidence.At(g.To),
+			Reason: gapReason(g.Reason)})
+	}
+	return out
+}
+
+func gapReason(r string) string {
+	switch r {
+	case "disconnect":
+		return evidence.GapDisconnect
+	case "upload_failure":
+		return evidence.GapUploadFailure
+	case "node_failure":
+		return evidence.GapNodeFailure
+	}
+	return evidence.GapLoss
+}
+
+// holes finds stretches of presence not covered by any segment of that
+// participant: media lost to a node failure, a dropped connection or an
+// upload that never happened. They are listed, never silent.
+func holes(m *evidence.Manifest) []evidence.Gap {
+	var out []evidence.Gap
+	for _, p := range m.Participants {
+		var spans [][2]time.Time
+		for _, s := range m.Segments {
+			if s.ParticipantID == p.ID {
+				spans = append(spans, [2]time.Time{s.WallStart.Time, s.WallEnd.Time})
+			}
+		}
+		slices.SortFunc(spans, func(x, y [2]time.Time) int { return x[0].Compare(y[0]) })
+		for _, pr := range p.Presence {
+			out = append(out, uncovered(p.ID, pr, spans)...)
+		}
+	}
+	return out
+}
+
+// uncovered returns the parts of one presence stretch that no span covers,
+// ignoring the first seconds after joining (media takes a moment to flow).
+func uncovered(pid string, pr evidence.Presence, spans [][2]time.Time) []evidence.Gap {
+	from, to := pr.JoinedAt.Add(5*time.Second), pr.LeftAt.Time
+	var out []evidence.Gap
+	cursor := from
+	for _, sp := range spans {
+		if !sp[1].After(cursor) || !sp[0].Before(to) {
+			continue
+		}
+		if sp[0].Sub(cursor) >= minGap {
+			out = append(out, evidence.Gap{ParticipantID: pid, From: evidence.At(cursor), To: evidence.At(sp[0]), Reason: evidence.GapDisconnect})
+		}
+		if sp[1].After(cursor) {
+			cursor = sp[1]
+		}
+	}
+	if len(spans) > 0 && to.Sub(cursor) >= 3*minGap && cursor.After(from) {
+		out = append(out, evidence.Gap{ParticipantID: pid, From: evidence.At(cursor), To: evidence.At(to), Reason: evidence.GapDisconnect})
+	}
+	return out
+}
+
+// events lists the recording's own audit entries as manifest events.
+func events(extract []*audit.Entry) []evidence.Event {
+	var out []evidence.Event
+	for _, e := range extract {
+		switch e.Action {
+		case evidence.EventRecordingStart, evidence.EventRecordingStop, evidence.EventRecordingPause,
+			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd:
+			out = append(out, evidence.Event{Time: evidence.At(e.Time), Kind: e.Action, Detail: e.Detail})
+		}
+	}
+	return out
+}
+
+// store puts the signed manifest and signature in the object store.
+func (a *Archive) storeManifest(ctx context.Context, sessionID string, s sealed, until time.Time, mode blob.Mode) error {
+	for _, obj := range []struct {
+		key  string
+		body []byte
+		ct   string
+	}{
+		{ManifestKey(sessionID), s.manifest, "application/json"},
+		{SignatureKey(sessionID), s.sig, "text/plain"},
+	} {
+		sum := sha256.Sum256(obj.body)
+		_, err := a.cfg.Blob.Put(ctx, obj.key, bytesReader(obj.body), int64(len(obj.body)), sum[:],
+			blob.PutOptions{ContentType: obj.ct, RetainUntil: until, Mode: mode})
+		if err != nil {
+			return fmt.Errorf("storing %s: %w", obj.key, err)
+		}
+	}
+	return nil
+}

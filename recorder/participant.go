@@ -1,0 +1,330 @@
+package recorder
+
+import (
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Keyframe requests.
+const (
+	// keyframeLead is how long before a segment is due to roll its
+	// keyframe is requested.
+	keyframeLead = time.Second
+	// keyframeRetry is the least media time between two requests while a
+	// keyframe is awaited.
+	keyframeRetry = time.Second
+	// maxHeld bounds the audio held while a segment waits for a keyframe.
+	maxHeld = 1000
+)
+
+// participant is one participant's recording: one audio and one video
+// track at a time, one segment file at a time.
+type participant struct {
+	r   *Recorder
+	id  string
+	log *slog.Logger
+
+	mu     sync.Mutex // guards the fields below
+	closed bool       // the recorder closed
+	next   int        // index of the next segment
+	audio  *track     // live tracks
+	video  *track
+	seg    *segment // open segment, or nil
+	held   []frame  // audio waiting for the next segment
+
+	want      bool      // a new segment is wanted
+	wantSince time.Time // media time it was first wanted (zero: not yet known)
+
+	videoMissing bool      // the open segment lacks video that timed out
+	missingSince time.Time // since when video is missing
+
+	mediaStart time.Time // first media of the participant
+	lastReq    time.Time // media time of the last keyframe request
+	offset     time.Duration
+	haveOffset bool // offset maps the publisher's NTP clock to ours
+}
+
+// addTrack makes tr one of p's live tracks, if p has none of its kind.
+func (p *participant) addTrack(tr *track) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	live := &p.audio
+	if tr.codec.video() {
+		live = &p.video
+	}
+	if *live != nil || p.closed {
+		return false
+	}
+	*live = tr
+	if p.seg != nil && !tr.codec.video() {
+		p.wantSegment(time.Time{}) // audio joins at the next keyframe
+	}
+	if p.seg == nil {
+		p.wantSegment(time.Time{})
+	}
+	return true
+}
+
+// wantSegment asks for a new segment as of media time at (zero: the next
+// frame's).
+func (p *participant) wantSegment(at time.Time) {
+	if !p.want {
+		p.want, p.wantSince = true, at
+	}
+}
+
+// frame takes one frame of a live track.
+func (p *participant) frame(fr frame) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || (fr.tr != p.audio && fr.tr != p.video) {
+		return
+	}
+	if p.mediaStart.IsZero() {
+		p.mediaStart = fr.wall
+	}
+	if p.want && p.wantSince.IsZero() {
+		p.wantSince = fr.wall
+	}
+	p.checkRoll(fr)
+	if p.want && p.canOpen(fr) {
+		p.switchSegment(fr)
+	}
+	if p.video != nil && (p.want || p.seg == nil || !p.seg.has(p.video)) {
+		p.requestKeyframe(fr.wall)
+	}
+	switch {
+	case p.seg != nil && p.seg.has(fr.tr):
+		p.seg.add(fr)
+	case fr.tr == p.audio:
+		p.hold(fr)
+	}
+}
+
+// checkRoll asks for a new segment when the open one is due to roll, when
+// the picture changes, or when video can join an audio-only file. The
+// keyframe for a roll is requested shortly before it is due.
+func (p *participant) checkRoll(fr frame) {
+	s := p.seg
+	if s == nil || p.want {
+		return
+	}
+	due := s.meta.WallStart.Add(p.r.cfg.SegmentDuration)
+	if s.video != nil && !s.requested && !fr.wall.Before(due.Add(-keyframeLead)) {
+		s.requested = true
+		p.requestKeyframe(fr.wall)
+	}
+	switch {
+	case !fr.wall.Before(due):
+		p.wantSegment(fr.wall)
+	case fr.tr == p.video && fr.key && s.video != fr.tr:
+		p.wantSegment(fr.wall)
+	case fr.tr == p.video && fr.key && pictureChanged(s.pic, fr.pic):
+		p.wantSegment(fr.wall)
+	}
+}
+
+// pictureChanged reports whether a keyframe changes the file's format.
+func pictureChanged(old, pic picture) bool {
+	if pic.width != 0 && (pic.width != old.width || pic.height != old.height) {
+		return true
+	}
+	return pic.config != nil && !slices.Equal(pic.config, old.config)
+}
+
+// canOpen reports whether the wanted segment can start at fr: at a video
+// keyframe; at any frame when there is no video, when video is known to be
+// missing, or when its keyframe has been awaited too long.
+func (p *participant) canOpen(fr frame) bool {
+	switch {
+	case p.video == nil:
+		return true
+	case fr.tr == p.video:
+		return fr.key
+	default:
+		return p.videoMissing || fr.wall.Sub(p.wantSince) >= p.r.cfg.KeyframeTimeout
+	}
+}
+
+// switchSegment closes the open segment where fr starts and opens the next
+// one with fr, the held audio and the queued frames from fr on.
+func (p *participant) switchSegment(fr frame) {
+	at := fr.wall
+	var carry []frame
+	if p.seg != nil {
+		carry = p.seg.splitAt(at)
+		p.closeSegment(at)
+	}
+	frames := append(p.held, carry...)
+	p.held = nil
+	withVideo := fr.tr == p.video
+	if !withVideo && p.video != nil && !p.videoMissing {
+		p.videoMissing, p.missingSince = true, p.wantSince
+	}
+	start := at
+	for _, h := range frames {
+		if h.wall.Before(start) && h.tr == p.audio {
+			start = h.wall
+		}
+	}
+	spec := p.segmentSpec(start, withVideo, fr.pic)
+	s, err := openSegment(spec, p.log)
+	if err != nil {
+		p.log.Error("cannot open segment", "index", spec.index, "err", err)
+		p.wantSince = at // try again at the next chance
+		return
+	}
+	p.next++
+	p.seg, p.want = s, false
+	p.noteMissingVideo(start, at, withVideo)
+	for _, h := range frames {
+		if s.has(h.tr) {
+			s.add(h)
+		}
+	}
+}
+
+// segmentSpec describes the next segment.
+func (p *participant) segmentSpec(start time.Time, withVideo bool, pic picture) segmentSpec {
+	spec := segmentSpec{
+		session: p.r.cfg.SessionID, participant: p.id, spool: p.r.cfg.SpoolDir,
+		index: p.next, start: start, mediaStart: p.mediaStart, audio: p.audio,
+	}
+	if withVideo {
+		spec.video, spec.pic = p.video, pic
+	}
+	return spec
+}
+
+// noteMissingVideo records in the new segment how long its video is
+// missing: the start of an audio-only file, or a late keyframe.
+func (p *participant) noteMissingVideo(start, at time.Time, withVideo bool) {
+	if withVideo {
+		if p.videoMissing {
+			p.videoMissing = false
+		} else if at.Sub(start) > interleaveWait {
+			p.seg.addGap(Gap{From: start, To: at, Reason: GapNoKeyframe})
+		}
+	}
+}
+
+// closeSegment closes the open segment, ending at end (zero: its last
+// frame), and queues it to be sealed.
+func (p *participant) closeSegment(end time.Time) {
+	s := p.seg
+	p.seg = nil
+	if s.video == nil && p.videoMissing {
+		e := end
+		if e.IsZero() {
+			e = s.end
+		}
+		s.addGap(Gap{From: p.missingSince, To: e, Reason: GapNoKeyframe})
+	}
+	s.close(end)
+	p.r.seal(s)
+}
+
+// hold keeps an audio frame for the next segment.
+func (p *participant) hold(fr frame) {
+	if len(p.held) >= maxHeld {
+		p.held = p.held[1:]
+	}
+	p.held = append(p.held, fr)
+}
+
+// requestKeyframe asks the publisher for a keyframe, at most once per
+// keyframeRetry of media time.
+func (p *participant) requestKeyframe(now time.Time) {
+	if since := now.Sub(p.lastReq); p.video == nil || (!p.lastReq.IsZero() && since >= 0 && since < keyframeRetry) {
+		return
+	}
+	p.lastReq = now
+	if rk := p.video.info.RequestKeyframe; rk != nil {
+		rk()
+	}
+}
+
+// keyframeWanted is called by a video track that skips frames until a
+// keyframe.
+func (p *participant) keyframeWanted(tr *track, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if tr == p.video {
+		p.requestKeyframe(now)
+	}
+}
+
+// gap records a loss in the open segment.
+func (p *participant) gap(g Gap) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seg != nil {
+		p.seg.addGap(g)
+	}
+}
+
+// senderReport anchors tr's clock at the publisher's sender report. The
+// first report of any of p's tracks fixes the offset from the publisher's
+// clock to ours; later ones keep the tracks in sync with each other.
+func (p *participant) senderReport(tr *track, ntp uint64, rtpTime uint32) {
+	sent := ntpTime(ntp)
+	p.mu.Lock()
+	if !p.haveOffset {
+		p.offset, p.haveOffset = p.r.now().Sub(sent), true
+	}
+	wall := sent.Add(p.offset)
+	p.mu.Unlock()
+	tr.clk.senderReport(rtpTime, wall)
+}
+
+// trackEnded drops a track that ended; when p has no track left, its
+// segment closes.
+func (p *participant) trackEnded(tr *track) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch tr {
+	case p.audio:
+		p.audio = nil
+	case p.video:
+		p.video = nil
+		p.videoMissing = false
+	default:
+		return
+	}
+	if p.seg != nil {
+		p.seg.trackEnded(tr, tr.lastWall)
+	}
+	if p.audio == nil && p.video == nil {
+		p.end()
+	}
+}
+
+// end closes the open segment and forgets the held audio. p.mu is held.
+func (p *participant) end() {
+	if p.seg != nil {
+		p.closeSegment(time.Time{})
+	}
+	p.held = nil
+	p.videoMissing = false
+	p.want, p.wantSince = true, time.Time{}
+}
+
+// close ends p for good (the recorder closes).
+func (p *participant) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.end()
+	p.closed = true
+}
+
+// flush hands the open segment's buffered bytes to the OS.
+func (p *participant) flush() {
+	p.mu.Lock()
+	s := p.seg
+	p.mu.Unlock()
+	if s != nil {
+		s.file.flush()
+	}
+}
