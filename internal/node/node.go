@@ -20,10 +20,10 @@ import (
 
 	"github.com/kuayang/kuayang/internal/api"
 	"github.com/kuayang/kuayang/internal/archive"
+	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/blob"
 	"github.com/kuayang/kuayang/internal/blob/file"
 	"github.com/kuayang/kuayang/internal/blob/s3"
-	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/clientip"
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
