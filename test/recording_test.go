@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -381,14 +379,4 @@ func TestRecordingSurvivesObjectStoreOutage(t *testing.T) {
 	if pending := n.Node.Archive().Pending(); pending != 0 {
 		t.Errorf("%d segments still waiting for upload", pending)
 	}
-	_ = fmt.Sprint()
 }
-
-// exists reports whether a path exists.
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-var _ = strings.TrimSpace
-var _ = exists

@@ -22,8 +22,10 @@ func ManifestKey(sessionID string) string  { return "sessions/" + sessionID + "/
 func SignatureKey(sessionID string) string { return "sessions/" + sessionID + "/manifest.sig" }
 
 // minGap is the shortest hole in a participant's media that the manifest
-// lists as a gap; shorter ones are the jitter of segment boundaries.
-const minGap = time.Second
+// lists as a gap. A recorder's consecutive segments meet exactly; holes
+// come from media that did not flow, and a quarter second of it is a
+// dozen audio frames: worth saying.
+const minGap = 250 * time.Millisecond
 
 // sealed is what sealing produced.
 type sealed struct {
@@ -63,8 +65,8 @@ func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt t
 	if err := a.segments(ctx, m); err != nil {
 		return nil, nil, err
 	}
-	m.Gaps = append(m.Gaps, holes(m)...)
 	m.Events = events(extract)
+	m.Gaps = append(m.Gaps, holes(m)...)
 	if m.Audit, err = evidence.NewAuditRef(extract, last); err != nil {
 		return nil, nil, err
 	}
@@ -183,7 +185,7 @@ func recorderGaps(s *cases.Segment) []evidence.Gap {
 	}
 	var out []evidence.Gap
 	for _, g := range gaps {
-		if g.To.Sub(g.From) < minGap && g.Reason != "" {
+		if !g.To.After(g.From) {
 			continue
 		}
 		out = append(out, evidence.Gap{ParticipantID: s.ParticipantID, From: evidence.At(g.From), To: evidence.At(g.To),
@@ -218,16 +220,32 @@ func holes(m *evidence.Manifest) []evidence.Gap {
 		}
 		slices.SortFunc(spans, func(x, y [2]time.Time) int { return x[0].Compare(y[0]) })
 		for _, pr := range p.Presence {
-			out = append(out, uncovered(p.ID, pr, spans)...)
+			for _, g := range uncovered(p.ID, pr, spans) {
+				if failedDuring(m.Events, g) {
+					g.Reason = evidence.GapNodeFailure
+				}
+				out = append(out, g)
+			}
 		}
 	}
 	return out
 }
 
+// failedDuring reports whether the recording failed (the node restarted)
+// during g.
+func failedDuring(events []evidence.Event, g evidence.Gap) bool {
+	for _, e := range events {
+		if e.Kind == evidence.EventRecordingFailure && !e.Time.Before(g.From.Time) && !e.Time.After(g.To.Time) {
+			return true
+		}
+	}
+	return false
+}
+
 // uncovered returns the parts of one presence stretch that no span covers,
-// ignoring the first seconds after joining (media takes a moment to flow).
+// ignoring the first two seconds after joining (media takes a moment to flow).
 func uncovered(pid string, pr evidence.Presence, spans [][2]time.Time) []evidence.Gap {
-	from, to := pr.JoinedAt.Add(5*time.Second), pr.LeftAt.Time
+	from, to := pr.JoinedAt.Add(2*time.Second), pr.LeftAt.Time
 	var out []evidence.Gap
 	cursor := from
 	for _, sp := range spans {
@@ -241,7 +259,7 @@ func uncovered(pid string, pr evidence.Presence, spans [][2]time.Time) []evidenc
 			cursor = sp[1]
 		}
 	}
-	if len(spans) > 0 && to.Sub(cursor) >= 3*minGap && cursor.After(from) {
+	if len(spans) > 0 && to.Sub(cursor) >= 2*minGap && cursor.After(from) {
 		out = append(out, evidence.Gap{ParticipantID: pid, From: evidence.At(cursor), To: evidence.At(to), Reason: evidence.GapDisconnect})
 	}
 	return out
