@@ -267,12 +267,18 @@ func (p *participant) gap(g Gap) {
 
 // senderReport anchors tr's clock at the publisher's sender report. The
 // first report of any of p's tracks fixes the offset from the publisher's
-// clock to ours; later ones keep the tracks in sync with each other.
+// clock to ours, so that this track's timeline goes on without a jump (or,
+// before its first packet, so that the report is placed at its arrival);
+// the other tracks then move into sync with it.
 func (p *participant) senderReport(tr *track, ntp uint64, rtpTime uint32) {
 	sent := ntpTime(ntp)
 	p.mu.Lock()
 	if !p.haveOffset {
-		p.offset, p.haveOffset = p.r.now().Sub(sent), true
+		at := p.r.now()
+		if tr.clk.anchored {
+			at = tr.clk.wall(tr.clk.peek(rtpTime))
+		}
+		p.offset, p.haveOffset = at.Sub(sent), true
 	}
 	wall := sent.Add(p.offset)
 	p.mu.Unlock()

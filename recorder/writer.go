@@ -83,7 +83,7 @@ func openSegment(spec segmentSpec, log *slog.Logger) (*segment, error) {
 		if tr != nil {
 			s.tracks = append(s.tracks, tr)
 			s.lastSeen = append(s.lastSeen, spec.start)
-			s.lastTS = append(s.lastTS, 0)
+			s.lastTS = append(s.lastTS, -1)
 			s.ended = append(s.ended, time.Time{})
 			if tr.codec == codecH264 {
 				s.format = formatMKV
@@ -203,11 +203,12 @@ func (s *segment) ready(t time.Time) bool {
 	return true
 }
 
-// write hands one frame to the muxer, at its time in ms from WallStart
-// (never before the track's previous block).
+// write hands one frame to the muxer, at its time in ms from WallStart,
+// after the track's previous block: a track's clock may be re-anchored a
+// few ms back by a sender report, and players want rising timestamps.
 func (s *segment) write(fr frame) {
 	i := slices.Index(s.tracks, fr.tr)
-	ts := max(fr.wall.Sub(s.meta.WallStart).Milliseconds(), s.lastTS[i], 0)
+	ts := max(fr.wall.Sub(s.meta.WallStart).Milliseconds(), s.lastTS[i]+1)
 	s.lastTS[i] = ts
 	if _, err := s.writers[i].Write(fr.key, ts, fr.data); err != nil {
 		s.onFatal(err)

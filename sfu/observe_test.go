@@ -294,6 +294,9 @@ func TestSlowObserverLosesFramesNotOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
+	var openGate sync.Once
+	release := func() { openGate.Do(func() { close(slow.gate) }) }
+	t.Cleanup(release) // runs before stop, which waits for the sink
 	src := &frameSource{t: t, perFrame: 5, keyEvery: 1000}
 	sent := 0
 	for range 2 * observerVideoQueueLen / 5 {
@@ -305,8 +308,8 @@ func TestSlowObserverLosesFramesNotOthers(t *testing.T) {
 		if time.Since(start) > time.Second {
 			t.Fatal("the reader blocked on the observer")
 		}
+		waitFor(t, "fast subscriber", 5*time.Second, func() bool { return fast.count() == sent })
 	}
-	waitFor(t, "fast subscriber", 5*time.Second, func() bool { return fast.count() == sent })
 	select {
 	case <-f.pli:
 	default:
@@ -318,7 +321,7 @@ func TestSlowObserverLosesFramesNotOthers(t *testing.T) {
 			obsDown = d
 		}
 	}
-	close(slow.gate)
+	release()
 	waitFor(t, "observer drained", 5*time.Second, func() bool { return slow.count() == int(obsDown.forwarded.Load()) })
 	src.frame = 0 // a keyframe
 	for _, raw := range src.next() {
