@@ -219,9 +219,11 @@ func TestRecordedCallSealsIntoAVerifiedBundle(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	a.leave(t)
 	b.leave(t)
+	left := time.Now()
 
 	clerk := staffClient(t, n.URL(), demoAccounts(n), "clerk")
 	rec := waitSealed(t, clerk, n.demo.SessionID, 60*time.Second)
+	t.Logf("sealed %s after the last participant left (grace period 1s)", time.Since(left).Round(10*time.Millisecond))
 	if rec["manifest_sha256"] == "" || rec["key_id"] == "" {
 		t.Fatalf("sealed recording %v", rec)
 	}

@@ -228,6 +228,26 @@ export class Api {
     return this.request('DELETE', `/api/v1/invites/${encodeURIComponent(id)}`);
   }
 
+  // ---- Recordings ----
+
+  /**
+   * The recording of a session: its state, and every participant's
+   * segments with playback links. Listing it is audited.
+   * @param {string} sessionId
+   * @returns {Promise<any>}
+   */
+  recording(sessionId) {
+    return this.request('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}/recordings`);
+  }
+
+  /**
+   * The address of a sealed session's evidence bundle (a download).
+   * @param {string} sessionId
+   */
+  bundleURL(sessionId) {
+    return `${this.base}/api/v1/sessions/${encodeURIComponent(sessionId)}/bundle`;
+  }
+
   // ---- Audit ----
 
   /**

@@ -703,8 +703,41 @@ function sessionBlock(s) {
       rows.map((r) => [h('dt', { text: /** @type {string} */ (r?.[0]) }), h('dd', {}, r?.[1] ?? '')])),
     h('h4', { text: t('staff.participants.title') }),
     participantsTable(s),
+    s.record && s.state !== 'scheduled' ? recordingBox(s) : null,
     newInvitesBox(s),
     s.state === 'ended' ? null : inviteForm(s));
+}
+
+/**
+ * The session's recording: its state, who was recorded for how long, and
+ * for clerks and admins the evidence bundle once sealed. Loads by itself.
+ * @param {Session} s
+ */
+function recordingBox(s) {
+  const box = h('section', { class: 'recording-box', 'data-testid': 'recording' }, h('h4', { text: t('staff.recording.title') }), loadingView());
+  api.recording(s.id).then((rec) => {
+    const mayExport = ['clerk', 'admin'].includes(state.account?.role ?? '');
+    const parts = rec.participants.map((/** @type {any} */ p) => h('li', { text: t('staff.recording.participant', {
+      name: p.name, minutes: (p.duration_seconds / 60).toFixed(1), segments: p.segments.length }) }));
+    box.replaceChildren(
+      h('h4', { text: t('staff.recording.title') }),
+      h('p', {}, h('span', { class: `badge badge-rec-${rec.state}`, 'data-testid': 'recording-state', 'data-state': rec.state, text: t(`staff.recording.${rec.state}`) }),
+        rec.sealed_at ? h('span', { class: 'muted', text: ` ${t('staff.recording.sealedAt', { time: formatTime(rec.sealed_at) })}` }) : null),
+      rec.key_id ? h('p', { class: 'muted mono', text: `${t('staff.recording.key')} ${rec.key_id} · SHA-256 ${rec.manifest_sha256.slice(0, 16)}…` }) : null,
+      parts.length ? h('ul', { class: 'recorded' }, parts) : null,
+      rec.state === 'sealed' && mayExport
+        ? h('a', { class: 'btn', href: api.bundleURL(s.id), download: '', 'data-testid': 'bundle-download', text: t('staff.recording.bundle') })
+        : null);
+  }).catch((err) => {
+    if (err instanceof ApiError && err.code === 'no_recording') {
+      box.replaceChildren(h('h4', { text: t('staff.recording.title') }), h('p', { class: 'muted', text: t('staff.recording.none') }));
+      return;
+    }
+    const e = errorBox('recording-error');
+    box.replaceChildren(h('h4', { text: t('staff.recording.title') }), e);
+    handleError(err, e);
+  });
+  return box;
 }
 
 /** @param {Session} s */
