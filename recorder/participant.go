@@ -188,6 +188,11 @@ func (p *participant) switchSegment(fr frame) {
 
 // segmentSpec describes the next segment.
 func (p *participant) segmentSpec(start time.Time, withVideo bool, pic picture) segmentSpec {
+	// Audio held while waiting for the first keyframe can predate the
+	// first frame that arrived: media time counts from the earliest.
+	if start.Before(p.mediaStart) {
+		p.mediaStart = start
+	}
 	spec := segmentSpec{
 		session: p.r.cfg.SessionID, participant: p.id, spool: p.r.cfg.SpoolDir,
 		index: p.next, start: start, mediaStart: p.mediaStart, audio: p.audio,

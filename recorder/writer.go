@@ -53,6 +53,7 @@ type segment struct {
 	writers  []webm.BlockWriteCloser // by position in tracks
 	lastSeen []time.Time             // newest frame queued, by track
 	lastTS   []int64                 // last block time written, by track
+	nextTS   []int64                 // earliest time the next block may have, by track
 	ended    []time.Time             // when a track ended, zero while live
 	queue    []frame                 // not yet written, in time order
 	end      time.Time               // end of the last frame written
@@ -84,6 +85,7 @@ func openSegment(spec segmentSpec, log *slog.Logger) (*segment, error) {
 			s.tracks = append(s.tracks, tr)
 			s.lastSeen = append(s.lastSeen, spec.start)
 			s.lastTS = append(s.lastTS, -1)
+			s.nextTS = append(s.nextTS, 0)
 			s.ended = append(s.ended, time.Time{})
 			if tr.codec == codecH264 {
 				s.format = formatMKV
@@ -205,11 +207,17 @@ func (s *segment) ready(t time.Time) bool {
 
 // write hands one frame to the muxer, at its time in ms from WallStart,
 // after the track's previous block: a track's clock may be re-anchored a
-// few ms back by a sender report, and players want rising timestamps.
+// few ms back by a sender report, and players want rising timestamps. An
+// audio frame never starts before the previous one ends: frames squeezed
+// closer than their duration overlap, and a decoder that subtracts the
+// codec delay then sees two frames at the same time.
 func (s *segment) write(fr frame) {
 	i := slices.Index(s.tracks, fr.tr)
-	ts := max(fr.wall.Sub(s.meta.WallStart).Milliseconds(), s.lastTS[i]+1)
+	ts := max(fr.wall.Sub(s.meta.WallStart).Milliseconds(), s.lastTS[i]+1, s.nextTS[i])
 	s.lastTS[i] = ts
+	if !fr.tr.codec.video() {
+		s.nextTS[i] = ts + fr.dur.Milliseconds()
+	}
 	if _, err := s.writers[i].Write(fr.key, ts, fr.data); err != nil {
 		s.onFatal(err)
 	}

@@ -233,6 +233,24 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// EndSession says bye (session_ended) to everyone connected to a session
+// and closes their connections. The caller has already marked the session
+// ended, so nobody can join it again.
+func (s *Server) EndSession(sessionID string) int {
+	s.mu.Lock()
+	var members []*client
+	if r := s.rooms[sessionID]; r != nil {
+		for _, c := range r.members {
+			members = append(members, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range members {
+		c.kick("session_ended")
+	}
+	return len(members)
+}
+
 // Present returns the ids of the participants connected to a session.
 func (s *Server) Present(sessionID string) []string {
 	s.mu.Lock()

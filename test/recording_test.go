@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"strconv"
 	"testing"
 	"time"
@@ -68,12 +69,18 @@ func demoAccounts(n *testNode) []map[string]string {
 func waitSealed(t *testing.T, c *apiClient, sessionID string, timeout time.Duration) map[string]any {
 	t.Helper()
 	var rec map[string]any
-	waitFor(t, timeout, "the recording to be sealed", func() bool {
-		status, out := c.do("GET", "/api/v1/sessions/"+sessionID+"/recordings", nil)
-		rec = out
-		return status == 200 && out["state"] == "sealed"
-	})
-	return rec
+	var status int
+	deadline := time.Now().Add(timeout)
+	for {
+		status, rec = c.do("GET", "/api/v1/sessions/"+sessionID+"/recordings", nil)
+		if status == 200 && rec["state"] == "sealed" {
+			return rec
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the recording was not sealed within %s: %d %v", timeout, status, rec)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // downloadBundle fetches the evidence bundle into dir/bundle.zip.
@@ -380,5 +387,36 @@ func TestRecordingSurvivesObjectStoreOutage(t *testing.T) {
 	}
 	if pending := n.Node.Archive().Pending(); pending != 0 {
 		t.Errorf("%d segments still waiting for upload", pending)
+	}
+}
+
+func TestHostEndsSessionForEveryone(t *testing.T) {
+	media := realClip(t)
+	n := startNode(t, func(c *config.Config) { c.SegmentDuration, c.SealGrace = 2*time.Second, time.Hour })
+	a := connectTo(t, n.URL(), n.invite(t, 1), media)
+	b := connectTo(t, n.URL(), n.invite(t, 2), media)
+	flowing(t, a, 30, b)
+	time.Sleep(2 * time.Second)
+
+	clerk := staffClient(t, n.URL(), demoAccounts(n), "clerk")
+	if status, _ := clerk.do("POST", "/api/v1/sessions/"+n.demo.SessionID+"/end", nil); status != http.StatusForbidden {
+		t.Fatalf("a clerk ended the session: %d", status)
+	}
+	mediator := staffClient(t, n.URL(), demoAccounts(n), "mediator")
+	if status, out := mediator.do("POST", "/api/v1/sessions/"+n.demo.SessionID+"/end", nil); status != http.StatusNoContent {
+		t.Fatalf("end: %d %v", status, out)
+	}
+	for _, c := range []*client{a, b} {
+		if m := expectMsg(t, c, "bye"); m["reason"] != "session_ended" {
+			t.Fatalf("%s: bye %v", c.name, m)
+		}
+	}
+	// Sealed at once, not after the hour of grace.
+	waitSealed(t, clerk, n.demo.SessionID, 30*time.Second)
+	if status, raw := postJSON(t, n.URL()+"/api/v1/join", map[string]string{"invite": n.invite(t, 1)}, nil); status != http.StatusGone || !strings.Contains(string(raw), "session_ended") {
+		t.Fatalf("join after the end: %d %s", status, raw)
+	}
+	if status, _ := mediator.do("POST", "/api/v1/sessions/"+n.demo.SessionID+"/end", nil); status != http.StatusConflict {
+		t.Fatalf("second end: %d", status)
 	}
 }

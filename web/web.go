@@ -15,6 +15,9 @@
 // Every response carries the security headers of [setSecurityHeaders]; the
 // Content-Security-Policy forbids inline scripts and styles, so the client
 // is made only of external files.
+//
+// A build whose embedded files are incomplete serves only errors; [Check]
+// reports it, and the node refuses to start then.
 package web
 
 import (
@@ -22,10 +25,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -58,6 +63,12 @@ var contentTypes = map[string]string{
 	".txt":  "text/plain; charset=utf-8",
 }
 
+// requiredFiles are the pages the routes serve.
+var requiredFiles = []string{"index.html", "join.html", "staff.html"}
+
+// loadedFiles loads the embedded files once, for every [Handler] and [Check].
+var loadedFiles = sync.OnceValues(loadFiles)
+
 // file is one embedded file ready to serve.
 type file struct {
 	name        string
@@ -66,10 +77,24 @@ type file struct {
 	etag        string
 }
 
+// Check reports an error if the embedded files of the client cannot be
+// read or lack a page; [Handler] then answers every request with 500.
+func Check() error {
+	_, err := loadedFiles()
+	return err
+}
+
 // Handler returns the handler of the browser client. It is safe for
-// concurrent use and can be mounted at the root of the server's mux.
+// concurrent use and can be mounted at the root of the server's mux. If
+// [Check] fails, it answers every request with 500.
 func Handler() http.Handler {
-	files := loadFiles()
+	files, err := loadedFiles()
+	if err != nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			setSecurityHeaders(w.Header())
+			http.Error(w, "web client unavailable", http.StatusInternalServerError)
+		})
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", serveFile(files["index.html"]))
 	mux.Handle("GET /join/{token}", serveFile(files["join.html"]))
@@ -97,10 +122,16 @@ func Handler() http.Handler {
 // loadFiles reads every regular file under static into memory, keyed by its
 // path relative to static. Lookups in the map cannot escape the directory,
 // whatever the request path.
-func loadFiles() map[string]*file {
-	root, err := fs.Sub(staticFS, "static")
+func loadFiles() (map[string]*file, error) {
+	return readFiles(staticFS, "static")
+}
+
+// readFiles reads every regular file under dir of fsys, and checks that
+// the required files are there.
+func readFiles(fsys fs.FS, dir string) (map[string]*file, error) {
+	root, err := fs.Sub(fsys, dir)
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	files := make(map[string]*file)
 	err = fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
@@ -121,14 +152,14 @@ func loadFiles() map[string]*file {
 		return nil
 	})
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("web: reading the embedded files: %w", err)
 	}
-	for _, required := range []string{"index.html", "join.html", "staff.html"} {
+	for _, required := range requiredFiles {
 		if files[required] == nil {
-			panic("web: static/" + required + " is not embedded")
+			return nil, fmt.Errorf("web: %s/%s is not embedded", dir, required)
 		}
 	}
-	return files
+	return files, nil
 }
 
 // contentType returns the type of the file called name.

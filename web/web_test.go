@@ -2,13 +2,16 @@ package web
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // get sends a GET for target to a fresh Handler and returns the response
@@ -52,6 +55,10 @@ func TestRoutes(t *testing.T) {
 		{"/static/api.js", "text/javascript; charset=utf-8", "export class Api"},
 		{"/static/tz.js", "text/javascript; charset=utf-8", "export function wallTimeToInstant"},
 		{"/static/staff-strings.js", "text/javascript; charset=utf-8", "STAFF_STRINGS"},
+		{"/static/peers.js", "text/javascript; charset=utf-8", "export class Peers"},
+		{"/static/prejoin.js", "text/javascript; charset=utf-8", "export async function joinCall"},
+		{"/static/call.js", "text/javascript; charset=utf-8", "export function renderControls"},
+		{"/static/staff-case.js", "text/javascript; charset=utf-8", "export async function showCase"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -309,5 +316,62 @@ func TestJavaScript(t *testing.T) {
 	out, err := exec.Command(node, append([]string{"--test"}, tests...)...).CombinedOutput()
 	if err != nil {
 		t.Errorf("node --test: %v\n%s", err, out)
+	}
+}
+
+// importRE matches the relative imports of a module: static imports and
+// re-exports (from './x.js') and JSDoc type imports (import('./x.js')).
+var importRE = regexp.MustCompile(`(?:from\s+|import\()'\./([\w.-]+)'`)
+
+// TestModuleImports checks that every module another one imports is
+// embedded and served as JavaScript, so that no page fails to load a
+// module after a file is split or renamed.
+func TestModuleImports(t *testing.T) {
+	modules, err := fs.Glob(staticFS, "static/*.js")
+	if err != nil || len(modules) < 10 {
+		t.Fatalf("modules %v: %v", modules, err)
+	}
+	imported := map[string]bool{}
+	for _, name := range modules {
+		data, err := staticFS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range importRE.FindAllStringSubmatch(string(data), -1) {
+			imported[m[1]] = true
+			res, _ := get(t, "/static/"+m[1])
+			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+				t.Errorf("%s imports ./%s: status %d, Content-Type %q", name, m[1], res.StatusCode, res.Header.Get("Content-Type"))
+			}
+		}
+	}
+	for _, m := range []string{"protocol.js", "peers.js", "page.js", "call.js", "staff-common.js", "staff-sessions.js"} {
+		if !imported[m] {
+			t.Errorf("no module imports %s", m)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	if err := Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadFilesMissingPage(t *testing.T) {
+	fsys := fstest.MapFS{
+		"static/index.html": {Data: []byte("<!doctype html>")},
+		"static/staff.html": {Data: []byte("<!doctype html>")},
+	}
+	if _, err := readFiles(fsys, "static"); err == nil || !strings.Contains(err.Error(), "join.html") {
+		t.Errorf("without join.html: %v, want an error naming it", err)
+	}
+	if _, err := readFiles(fsys, "nope"); err == nil {
+		t.Error("missing directory: no error")
+	}
+	fsys["static/join.html"] = &fstest.MapFile{Data: []byte("<!doctype html>")}
+	files, err := readFiles(fsys, "static")
+	if err != nil || len(files) != 3 {
+		t.Errorf("complete: %d files, %v", len(files), err)
 	}
 }

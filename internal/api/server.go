@@ -33,6 +33,11 @@ type Server struct {
 	IPs *clientip.Resolver
 	// Recordings serves media and bundles; nil when recording is off.
 	Recordings *Recordings
+	// Ender ends a session for everyone: the records, the connections,
+	// the recording.
+	Ender interface {
+		EndSession(ctx context.Context, sessionID string) error
+	}
 }
 
 // CookieName is the login cookie.
@@ -55,6 +60,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/cases/{id}", s.staff(auth.CaseRead, s.getCase))
 	mux.Handle("POST /api/v1/cases/{id}/sessions", s.staff(auth.SessionCreate, s.createSession))
 	mux.Handle("GET /api/v1/sessions/{id}", s.staff(auth.CaseRead, s.getSession))
+	mux.Handle("POST /api/v1/sessions/{id}/end", s.staff(auth.SessionEnd, s.endSession))
 	mux.Handle("POST /api/v1/sessions/{id}/invites", s.staff(auth.InviteManage, s.createInvite))
 	mux.Handle("DELETE /api/v1/invites/{id}", s.staff(auth.InviteManage, s.revokeInvite))
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))

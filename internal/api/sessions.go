@@ -156,3 +156,24 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request, p *principal
 	writeJSON(w, http.StatusOK, map[string]any{"session": v, "case": viewCase(c)})
 	return nil
 }
+
+// endSession answers POST /api/v1/sessions/{id}/end: the host ends the
+// session for everyone. Nobody can join it afterwards; a recorded session
+// is sealed at once.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p *principal) error {
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if ss.State == "ended" {
+		return apiError(http.StatusConflict, "session_ended", "the session has already ended")
+	}
+	e := p.entry("session.end")
+	e.CaseID, e.SessionID = ss.CaseID, ss.ID
+	s.record(r.Context(), e)
+	if err := s.Ender.EndSession(r.Context(), ss.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

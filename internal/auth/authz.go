@@ -14,6 +14,8 @@ const (
 	InviteManage  Action = "invite.manage"
 	AuditRead     Action = "audit.read"
 	AccountRead   Action = "account.read"
+	// SessionEnd is ending a session for everyone (the host's act).
+	SessionEnd Action = "session.end"
 	// RecordingRead is listing and playing a session's recording.
 	RecordingRead Action = "recording.read"
 	// RecordingExport is downloading the evidence bundle.
@@ -29,6 +31,7 @@ var grants = map[Action][]cases.Role{
 	InviteManage:    {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	AuditRead:       {cases.RoleAdmin, cases.RoleClerk},
 	AccountRead:     {cases.RoleAdmin},
+	SessionEnd:      {cases.RoleAdmin, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	RecordingRead:   {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	RecordingExport: {cases.RoleAdmin, cases.RoleClerk},
 }

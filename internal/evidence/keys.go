@@ -19,9 +19,20 @@ import (
 
 // Key is a node's signing key.
 type Key struct {
-	ID      string // KeyID(Public)
-	Public  ed25519.PublicKey
-	private ed25519.PrivateKey
+	ID        string // KeyID(Public)
+	Public    ed25519.PublicKey
+	private   ed25519.PrivateKey
+	publicPEM []byte // MarshalPublicPEM(Public)
+}
+
+// keyOf makes the Key of priv.
+func keyOf(priv ed25519.PrivateKey) (*Key, error) {
+	pub := priv.Public().(ed25519.PublicKey)
+	publicPEM, err := MarshalPublicPEM(pub)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{ID: KeyID(pub), Public: pub, private: priv, publicPEM: publicPEM}, nil
 }
 
 // KeyID names a public key: "ed25519:" and the first 16 hex digits of the
@@ -39,11 +50,11 @@ func Fingerprint(pub ed25519.PublicKey) string {
 
 // GenerateKey makes a new key that lives only in memory.
 func GenerateKey() (*Key, error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	return &Key{ID: KeyID(pub), Public: pub, private: priv}, nil
+	return keyOf(priv)
 }
 
 // LoadOrCreateKey reads the private key at path (PEM "PRIVATE KEY",
@@ -117,8 +128,7 @@ func loadKey(path string) (*Key, error) {
 	if !ok {
 		return nil, fmt.Errorf("evidence: signing key %s is a %T, not Ed25519", path, key)
 	}
-	pub := priv.Public().(ed25519.PublicKey)
-	return &Key{ID: KeyID(pub), Public: pub, private: priv}, nil
+	return keyOf(priv)
 }
 
 // Sign signs msg, the exact bytes of manifest.json.
@@ -126,8 +136,9 @@ func (k *Key) Sign(msg []byte) []byte {
 	return ed25519.Sign(k.private, msg)
 }
 
-// PublicPEM is MarshalPublicPEM(k.Public).
-func (k *Key) PublicPEM() []byte { return MarshalPublicPEM(k.Public) }
+// PublicPEM is MarshalPublicPEM(k.Public), encoded when the key was made
+// or loaded. The caller may modify the returned slice.
+func (k *Key) PublicPEM() []byte { return bytes.Clone(k.publicPEM) }
 
 // VerifySignature checks an Ed25519 signature of msg by pub.
 func VerifySignature(pub ed25519.PublicKey, msg, sig []byte) error {
@@ -141,13 +152,17 @@ func VerifySignature(pub ed25519.PublicKey, msg, sig []byte) error {
 }
 
 // MarshalPublicPEM encodes pub as PEM "PUBLIC KEY" (PKIX), the form of
-// public-key.pem and of the keys an organization publishes.
-func MarshalPublicPEM(pub ed25519.PublicKey) []byte {
+// public-key.pem and of the keys an organization publishes. It fails only
+// for a key of the wrong size.
+func MarshalPublicPEM(pub ed25519.PublicKey) ([]byte, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, errors.New("evidence: not an Ed25519 public key")
+	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		panic(err) // only for keys of the wrong size
+		return nil, fmt.Errorf("evidence: public key: %w", err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
 // ParsePublicPEM decodes one PEM "PUBLIC KEY" block holding an Ed25519 key.

@@ -60,6 +60,12 @@ func TestKeys(t *testing.T) {
 	if _, err := ParsePublicPEM(append(k.PublicPEM(), k.PublicPEM()...)); err == nil {
 		t.Fatal("two keys parsed as one")
 	}
+	if b, err := MarshalPublicPEM(k.Public); err != nil || !bytes.Equal(b, k.PublicPEM()) || !bytes.Equal(again.PublicPEM(), b) {
+		t.Fatalf("MarshalPublicPEM differs from PublicPEM: %v", err)
+	}
+	if _, err := MarshalPublicPEM(k.Public[:31]); err == nil {
+		t.Fatal("a 31-byte public key marshalled")
+	}
 
 	if runtime.GOOS != "windows" {
 		os.Chmod(path, 0o644)

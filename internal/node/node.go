@@ -173,7 +173,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
-		Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey}}
+		Ender: n, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey}}
 	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -196,6 +196,9 @@ func (n *Node) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Start listens for HTTP and serves in the background.
 func (n *Node) Start() error {
+	if err := web.Check(); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
 	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
@@ -294,6 +297,17 @@ func (n *Node) closeBackends() error {
 		errs = append(errs, n.store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// EndSession ends a session for everyone: it is marked ended (so nobody
+// can join again), every connection gets bye, and its recording is sealed.
+func (n *Node) EndSession(ctx context.Context, sessionID string) error {
+	if err := n.store.EndSession(ctx, sessionID, time.Now()); err != nil {
+		return err
+	}
+	n.sig.EndSession(sessionID)
+	n.archive.End(sessionID)
+	return nil
 }
 
 // Archive is the node's recording archive.

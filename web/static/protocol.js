@@ -13,6 +13,10 @@
  * {@link Client}. Browser globals (fetch, WebSocket, RTCPeerConnection,
  * location) can be replaced through the constructor options for tests.
  *
+ * The peer connections and their negotiation are in peers.js, the join
+ * call in joininfo.js, the reconnection delays in reconnect.js and the
+ * errors in protocol-errors.js.
+ *
  * Events (CustomEvent, payload in `detail`):
  * - `state`               {state} the connection state changed (see {@link ClientState})
  * - `joined`              {self, session, participants}, after every successful join, including rejoins
@@ -29,29 +33,15 @@
  * @module protocol
  */
 
+import { Peers } from './peers.js';
+import { Backoff } from './reconnect.js';
+import { fetchJoinInfo, tokenIsFresh, webSocketURL } from './joininfo.js';
+import { FRESH_TOKEN_CODES, ProtocolError, errorText, isPermanent } from './protocol-errors.js';
+
+export { FATAL_CODES, ProtocolError, isPermanent } from './protocol-errors.js';
+
 /** Version sent in `join`. */
 export const PROTOCOL_VERSION = 1;
-
-/** Error codes after which the server closes the connection. */
-export const FATAL_CODES = new Set([
-  'unsupported_version', 'token_invalid', 'token_expired', 'token_used',
-  'session_ended', 'too_large', 'join_timeout',
-]);
-
-/** Codes after which trying again with the same invite cannot succeed. */
-const PERMANENT_CODES = new Set([
-  'invite_invalid', 'invite_expired', 'invite_revoked', 'bad_request',
-  'session_ended', 'unsupported_version', 'consent_required',
-]);
-
-/** Codes of a failed join that a fresh join token may cure. */
-const FRESH_TOKEN_CODES = new Set(['token_expired', 'token_used']);
-
-/** Default reconnection delays in milliseconds; the last one repeats. */
-const DEFAULT_BACKOFF = [1000, 2000, 4000, 8000, 10000];
-
-/** A cached join token is used only if it stays valid this long. */
-const TOKEN_MARGIN_MS = 10_000;
 
 /** How long to wait for `joined` after opening the websocket. */
 const DEFAULT_JOIN_TIMEOUT_MS = 15_000;
@@ -123,42 +113,15 @@ const WS_OPEN = 1;
  * @property {number} [joinTimeoutMs]
  */
 
-/** @typedef {'publish' | 'subscribe'} PCName */
-
-/** An error with a stable code, from the API, the server or the client. */
-export class ProtocolError extends Error {
-  /**
-   * @param {string} code stable error code (docs/protocol.md, or `network`, `webrtc`, `aborted`)
-   * @param {string} message human-readable detail, not localized
-   * @param {{status?: number, ref?: string}} [extra]
-   */
-  constructor(code, message, extra = {}) {
-    super(message || code);
-    this.name = 'ProtocolError';
-    this.code = code;
-    this.status = extra.status;
-    this.ref = extra.ref;
-    this.fatal = FATAL_CODES.has(code);
-  }
-}
-
-/**
- * Reports whether retrying with the same invite is pointless after err.
- * @param {unknown} err
- */
-export function isPermanent(err) {
-  return err instanceof ProtocolError && PERMANENT_CODES.has(err.code);
-}
-
 /** One participant's connection to a Kuayang session. */
 export class Client extends EventTarget {
   /** @type {typeof fetch} */ #fetch;
   /** @type {typeof WebSocket} */ #WebSocket;
-  /** @type {typeof RTCPeerConnection} */ #RTCPeerConnection;
   /** @type {{protocol: string, host: string, href: string}} */ #location;
   /** @type {string} */ #apiBase;
-  /** @type {number[]} */ #backoff;
   /** @type {number} */ #joinTimeoutMs;
+  /** @type {Peers} */ #peers;
+  /** @type {Backoff} */ #backoff;
 
   /** @type {ClientState} */ #state = 'idle';
   /** @type {string} */ #invite = '';
@@ -175,29 +138,26 @@ export class Client extends EventTarget {
 
   /** @type {WebSocket | null} */ #ws = null;
   /** @type {{resolve: (d: JoinedDetail) => void, reject: (e: Error) => void} | null} */ #pendingJoin = null;
-  /** @type {Record<PCName, RTCPeerConnection | null>} */ #pcs = { publish: null, subscribe: null };
-  /** @type {Record<PCName, Promise<void>>} */ #chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
-  /** @type {Record<PCName, RTCIceCandidateInit[]>} */ #remoteCandidates = { publish: [], subscribe: [] };
-  /** @type {Partial<Record<'audio' | 'video', RTCRtpTransceiver>>} */ #transceivers = {};
-  /** @type {Map<string, RemoteTrack>} by track id */ #remoteTracks = new Map();
-  /** @type {WeakSet<object>} tracks and streams that have listeners */ #watched = new WeakSet();
 
   #leaving = false;
   /** @type {string | null} reason the server gave for closing (bye, fatal error) */ #finalReason = null;
   /** @type {(() => void) | null} */ #byeWaiter = null;
-  #reconnectAttempt = 0;
-  /** @type {ReturnType<typeof setTimeout> | null} */ #reconnectTimer = null;
 
   /** @param {ClientOptions} [options] */
   constructor(options = {}) {
     super();
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    this.#RTCPeerConnection = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     this.#location = options.location ?? globalThis.location;
     this.#apiBase = options.apiBase ?? '';
-    this.#backoff = options.backoff?.length ? options.backoff : DEFAULT_BACKOFF;
     this.#joinTimeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
+    this.#backoff = new Backoff(options.backoff);
+    this.#peers = new Peers({
+      RTCPeerConnection: options.RTCPeerConnection ?? globalThis.RTCPeerConnection,
+      send: (msg) => this.#send(msg),
+      emit: (type, detail) => this.#emit(type, detail),
+      onFailed: () => this.#connectionLost(),
+    });
   }
 
   // ---- Read-only state ------------------------------------------------
@@ -205,9 +165,9 @@ export class Client extends EventTarget {
   /** @returns {ClientState} */
   get state() { return this.#state; }
   /** The publish connection (own media), null when not joined. */
-  get publishPC() { return this.#pcs.publish; }
+  get publishPC() { return this.#peers.publishPC; }
   /** The subscribe connection (others' media), null when not joined. */
-  get subscribePC() { return this.#pcs.subscribe; }
+  get subscribePC() { return this.#peers.subscribePC; }
   /** The last join answer (session, participant, ICE servers). */
   get info() { return this.#info; }
   /** This participant as the server sees it, once joined. */
@@ -244,7 +204,7 @@ export class Client extends EventTarget {
    * @throws {ProtocolError} with the API's error code, or `network`
    */
   async prepare(invite) {
-    const info = await this.#fetchJoinInfo(invite);
+    const info = await fetchJoinInfo(this.#fetch, this.#apiBase, invite);
     this.#invite = invite;
     this.#info = info;
     this.#unusedInfo = info;
@@ -270,23 +230,23 @@ export class Client extends EventTarget {
     this.#applyEnabled();
     this.#leaving = false;
     this.#finalReason = null;
-    this.#reconnectAttempt = 0;
+    this.#backoff.reset();
     this.#setState('connecting');
     try {
       return await this.#joinOnce(false);
     } catch (err) {
       this.#closeTransport();
       if (this.#leaving) throw err;
-      if (err instanceof ProtocolError && FRESH_TOKEN_CODES.has(err.code)) {
-        // The cached token went stale (clock skew, or used elsewhere).
-        try {
-          return await this.#joinOnce(true);
-        } catch (err2) {
-          this.#closeTransport();
-          this.#setState('idle');
-          throw err2;
-        }
+      if (!(err instanceof ProtocolError && FRESH_TOKEN_CODES.has(err.code))) {
+        this.#setState('idle');
+        throw err;
       }
+    }
+    // The cached token went stale (clock skew, or used elsewhere).
+    try {
+      return await this.#joinOnce(true);
+    } catch (err) {
+      this.#closeTransport();
       this.#setState('idle');
       throw err;
     }
@@ -322,8 +282,7 @@ export class Client extends EventTarget {
   async replaceTrack(kind, track) {
     if (track && track.kind !== kind) throw new TypeError(`replaceTrack: ${track.kind} track for ${kind}`);
     if (track) track.enabled = kind === 'audio' ? this.#audioEnabled : this.#videoEnabled;
-    const sender = this.#transceivers[kind]?.sender;
-    if (sender && this.#pcs.publish?.signalingState !== 'closed') await sender.replaceTrack(track);
+    await this.#peers.replaceTrack(kind, track);
     this.#updateLocalStream(kind, track);
     this.#sendState();
   }
@@ -335,7 +294,7 @@ export class Client extends EventTarget {
   async leave() {
     if (this.#state === 'idle' || this.#state === 'closed') return;
     this.#leaving = true;
-    this.#clearReconnectTimer();
+    this.#backoff.cancel();
     if (this.#pendingJoin) this.#pendingJoin.reject(new ProtocolError('aborted', 'left before joining'));
     if (this.#state === 'joined' && this.#send({ type: 'leave' })) {
       await new Promise((resolve) => {
@@ -353,14 +312,7 @@ export class Client extends EventTarget {
    * @returns {Promise<{publish: any[], subscribe: any[]}>}
    */
   async getStats() {
-    /** @param {RTCPeerConnection | null} pc */
-    const collect = async (pc) => {
-      if (!pc || pc.signalingState === 'closed') return [];
-      const report = await pc.getStats();
-      return [...report.values()];
-    };
-    const [publish, subscribe] = await Promise.all([collect(this.#pcs.publish), collect(this.#pcs.subscribe)]);
-    return { publish, subscribe };
+    return this.#peers.stats();
   }
 
   // ---- Joining ----------------------------------------------------------
@@ -371,7 +323,7 @@ export class Client extends EventTarget {
    * @returns {Promise<JoinedDetail>}
    */
   async #joinOnce(fresh) {
-    const info = this.#takeJoinInfo(fresh) ?? await this.#fetchJoinInfo(this.#invite);
+    const info = this.#takeJoinInfo(fresh) ?? await fetchJoinInfo(this.#fetch, this.#apiBase, this.#invite);
     if (this.#leaving) throw new ProtocolError('aborted', 'left before joining');
     this.#info = info;
     return this.#connect(info);
@@ -386,46 +338,8 @@ export class Client extends EventTarget {
   #takeJoinInfo(fresh) {
     const info = this.#unusedInfo;
     this.#unusedInfo = null;
-    if (fresh || !info) return null;
-    const expires = Date.parse(info.expires_at ?? '');
-    if (Number.isFinite(expires) && expires - Date.now() < TOKEN_MARGIN_MS) return null;
+    if (fresh || !info || !tokenIsFresh(info)) return null;
     return info;
-  }
-
-  /**
-   * POST /api/v1/join.
-   * @param {string} invite
-   * @returns {Promise<JoinInfo>}
-   */
-  async #fetchJoinInfo(invite) {
-    let res;
-    try {
-      res = await this.#fetch(`${this.#apiBase}/api/v1/join`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ invite }),
-        cache: 'no-store',
-        credentials: 'same-origin',
-      });
-    } catch (err) {
-      throw new ProtocolError('network', errorText(err));
-    }
-    /** @type {any} */
-    let body = null;
-    try {
-      body = await res.json();
-    } catch {
-      // Not JSON: a proxy's error page, for instance.
-    }
-    if (!res.ok) {
-      const e = body?.error;
-      const code = typeof e?.code === 'string' ? e.code : (res.status >= 500 ? 'internal' : 'bad_request');
-      throw new ProtocolError(code, e?.message ?? `HTTP ${res.status}`, { status: res.status });
-    }
-    if (!body || typeof body.join_token !== 'string' || !body.session || !body.participant) {
-      throw new ProtocolError('internal', 'malformed join answer');
-    }
-    return body;
   }
 
   /**
@@ -446,40 +360,32 @@ export class Client extends EventTarget {
         reject: (err) => { clearTimeout(timer); this.#pendingJoin = null; reject(err); },
       };
       this.#pendingJoin = settle;
-
-      let ws;
       try {
-        ws = new this.#WebSocket(this.#wsURL(info.ws_url));
+        this.#openSocket(info);
       } catch (err) {
         settle.reject(new ProtocolError('network', errorText(err)));
-        return;
       }
-      this.#ws = ws;
-      ws.onopen = () => {
-        if (ws !== this.#ws) return;
-        this.#send({ type: 'join', version: PROTOCOL_VERSION, token: info.join_token, consent: this.#consent });
-      };
-      ws.onmessage = (ev) => {
-        if (ws === this.#ws) this.#onMessage(ev.data);
-      };
-      ws.onclose = (ev) => {
-        if (ws === this.#ws) this.#onSocketClose(ev);
-      };
-      ws.onerror = () => {}; // a close event follows
     });
   }
 
   /**
-   * The websocket URL: ws_url from the join answer, resolved against the
-   * page, or /ws on the page's host.
-   * @param {string | undefined} wsURL
+   * Opens the websocket that sends `join` once open.
+   * @param {JoinInfo} info
    */
-  #wsURL(wsURL) {
-    const loc = this.#location;
-    const url = new URL(wsURL || '/ws', loc.href);
-    if (url.protocol === 'https:') url.protocol = 'wss:';
-    if (url.protocol === 'http:') url.protocol = 'ws:';
-    return url.toString();
+  #openSocket(info) {
+    const ws = new this.#WebSocket(webSocketURL(this.#location.href, info.ws_url));
+    this.#ws = ws;
+    ws.onopen = () => {
+      if (ws !== this.#ws) return;
+      this.#send({ type: 'join', version: PROTOCOL_VERSION, token: info.join_token, consent: this.#consent });
+    };
+    ws.onmessage = (ev) => {
+      if (ws === this.#ws) this.#onMessage(ev.data);
+    };
+    ws.onclose = (ev) => {
+      if (ws === this.#ws) this.#onSocketClose(ev);
+    };
+    ws.onerror = () => {}; // a close event follows
   }
 
   // ---- Incoming messages ------------------------------------------------
@@ -497,9 +403,9 @@ export class Client extends EventTarget {
     if (!msg || typeof msg.type !== 'string') return;
     switch (msg.type) {
       case 'joined': this.#onJoined(msg); break;
-      case 'answer': this.#onPublishAnswer(msg.sdp); break;
-      case 'offer': this.#onSubscribeOffer(msg.sdp); break;
-      case 'candidate': this.#onRemoteCandidate(msg.pc, msg.candidate); break;
+      case 'answer': this.#peers.onAnswer(msg.sdp); break;
+      case 'offer': this.#peers.onOffer(msg.sdp); break;
+      case 'candidate': this.#peers.onCandidate(msg.pc, msg.candidate); break;
       case 'participant_joined': this.#onParticipant(msg.participant, 'participant-joined'); break;
       case 'participant_updated': this.#onParticipant(msg.participant, 'participant-updated'); break;
       case 'participant_left': this.#onParticipantLeft(msg.id); break;
@@ -522,7 +428,7 @@ export class Client extends EventTarget {
     this.#participants = new Map(others.map((p) => [p.id, p]));
 
     try {
-      this.#createPeerConnections(info.ice_servers ?? []);
+      this.#peers.create(info.ice_servers ?? [], this.#localStream);
     } catch (err) {
       this.#pendingJoin.reject(new ProtocolError('webrtc', errorText(err)));
       return;
@@ -533,7 +439,7 @@ export class Client extends EventTarget {
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
     this.#sendState();
-    this.#publish();
+    this.#peers.offer();
   }
 
   /**
@@ -568,7 +474,7 @@ export class Client extends EventTarget {
       this.#pendingJoin.reject(err);
       return;
     }
-    if (err.fatal && PERMANENT_CODES.has(err.code)) this.#finalReason = err.code;
+    if (err.fatal && isPermanent(err)) this.#finalReason = err.code;
     this.#emit('error', { code: err.code, message: err.message, ref: err.ref, fatal: err.fatal });
   }
 
@@ -595,168 +501,6 @@ export class Client extends EventTarget {
       return;
     }
     this.#connectionLost();
-  }
-
-  // ---- Peer connections -------------------------------------------------
-
-  /** @param {RTCIceServer[]} iceServers */
-  #createPeerConnections(iceServers) {
-    this.#closePeerConnections();
-    const config = { iceServers };
-    const publish = new this.#RTCPeerConnection(config);
-    const subscribe = new this.#RTCPeerConnection(config);
-    this.#pcs = { publish, subscribe };
-    this.#chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
-    this.#remoteCandidates = { publish: [], subscribe: [] };
-    this.#watchPeerConnection('publish', publish);
-    this.#watchPeerConnection('subscribe', subscribe);
-    subscribe.ontrack = (ev) => this.#onRemoteTrack(ev);
-
-    // Always one audio and one video transceiver, even without a device,
-    // so that replaceTrack() can start sending later without renegotiation.
-    const stream = this.#localStream;
-    this.#transceivers = {};
-    for (const kind of /** @type {const} */ (['audio', 'video'])) {
-      const track = stream?.getTracks().find((t) => t.kind === kind) ?? null;
-      this.#transceivers[kind] = publish.addTransceiver(track ?? kind, {
-        direction: 'sendonly',
-        streams: stream ? [stream] : [],
-      });
-    }
-  }
-
-  /**
-   * @param {PCName} name
-   * @param {RTCPeerConnection} pc
-   */
-  #watchPeerConnection(name, pc) {
-    pc.onicecandidate = (ev) => {
-      // A null candidate ends gathering; nothing to send.
-      if (ev.candidate && ev.candidate.candidate) {
-        this.#send({ type: 'candidate', pc: name, candidate: ev.candidate.toJSON() });
-      }
-    };
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed' && this.#pcs[name] === pc) {
-        console.warn(`kuayang: ${name} connection failed, rejoining`);
-        this.#connectionLost();
-      }
-    };
-  }
-
-  /**
-   * Runs task after the earlier tasks of the same connection, skipping it
-   * if that connection was replaced meanwhile. Failures become `error`.
-   * @param {PCName} name
-   * @param {(pc: RTCPeerConnection) => Promise<void>} task
-   */
-  #serialize(name, task) {
-    const pc = this.#pcs[name];
-    if (!pc) return;
-    this.#chains[name] = this.#chains[name]
-      .then(() => (this.#pcs[name] === pc ? task(pc) : undefined))
-      .catch((err) => {
-        if (this.#pcs[name] !== pc) return;
-        console.error(`kuayang: ${name} negotiation failed`, err);
-        this.#emit('error', { code: 'webrtc', message: errorText(err), ref: name, fatal: false });
-      });
-  }
-
-  /** Offers the publish connection. */
-  #publish() {
-    this.#serialize('publish', async (pc) => {
-      const offer = await pc.createOffer();
-      await pc.setLocalDescription(offer);
-      this.#send({ type: 'publish', sdp: offer.sdp });
-    });
-  }
-
-  /** @param {unknown} sdp the server's answer to `publish` */
-  #onPublishAnswer(sdp) {
-    if (typeof sdp !== 'string') return;
-    this.#serialize('publish', async (pc) => {
-      if (pc.signalingState !== 'have-local-offer') {
-        console.warn('kuayang: answer without a pending offer, ignored');
-        return;
-      }
-      await pc.setRemoteDescription({ type: 'answer', sdp });
-      await this.#flushCandidates('publish', pc);
-    });
-  }
-
-  /** @param {unknown} sdp the server's offer on the subscribe connection */
-  #onSubscribeOffer(sdp) {
-    if (typeof sdp !== 'string') return;
-    this.#serialize('subscribe', async (pc) => {
-      await pc.setRemoteDescription({ type: 'offer', sdp });
-      await this.#flushCandidates('subscribe', pc);
-      const answer = await pc.createAnswer();
-      await pc.setLocalDescription(answer);
-      this.#send({ type: 'answer', sdp: answer.sdp });
-    });
-  }
-
-  /**
-   * Adds a candidate from the server, or queues it until the connection has
-   * a remote description.
-   * @param {unknown} name
-   * @param {any} candidate
-   */
-  #onRemoteCandidate(name, candidate) {
-    if (name !== 'publish' && name !== 'subscribe') return;
-    if (!candidate || typeof candidate.candidate !== 'string' || candidate.candidate === '') return;
-    this.#serialize(name, async (pc) => {
-      if (pc.remoteDescription) {
-        await addCandidate(pc, candidate);
-      } else {
-        this.#remoteCandidates[name].push(candidate);
-      }
-    });
-  }
-
-  /**
-   * @param {PCName} name
-   * @param {RTCPeerConnection} pc
-   */
-  async #flushCandidates(name, pc) {
-    const queued = this.#remoteCandidates[name];
-    this.#remoteCandidates[name] = [];
-    for (const candidate of queued) await addCandidate(pc, candidate);
-  }
-
-  /** @param {RTCTrackEvent} ev */
-  #onRemoteTrack(ev) {
-    const { track } = ev;
-    const stream = ev.streams[0] ?? null;
-    const participantId = stream?.id ?? '';
-    // A transceiver the server reuses for another sender fires again with
-    // the same track: retire the old association first.
-    const previous = this.#remoteTracks.get(track.id);
-    if (previous && previous.stream !== stream) this.#removeRemoteTrack(track.id);
-
-    /** @type {RemoteTrack} */
-    const entry = { participantId, track, stream };
-    this.#remoteTracks.set(track.id, entry);
-    if (!this.#watched.has(track)) {
-      this.#watched.add(track);
-      track.addEventListener('ended', () => this.#removeRemoteTrack(track.id));
-    }
-    if (stream && !this.#watched.has(stream)) {
-      this.#watched.add(stream);
-      stream.addEventListener('removetrack', (e) => this.#removeRemoteTrack(e.track.id, stream));
-    }
-    this.#emit('track', entry);
-  }
-
-  /**
-   * @param {string} trackID
-   * @param {MediaStream} [stream] only if the track is still associated with it
-   */
-  #removeRemoteTrack(trackID, stream) {
-    const entry = this.#remoteTracks.get(trackID);
-    if (!entry || (stream && entry.stream !== stream)) return;
-    this.#remoteTracks.delete(trackID);
-    this.#emit('track-removed', entry);
   }
 
   // ---- Local media ------------------------------------------------------
@@ -809,20 +553,16 @@ export class Client extends EventTarget {
   }
 
   #scheduleReconnect() {
-    const delay = this.#backoff[Math.min(this.#reconnectAttempt, this.#backoff.length - 1)];
-    this.#reconnectAttempt++;
-    this.#emit('reconnecting', { attempt: this.#reconnectAttempt, delay });
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      this.#reconnect();
-    }, delay);
+    const { attempt, delay } = this.#backoff.next();
+    this.#emit('reconnecting', { attempt, delay });
+    this.#backoff.wait(delay, () => this.#reconnect());
   }
 
   async #reconnect() {
     if (this.#leaving || this.#state !== 'reconnecting') return;
     try {
       const detail = await this.#joinOnce(true);
-      this.#reconnectAttempt = 0;
+      this.#backoff.reset();
       this.#emit('reconnected', detail);
     } catch (err) {
       if (this.#leaving || this.#state !== 'reconnecting') return;
@@ -837,11 +577,6 @@ export class Client extends EventTarget {
     }
   }
 
-  #clearReconnectTimer() {
-    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = null;
-  }
-
   /** Closes the websocket and both peer connections, quietly. */
   #closeTransport() {
     const ws = this.#ws;
@@ -850,27 +585,14 @@ export class Client extends EventTarget {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       try { ws.close(1000); } catch { /* already closed */ }
     }
-    this.#closePeerConnections();
-  }
-
-  #closePeerConnections() {
-    for (const name of /** @type {const} */ (['publish', 'subscribe'])) {
-      const pc = this.#pcs[name];
-      this.#pcs[name] = null;
-      if (!pc) continue;
-      pc.onicecandidate = pc.onconnectionstatechange = pc.ontrack = null;
-      pc.close();
-    }
-    this.#transceivers = {};
-    // Closing a connection ends its tracks without an `ended` event.
-    for (const id of [...this.#remoteTracks.keys()]) this.#removeRemoteTrack(id);
+    this.#peers.close();
   }
 
   /** @param {string} reason */
   #finish(reason) {
     if (this.#state === 'closed') return;
     this.#pendingJoin?.reject(new ProtocolError(reason, `closed: ${reason}`));
-    this.#clearReconnectTimer();
+    this.#backoff.cancel();
     this.#closeTransport();
     this.#participants.clear();
     this.#setState('closed');
@@ -907,20 +629,3 @@ export class Client extends EventTarget {
   }
 }
 
-/**
- * Adds a remote candidate; a refused candidate is logged, not fatal.
- * @param {RTCPeerConnection} pc
- * @param {RTCIceCandidateInit} candidate
- */
-async function addCandidate(pc, candidate) {
-  try {
-    await pc.addIceCandidate(candidate);
-  } catch (err) {
-    console.warn('kuayang: remote candidate refused', err);
-  }
-}
-
-/** @param {unknown} err */
-function errorText(err) {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -4,6 +4,26 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { LANGUAGES, detectLanguage, normalize, setLanguage, t, has } from '../static/i18n.js';
 
+/**
+ * The source of the module entry (a file in static/) and of every module it
+ * imports, directly or not, except those named in skip.
+ * @param {string} entry
+ * @param {string[]} [skip]
+ */
+function moduleSources(entry, skip = []) {
+  const seen = new Set(skip);
+  const sources = [];
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const src = readFileSync(new URL(`../static/${name}`, import.meta.url), 'utf8');
+    sources.push(src);
+    for (const m of src.matchAll(/^(?:import|export)\s[^;]*?from '\.\/([\w-]+\.js)'/gm)) visit(m[1]);
+  };
+  visit(entry);
+  return sources.join('\n');
+}
+
 test('normalize', () => {
   assert.equal(normalize('zh'), 'zh-CN');
   assert.equal(normalize('zh-TW'), 'zh-CN');
@@ -50,8 +70,9 @@ test('t substitutes and falls back', () => {
   assert.match(t('consent.text'), /registrazione/);
 });
 
-test('every key used by app.js exists', () => {
-  const app = readFileSync(new URL('../static/app.js', import.meta.url), 'utf8');
+test('every key used by app.js and its modules exists', () => {
+  const app = moduleSources('app.js', ['i18n.js']);
+  assert.match(app, /export function renderControls/, 'the modules app.js imports are read');
   const html = readFileSync(new URL('../static/join.html', import.meta.url), 'utf8');
   const used = [
     ...[...app.matchAll(/\bt\('([a-zA-Z_.]+)'/g)].map((m) => m[1]),

@@ -7,6 +7,26 @@ import { readFileSync } from 'node:fs';
 import { LANGUAGES, addStrings, has, setLanguage, t } from '../static/i18n.js';
 import { STAFF_STRINGS } from '../static/staff-strings.js';
 
+/**
+ * The source of the module entry (a file in static/) and of every module it
+ * imports, directly or not, except those named in skip.
+ * @param {string} entry
+ * @param {string[]} [skip]
+ */
+function moduleSources(entry, skip = []) {
+  const seen = new Set(skip);
+  const sources = [];
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const src = readFileSync(new URL(`../static/${name}`, import.meta.url), 'utf8');
+    sources.push(src);
+    for (const m of src.matchAll(/^(?:import|export)\s[^;]*?from '\.\/([\w-]+\.js)'/gm)) visit(m[1]);
+  };
+  visit(entry);
+  return sources.join('\n');
+}
+
 const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
 
 test('every language has the same staff keys and placeholders', () => {
@@ -34,9 +54,10 @@ test('addStrings merges the staff table', () => {
   setLanguage('en');
 });
 
-test('every key staff.js and staff.html use exists', () => {
+test('every key staff.js, its modules and staff.html use exists', () => {
   addStrings(STAFF_STRINGS);
-  const js = readFileSync(new URL('../static/staff.js', import.meta.url), 'utf8');
+  const js = moduleSources('staff.js', ['i18n.js', 'staff-strings.js']);
+  assert.match(js, /export function drawSessions/, 'the modules staff.js imports are read');
   const html = readFileSync(new URL('../static/staff.html', import.meta.url), 'utf8');
   const used = [
     ...[...js.matchAll(/\bt\('([a-zA-Z_.]+)'/g)].map((m) => m[1]),
@@ -57,6 +78,6 @@ test('every key staff.js and staff.html use exists', () => {
 test('the staff page has no inline code', () => {
   const html = readFileSync(new URL('../static/staff.html', import.meta.url), 'utf8').toLowerCase();
   for (const bad of ['<style', ' style=', ' onclick=', 'javascript:']) assert.ok(!html.includes(bad), bad);
-  const js = readFileSync(new URL('../static/staff.js', import.meta.url), 'utf8');
-  assert.ok(!/innerHTML|insertAdjacentHTML|document\.write/.test(js), 'staff.js must build the DOM without HTML strings');
+  const js = moduleSources('staff.js');
+  assert.ok(!/innerHTML|insertAdjacentHTML|document\.write/.test(js), 'the staff pages must build the DOM without HTML strings');
 });

@@ -1,0 +1,277 @@
+// @ts-check
+/**
+ * The two RTCPeerConnections of a participant, for the signaling client
+ * (protocol.js):
+ *
+ * - publish carries the participant's own media; the client offers and
+ *   applies the server's answer;
+ * - subscribe carries everyone else's media; the server offers and the
+ *   client answers.
+ *
+ * Negotiation steps of one connection run one after the other; remote
+ * candidates wait until their connection has a remote description. Touches
+ * no DOM and no websocket: {@link Peers} sends and reports through the
+ * callbacks it is given.
+ *
+ * @module peers
+ */
+
+import { errorText } from './protocol-errors.js';
+
+/** @typedef {import('./protocol.js').RemoteTrack} RemoteTrack */
+/** @typedef {'publish' | 'subscribe'} PCName */
+
+/**
+ * @typedef {object} PeersOptions
+ * @property {typeof RTCPeerConnection} RTCPeerConnection
+ * @property {(msg: object) => boolean} send sends a signaling message
+ * @property {(type: 'track' | 'track-removed' | 'error', detail: unknown) => void} emit
+ * @property {() => void} onFailed a current connection failed
+ */
+
+/** The publish and subscribe connections of one join. */
+export class Peers {
+  /** @type {typeof RTCPeerConnection} */ #RTCPeerConnection;
+  /** @type {PeersOptions['send']} */ #send;
+  /** @type {PeersOptions['emit']} */ #emit;
+  /** @type {PeersOptions['onFailed']} */ #onFailed;
+
+  /** @type {Record<PCName, RTCPeerConnection | null>} */ #pcs = { publish: null, subscribe: null };
+  /** @type {Record<PCName, Promise<void>>} */ #chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
+  /** @type {Record<PCName, RTCIceCandidateInit[]>} */ #remoteCandidates = { publish: [], subscribe: [] };
+  /** @type {Partial<Record<'audio' | 'video', RTCRtpTransceiver>>} */ #transceivers = {};
+  /** @type {Map<string, RemoteTrack>} by track id */ #remoteTracks = new Map();
+  /** @type {WeakSet<object>} tracks and streams that have listeners */ #watched = new WeakSet();
+
+  /** @param {PeersOptions} options */
+  constructor({ RTCPeerConnection, send, emit, onFailed }) {
+    this.#RTCPeerConnection = RTCPeerConnection;
+    this.#send = send;
+    this.#emit = emit;
+    this.#onFailed = onFailed;
+  }
+
+  /** The publish connection (own media), null when closed. */
+  get publishPC() { return this.#pcs.publish; }
+  /** The subscribe connection (others' media), null when closed. */
+  get subscribePC() { return this.#pcs.subscribe; }
+
+  /**
+   * Replaces the connections with new ones. The publish connection gets
+   * one audio and one video transceiver, even without a device, so that
+   * replaceTrack() can start sending later without renegotiation.
+   * @param {RTCIceServer[]} iceServers
+   * @param {MediaStream | null} stream the local media to send
+   */
+  create(iceServers, stream) {
+    this.close();
+    const config = { iceServers };
+    const publish = new this.#RTCPeerConnection(config);
+    const subscribe = new this.#RTCPeerConnection(config);
+    this.#pcs = { publish, subscribe };
+    this.#chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
+    this.#remoteCandidates = { publish: [], subscribe: [] };
+    this.#watch('publish', publish);
+    this.#watch('subscribe', subscribe);
+    subscribe.ontrack = (ev) => this.#onRemoteTrack(ev);
+
+    this.#transceivers = {};
+    for (const kind of /** @type {const} */ (['audio', 'video'])) {
+      const track = stream?.getTracks().find((t) => t.kind === kind) ?? null;
+      this.#transceivers[kind] = publish.addTransceiver(track ?? kind, {
+        direction: 'sendonly',
+        streams: stream ? [stream] : [],
+      });
+    }
+  }
+
+  /** Closes both connections, quietly; their remote tracks are removed. */
+  close() {
+    for (const name of /** @type {const} */ (['publish', 'subscribe'])) {
+      const pc = this.#pcs[name];
+      this.#pcs[name] = null;
+      if (!pc) continue;
+      pc.onicecandidate = pc.onconnectionstatechange = pc.ontrack = null;
+      pc.close();
+    }
+    this.#transceivers = {};
+    // Closing a connection ends its tracks without an `ended` event.
+    for (const id of [...this.#remoteTracks.keys()]) this.#removeRemoteTrack(id);
+  }
+
+  /**
+   * Switches the sent track of kind without renegotiation.
+   * @param {'audio' | 'video'} kind
+   * @param {MediaStreamTrack | null} track
+   */
+  async replaceTrack(kind, track) {
+    const sender = this.#transceivers[kind]?.sender;
+    if (sender && this.#pcs.publish?.signalingState !== 'closed') await sender.replaceTrack(track);
+  }
+
+  /**
+   * Statistics of both connections as plain objects.
+   * @returns {Promise<{publish: any[], subscribe: any[]}>}
+   */
+  async stats() {
+    /** @param {RTCPeerConnection | null} pc */
+    const collect = async (pc) => {
+      if (!pc || pc.signalingState === 'closed') return [];
+      const report = await pc.getStats();
+      return [...report.values()];
+    };
+    const [publish, subscribe] = await Promise.all([collect(this.#pcs.publish), collect(this.#pcs.subscribe)]);
+    return { publish, subscribe };
+  }
+
+  // ---- Negotiation --------------------------------------------------------
+
+  /** Offers the publish connection (`publish`). */
+  offer() {
+    this.#serialize('publish', async (pc) => {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      this.#send({ type: 'publish', sdp: offer.sdp });
+    });
+  }
+
+  /** @param {unknown} sdp the server's answer to `publish` */
+  onAnswer(sdp) {
+    if (typeof sdp !== 'string') return;
+    this.#serialize('publish', async (pc) => {
+      if (pc.signalingState !== 'have-local-offer') {
+        console.warn('kuayang: answer without a pending offer, ignored');
+        return;
+      }
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.#flushCandidates('publish', pc);
+    });
+  }
+
+  /** @param {unknown} sdp the server's offer on the subscribe connection */
+  onOffer(sdp) {
+    if (typeof sdp !== 'string') return;
+    this.#serialize('subscribe', async (pc) => {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.#flushCandidates('subscribe', pc);
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      this.#send({ type: 'answer', sdp: answer.sdp });
+    });
+  }
+
+  /**
+   * Adds a candidate from the server, or queues it until the connection has
+   * a remote description.
+   * @param {unknown} name
+   * @param {any} candidate
+   */
+  onCandidate(name, candidate) {
+    if (name !== 'publish' && name !== 'subscribe') return;
+    if (!candidate || typeof candidate.candidate !== 'string' || candidate.candidate === '') return;
+    this.#serialize(name, async (pc) => {
+      if (pc.remoteDescription) {
+        await addCandidate(pc, candidate);
+      } else {
+        this.#remoteCandidates[name].push(candidate);
+      }
+    });
+  }
+
+  /**
+   * @param {PCName} name
+   * @param {RTCPeerConnection} pc
+   */
+  #watch(name, pc) {
+    pc.onicecandidate = (ev) => {
+      // A null candidate ends gathering; nothing to send.
+      if (ev.candidate && ev.candidate.candidate) {
+        this.#send({ type: 'candidate', pc: name, candidate: ev.candidate.toJSON() });
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed' && this.#pcs[name] === pc) {
+        console.warn(`kuayang: ${name} connection failed, rejoining`);
+        this.#onFailed();
+      }
+    };
+  }
+
+  /**
+   * Runs task after the earlier tasks of the same connection, skipping it
+   * if that connection was replaced meanwhile. Failures become `error`.
+   * @param {PCName} name
+   * @param {(pc: RTCPeerConnection) => Promise<void>} task
+   */
+  #serialize(name, task) {
+    const pc = this.#pcs[name];
+    if (!pc) return;
+    this.#chains[name] = this.#chains[name]
+      .then(() => (this.#pcs[name] === pc ? task(pc) : undefined))
+      .catch((err) => {
+        if (this.#pcs[name] !== pc) return;
+        console.error(`kuayang: ${name} negotiation failed`, err);
+        this.#emit('error', { code: 'webrtc', message: errorText(err), ref: name, fatal: false });
+      });
+  }
+
+  /**
+   * @param {PCName} name
+   * @param {RTCPeerConnection} pc
+   */
+  async #flushCandidates(name, pc) {
+    const queued = this.#remoteCandidates[name];
+    this.#remoteCandidates[name] = [];
+    for (const candidate of queued) await addCandidate(pc, candidate);
+  }
+
+  // ---- Remote tracks ----------------------------------------------------------
+
+  /** @param {RTCTrackEvent} ev */
+  #onRemoteTrack(ev) {
+    const { track } = ev;
+    const stream = ev.streams[0] ?? null;
+    const participantId = stream?.id ?? '';
+    // A transceiver the server reuses for another sender fires again with
+    // the same track: retire the old association first.
+    const previous = this.#remoteTracks.get(track.id);
+    if (previous && previous.stream !== stream) this.#removeRemoteTrack(track.id);
+
+    /** @type {RemoteTrack} */
+    const entry = { participantId, track, stream };
+    this.#remoteTracks.set(track.id, entry);
+    if (!this.#watched.has(track)) {
+      this.#watched.add(track);
+      track.addEventListener('ended', () => this.#removeRemoteTrack(track.id));
+    }
+    if (stream && !this.#watched.has(stream)) {
+      this.#watched.add(stream);
+      stream.addEventListener('removetrack', (e) => this.#removeRemoteTrack(e.track.id, stream));
+    }
+    this.#emit('track', entry);
+  }
+
+  /**
+   * @param {string} trackID
+   * @param {MediaStream} [stream] only if the track is still associated with it
+   */
+  #removeRemoteTrack(trackID, stream) {
+    const entry = this.#remoteTracks.get(trackID);
+    if (!entry || (stream && entry.stream !== stream)) return;
+    this.#remoteTracks.delete(trackID);
+    this.#emit('track-removed', entry);
+  }
+}
+
+/**
+ * Adds a remote candidate; a refused candidate is logged, not fatal.
+ * @param {RTCPeerConnection} pc
+ * @param {RTCIceCandidateInit} candidate
+ */
+async function addCandidate(pc, candidate) {
+  try {
+    await pc.addIceCandidate(candidate);
+  } catch (err) {
+    console.warn('kuayang: remote candidate refused', err);
+  }
+}

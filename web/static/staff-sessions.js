@@ -1,0 +1,279 @@
+// @ts-check
+/**
+ * The sessions of the case page: one block per session with its schedule,
+ * participants, invites (create, copy, revoke) and recording.
+ *
+ * @module staff-sessions
+ */
+
+import { ApiError } from './api.js';
+import { t } from './i18n.js';
+import { announce, errorBox, field, h, loadingView, newId, select, showError } from './staff-dom.js';
+import {
+  INVITE_ROLES, PARTICIPANT_LANGUAGES, api, formatSchedule, formatTime, handleError, languageLabel, roleLabel,
+  stateLabel, state,
+} from './staff-common.js';
+
+/** @typedef {import('./api.js').Session} Session */
+/** @typedef {import('./api.js').Participant} Participant */
+/** @typedef {import('./api.js').InviteInfo} InviteInfo */
+
+export function drawSessions() {
+  const list = document.getElementById('sessions');
+  if (!list || !state.caseData) return;
+  const sessions = [...state.caseData.sessions].sort((a, b) => a.scheduled_start.localeCompare(b.scheduled_start));
+  if (sessions.length === 0) {
+    list.replaceChildren(h('p', { class: 'muted empty', text: t('staff.sessions.none') }));
+    return;
+  }
+  list.replaceChildren(...sessions.map(sessionBlock));
+}
+
+/**
+ * Reloads one session and redraws its block.
+ * @param {string} id
+ */
+async function refreshSession(id) {
+  const { session } = await api.getSession(id);
+  if (!state.caseData) return;
+  const i = state.caseData.sessions.findIndex((s) => s.id === id);
+  if (i >= 0) state.caseData.sessions[i] = session;
+  else state.caseData.sessions.push(session);
+  const old = document.querySelector(`[data-testid="session"][data-session-id="${CSS.escape(id)}"]`);
+  if (old) old.replaceWith(sessionBlock(session));
+  else drawSessions();
+}
+
+/**
+ * The schedule of a session: in the viewer's zone and the organizer's.
+ * @param {string} iso
+ * @param {string} zone
+ */
+function scheduleLines(iso, zone) {
+  const organizer = formatSchedule(iso, zone);
+  return [
+    h('span', { class: 'time-line', 'data-testid': 'time-local', text: t('time.local', { time: formatSchedule(iso) }) }),
+    organizer ? h('span', { class: 'time-line muted', 'data-testid': 'time-organizer', text: t('time.organizer', { time: organizer, zone }) }) : null,
+  ];
+}
+
+/** @param {Session} s */
+function sessionBlock(s) {
+  const rows = [
+    [t('staff.session.scheduled'), scheduleLines(s.scheduled_start, s.time_zone)],
+    s.scheduled_end ? [t('staff.session.ends'), scheduleLines(s.scheduled_end, s.time_zone)] : null,
+    [t('staff.session.recording'), s.record ? t('staff.session.recorded') : t('staff.session.notRecorded')],
+    [t('staff.session.waitingRoom'), s.waiting_room ? t('staff.on') : t('staff.off')],
+    s.started_at ? [t('staff.session.started'), formatTime(s.started_at)] : null,
+    s.ended_at ? [t('staff.session.ended'), formatTime(s.ended_at)] : null,
+  ].filter((r) => r !== null);
+  const headingId = newId('session');
+  return h('article', { class: 'session-card', 'data-testid': 'session', 'data-session-id': s.id, 'aria-labelledby': headingId },
+    h('header', { class: 'session-head' },
+      h('h3', { id: headingId, 'data-testid': 'session-name', text: s.title }),
+      h('span', { class: `badge badge-${s.state}`, 'data-testid': 'session-state', text: stateLabel(s.state) }),
+      s.record ? h('span', { class: 'badge badge-rec', text: t('staff.session.recorded') }) : null),
+    h('dl', { class: 'details' },
+      rows.map((r) => [h('dt', { text: /** @type {string} */ (r?.[0]) }), h('dd', {}, r?.[1] ?? '')])),
+    h('h4', { text: t('staff.participants.title') }),
+    participantsTable(s),
+    s.record && s.state !== 'scheduled' ? recordingBox(s) : null,
+    newInvitesBox(s),
+    s.state === 'ended' ? null : inviteForm(s));
+}
+
+/**
+ * The session's recording: its state, who was recorded for how long, and
+ * for clerks and admins the evidence bundle once sealed. Loads by itself.
+ * @param {Session} s
+ */
+function recordingBox(s) {
+  const box = h('section', { class: 'recording-box', 'data-testid': 'recording' }, h('h4', { text: t('staff.recording.title') }), loadingView());
+  api.recording(s.id).then((rec) => {
+    const mayExport = ['clerk', 'admin'].includes(state.account?.role ?? '');
+    const parts = rec.participants.map((/** @type {any} */ p) => h('li', { text: t('staff.recording.participant', {
+      name: p.name, minutes: (p.duration_seconds / 60).toFixed(1), segments: p.segments.length }) }));
+    box.replaceChildren(
+      h('h4', { text: t('staff.recording.title') }),
+      h('p', {}, h('span', { class: `badge badge-rec-${rec.state}`, 'data-testid': 'recording-state', 'data-state': rec.state, text: t(`staff.recording.${rec.state}`) }),
+        rec.sealed_at ? h('span', { class: 'muted', text: ` ${t('staff.recording.sealedAt', { time: formatTime(rec.sealed_at) })}` }) : null),
+      rec.key_id ? h('p', { class: 'muted mono', text: `${t('staff.recording.key')} ${rec.key_id} · SHA-256 ${rec.manifest_sha256.slice(0, 16)}…` }) : null,
+      parts.length ? h('ul', { class: 'recorded' }, parts) : null,
+      rec.state === 'sealed' && mayExport
+        ? h('a', { class: 'btn', href: api.bundleURL(s.id), download: '', 'data-testid': 'bundle-download', text: t('staff.recording.bundle') })
+        : null);
+  }).catch((err) => {
+    if (err instanceof ApiError && err.code === 'no_recording') {
+      box.replaceChildren(h('h4', { text: t('staff.recording.title') }), h('p', { class: 'muted', text: t('staff.recording.none') }));
+      return;
+    }
+    const e = errorBox('recording-error');
+    box.replaceChildren(h('h4', { text: t('staff.recording.title') }), e);
+    handleError(err, e);
+  });
+  return box;
+}
+
+// ---- Participants and invites ---------------------------------------------------
+
+/** @param {Session} s */
+function participantsTable(s) {
+  if (s.participants.length === 0) return h('p', { class: 'muted empty', text: t('staff.participants.none') });
+  const now = Date.now();
+  const rows = s.participants.map((p) => h('tr', { 'data-testid': 'participant', 'data-participant-id': p.id },
+    h('td', {}, h('span', { class: 'name', 'data-testid': 'participant-name', text: p.name }), p.email ? h('span', { class: 'sub muted', text: p.email }) : null),
+    h('td', { text: roleLabel(p.role) }),
+    h('td', { lang: p.language, text: languageLabel(p.language) }),
+    h('td', { class: 'nowrap', text: formatTime(p.consent_at) || '—' }),
+    h('td', { class: 'nowrap', text: formatTime(p.joined_at) || '—' }),
+    h('td', { class: 'nowrap', text: formatTime(p.left_at) || '—' }),
+    h('td', {}, p.invites.length === 0 ? '—' : h('ul', { class: 'invites' },
+      [...p.invites].sort((a, b) => b.created_at.localeCompare(a.created_at)).map((inv) => inviteItem(s, p, inv, now))))));
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: 'table' },
+      h('thead', {}, h('tr', {},
+        [t('staff.participant.name'), t('staff.participant.role'), t('staff.participant.language'), t('staff.participant.consent'),
+          t('staff.participant.joined'), t('staff.participant.left'), t('staff.participant.invites')].map((label) => h('th', { scope: 'col', text: label })))),
+      h('tbody', {}, rows)));
+}
+
+/**
+ * One invite of a participant: its state and a Revoke button. The button
+ * asks for a second click before it revokes.
+ * @param {Session} s
+ * @param {Participant} participant
+ * @param {InviteInfo} inv
+ * @param {number} now
+ */
+function inviteItem(s, participant, inv, now) {
+  const expired = new Date(inv.expires_at).getTime() <= now;
+  let status;
+  if (inv.revoked_at) status = t('staff.invite.revokedAt', { time: formatTime(inv.revoked_at) });
+  else if (expired) status = t('staff.invite.expiredAt', { time: formatTime(inv.expires_at) });
+  else status = t('staff.invite.validUntil', { time: formatTime(inv.expires_at) });
+  const stateName = inv.revoked_at ? 'revoked' : expired ? 'expired' : 'active';
+  const item = h('li', { 'data-testid': 'invite', 'data-invite-id': inv.id, 'data-state': stateName },
+    h('span', { class: `invite-status invite-${stateName}`, 'data-testid': 'invite-status', text: status }));
+  if (stateName !== 'active' || s.state === 'ended') return item;
+  const error = errorBox();
+  const label = h('span', { text: t('staff.invite.revoke') });
+  const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'btn btn-small btn-danger-outline', 'data-testid': 'invite-revoke', 'data-invite-id': inv.id },
+    label, h('span', { class: 'visually-hidden', text: ` (${participant.name})` })));
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const disarm = () => {
+    delete button.dataset.confirm;
+    label.textContent = t('staff.invite.revoke');
+  };
+  button.addEventListener('click', async () => {
+    if (button.dataset.confirm !== '1') {
+      button.dataset.confirm = '1';
+      label.textContent = t('staff.invite.revokeConfirm');
+      timer = setTimeout(disarm, 8000);
+      return;
+    }
+    clearTimeout(timer);
+    button.disabled = true;
+    showError(error, '');
+    try {
+      await api.revokeInvite(inv.id);
+      announce(t('staff.invite.revokedNotice'));
+      await refreshSession(s.id);
+    } catch (err) {
+      handleError(err, error);
+      button.disabled = false;
+      disarm();
+    }
+  });
+  item.append(' ', button, error);
+  return item;
+}
+
+/**
+ * The links created on this visit, each shown with a Copy button. They are
+ * gone after leaving the page: the server keeps only their hashes.
+ * @param {Session} s
+ */
+function newInvitesBox(s) {
+  const created = state.newInvites.get(s.id);
+  if (!created?.length) return null;
+  return h('div', { class: 'new-invites', 'data-testid': 'new-invites' },
+    created.map((inv) => {
+      const url = h('code', { class: 'invite-url', 'data-testid': 'invite-url', text: inv.url });
+      const copied = h('span', { class: 'copied', role: 'status' });
+      const copy = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-testid': 'invite-copy', text: t('staff.invite.copy') }));
+      copy.addEventListener('click', async () => {
+        try {
+          if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
+          await navigator.clipboard.writeText(inv.url);
+          copied.textContent = t('staff.invite.copied');
+        } catch {
+          // Plain http or no permission: select it for Ctrl+C instead.
+          const range = document.createRange();
+          range.selectNodeContents(url);
+          const sel = window.getSelection();
+          sel?.removeAllRanges();
+          sel?.addRange(range);
+          copied.textContent = t('staff.invite.copyManually');
+        }
+        setTimeout(() => { copied.textContent = ''; }, 4000);
+      });
+      return h('div', { class: 'new-invite' },
+        h('p', { class: 'new-invite-title', text: t('staff.invite.linkFor', { name: inv.name }) }),
+        h('div', { class: 'copy-row' }, url, copy, copied),
+        h('p', { class: 'note', text: t('staff.invite.once', { time: formatTime(inv.expires_at) }) }));
+    }));
+}
+
+/**
+ * The form that invites someone to session s. It is kept across redraws of
+ * the session so that what was typed survives.
+ * @param {Session} s
+ */
+function inviteForm(s) {
+  const kept = state.inviteForms.get(s.id);
+  if (kept) return kept;
+  const name = /** @type {HTMLInputElement} */ (h('input', { type: 'text', name: 'name', required: true, maxlength: 100, autocomplete: 'off', 'data-testid': 'invite-name' }));
+  const role = select({ name: 'role', 'data-testid': 'invite-role' }, INVITE_ROLES.map((r) => /** @type {[string, string]} */ ([r, roleLabel(r)])), 'party');
+  const language = select({ name: 'language', 'data-testid': 'invite-language' }, PARTICIPANT_LANGUAGES.map((l) => /** @type {[string, string]} */ ([l.code, l.name])), 'zh-CN');
+  const email = /** @type {HTMLInputElement} */ (h('input', { type: 'email', name: 'email', maxlength: 254, autocomplete: 'off', 'data-testid': 'invite-email' }));
+  const submit = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'invite-submit', text: t('staff.invite.submit') }));
+  const error = errorBox();
+  const form = /** @type {HTMLFormElement} */ (h('form', { class: 'invite-form' },
+    h('fieldset', {},
+      h('legend', { text: t('staff.invite.title') }),
+      h('div', { class: 'form-row' },
+        field(t('staff.participant.name'), name),
+        field(t('staff.participant.role'), role),
+        field(t('staff.participant.language'), language, t('staff.invite.languageHint')),
+        field(t('staff.invite.email'), email)),
+      h('div', { class: 'actions' }, submit),
+      error)));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    showError(error, '');
+    submit.disabled = true;
+    try {
+      /** @type {{name: string, role: string, language: string, email?: string}} */
+      const body = { name: name.value.trim(), role: role.value, language: language.value };
+      if (email.value.trim()) body.email = email.value.trim();
+      const res = await api.createInvite(s.id, body);
+      const list = state.newInvites.get(s.id) ?? [];
+      list.push({ name: body.name, url: res.url, expires_at: res.expires_at });
+      state.newInvites.set(s.id, list);
+      form.reset();
+      role.value = 'party';
+      language.value = 'zh-CN';
+      await refreshSession(s.id);
+      announce(t('staff.invite.created', { name: body.name }));
+      const copies = document.querySelectorAll(`[data-session-id="${CSS.escape(s.id)}"] [data-testid="invite-copy"]`);
+      /** @type {HTMLElement | undefined} */ (copies[copies.length - 1])?.focus();
+    } catch (err) {
+      handleError(err, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  state.inviteForms.set(s.id, form);
+  return form;
+}
