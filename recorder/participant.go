@@ -140,7 +140,9 @@ func pictureChanged(old, pic picture) bool {
 func (p *participant) canOpen(fr frame) bool {
 	switch {
 	case p.video == nil:
-		return true
+		// A participant's tracks arrive one by one: before a first
+		// segment opens audio-only, give the video track a moment.
+		return p.seg != nil || fr.wall.Sub(p.wantSince) >= videoTrackWait
 	case fr.tr == p.video:
 		return fr.key
 	default:

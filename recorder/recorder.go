@@ -13,6 +13,9 @@ import (
 const (
 	defaultSegmentDuration = 30 * time.Second
 	defaultKeyframeTimeout = 3 * time.Second
+	// videoTrackWait is how long a participant's first segment waits for
+	// a video track after its audio started, before it opens audio-only.
+	videoTrackWait = time.Second
 	// flushInterval is how often open segments are handed to the OS.
 	flushInterval = 500 * time.Millisecond
 )
