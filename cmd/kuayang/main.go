@@ -127,7 +127,7 @@ func printDemo(w io.Writer, res *demo.Result, dataDir string) {
 	for _, j := range res.JoinURLs {
 		fmt.Fprintf(w, "  %-9s %-22s %s\n", j.Role, j.Name, j.URL)
 	}
-	fmt.Fprintln(w, "\nDemo staff accounts:")
+	fmt.Fprintln(w, "\nDemo staff accounts (log in at /staff/ to find the case, its recording and the evidence bundle):")
 	for _, a := range res.Accounts {
 		fmt.Fprintf(w, "  %-9s %-32s %s\n", a.Role, a.Email, a.Password)
 	}
