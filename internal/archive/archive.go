@@ -90,6 +90,10 @@ func New(cfg Config) *Archive {
 	a := &Archive{cfg: cfg, log: cfg.Logger.With("component", "archive"), live: map[string]*liveSession{}}
 	a.up = newUploader(cfg.Blob, cfg.Store, a.log)
 	a.up.retention = a.retention
+	a.up.failed = func(seg recorder.Segment, err error) {
+		a.audit(a.ctx, seg.SessionID, evidence.EventRecordingFailure,
+			fmt.Sprintf(`{"reason":"segment could not be stored","segment":%q}`, seg.Key))
+	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	return a
 }

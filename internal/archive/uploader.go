@@ -27,6 +27,7 @@ type uploader struct {
 	store     store.Store
 	log       *slog.Logger
 	retention func(ctx context.Context, sessionID string) (time.Time, blob.Mode, error)
+	failed    func(seg recorder.Segment, err error) // a segment was quarantined
 	now       func() time.Time
 
 	mu      sync.Mutex // guards the fields below
@@ -105,7 +106,13 @@ func (u *uploader) run(ctx context.Context) {
 				continue
 			}
 		}
-		if err := u.upload(ctx, seg); err != nil {
+		err := u.upload(ctx, seg)
+		if errors.Is(err, errPermanent) {
+			u.quarantine(seg, err)
+			u.done(seg)
+			continue
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -173,6 +180,9 @@ func (u *uploader) put(ctx context.Context, seg recorder.Segment, until time.Tim
 	defer f.Close()
 	opts := blob.PutOptions{ContentType: seg.ContentType, RetainUntil: until, Mode: mode}
 	_, err = u.blob.Put(ctx, seg.Key, f, seg.Bytes, seg.SHA256, opts)
+	if errors.Is(err, blob.ErrCorrupt) {
+		return fmt.Errorf("%w: the spool file no longer matches its hash: %v", errPermanent, err)
+	}
 	if !errors.Is(err, blob.ErrExists) {
 		return err
 	}
@@ -181,9 +191,27 @@ func (u *uploader) put(ctx context.Context, seg recorder.Segment, until time.Tim
 		return err
 	}
 	if info.Size != seg.Bytes || string(info.SHA256) != string(seg.SHA256) {
-		return fmt.Errorf("%s is already stored with different content", seg.Key)
+		return fmt.Errorf("%w: %s is already stored with different content", errPermanent, seg.Key)
 	}
 	return nil
+}
+
+// errPermanent marks an upload that retrying cannot fix.
+var errPermanent = errors.New("permanent upload failure")
+
+// quarantine moves a segment that cannot be stored out of the way, so the
+// queue goes on; the hole it leaves shows in the manifest as a gap, and
+// the failure is logged and audited.
+func (u *uploader) quarantine(seg recorder.Segment, err error) {
+	u.log.Error("segment cannot be stored; quarantined", "key", seg.Key, "err", err)
+	dir := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(seg.Path))), "quarantine")
+	if mkErr := os.MkdirAll(dir, 0o700); mkErr == nil {
+		_ = os.Rename(seg.Path, filepath.Join(dir, strings.ReplaceAll(seg.Key, "/", "_")))
+	}
+	_ = removeSpool(seg)
+	if u.failed != nil {
+		u.failed(seg, err)
+	}
 }
 
 func toRecord(seg recorder.Segment, now, until time.Time) *cases.Segment {
