@@ -34,6 +34,7 @@ usage:
   kuayang admin list-users [--org N]
   kuayang audit verify         check the audit log's hash chain; exit 1 if broken
   kuayang verify BUNDLE|DIR    check an evidence bundle (zip or unzipped); exit 1 if not intact
+  kuayang load --server URL …  drive a node with synthetic participants (kuayang load -h)
   kuayang version              print the version
 
 The admin, migrate and audit commands take the serve flags that choose the
@@ -64,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return auditCmd(args[1:], e)
 	case "verify":
 		return verify(args[1:], e)
+	case "load":
+		return loadCmd(args[1:], e)
 	case "version":
 		fmt.Fprintln(stdout, "kuayang", version)
 		return 0

@@ -1,0 +1,420 @@
+// Package load is Kuayang's load generator: it creates sessions through a
+// node's API, joins synthetic WebRTC participants that publish stamped VP8
+// and Opus and receive everyone else, and reports what the node forwarded,
+// the latency it added, join times, loss, and the node's CPU and memory.
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Options are a run's parameters; see cmd/kuayang/load.go for the flags.
+type Options struct {
+	Server          string // base URL of the node, e.g. http://127.0.0.1:8080
+	Email, Password string // staff login, unless Token is set
+	Token           string // staff bearer token
+	Rooms           int    // sessions
+	Participants    int    // participants per session (at least 2)
+	// Duration is the measurement window, which starts once every client
+	// has joined and receives video (or after a 10 s grace).
+	Duration  time.Duration
+	JoinRate  float64 // joins started per second
+	VideoKbps int
+	FPS       int
+	Record    bool // create recorded sessions
+	ServerPID int  // the node's process, sampled in /proc; 0 for none
+	JSON      bool // end stdout with one JSON line
+	Loopback  bool // gather loopback candidates only
+	// Progress is the interval of the progress line on stderr (default
+	// one second; negative for none).
+	Progress time.Duration
+}
+
+// Defaults returns the options of the flags' defaults.
+func Defaults() Options {
+	return Options{Rooms: 1, Participants: 2, Duration: 30 * time.Second, JoinRate: 5,
+		VideoKbps: 500, FPS: 30, Loopback: true}
+}
+
+// ErrUsage wraps errors in the options.
+var ErrUsage = errors.New("usage")
+
+func (o *Options) validate() error {
+	if err := o.check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	o.Server = strings.TrimSuffix(o.Server, "/")
+	if o.Progress == 0 {
+		o.Progress = time.Second
+	}
+	return nil
+}
+
+func (o *Options) check() error {
+	switch {
+	case o.Server == "":
+		return errors.New("--server is required")
+	case !strings.HasPrefix(o.Server, "http://") && !strings.HasPrefix(o.Server, "https://"):
+		return fmt.Errorf("--server %q: want an http:// or https:// URL", o.Server)
+	case o.Token == "" && (o.Email == "" || o.Password == ""):
+		return errors.New("give --token, or --email and --password")
+	case o.Rooms < 1:
+		return errors.New("--rooms must be at least 1")
+	case o.Participants < 2:
+		return errors.New("--participants must be at least 2 (one would receive nothing)")
+	case o.Duration <= 0:
+		return errors.New("--duration must be positive")
+	case o.JoinRate <= 0:
+		return errors.New("--join-rate must be positive")
+	case o.VideoKbps < 1:
+		return errors.New("--video-kbps must be at least 1")
+	case o.FPS < 1 || o.FPS > 120:
+		return errors.New("--fps must be between 1 and 120")
+	}
+	return nil
+}
+
+// Result is what a run measured. Rates and totals are over the
+// measurement window only.
+type Result struct {
+	Rooms        int  `json:"rooms"`
+	Participants int  `json:"participants"` // per room
+	Clients      int  `json:"clients"`      // rooms × participants
+	Joined       int  `json:"joined"`
+	FirstFrames  int  `json:"first_frames"` // clients that received video
+	VideoKbps    int  `json:"video_kbps"`
+	FPS          int  `json:"fps"`
+	Record       bool `json:"record"`
+
+	DurationS        float64 `json:"duration_s"`
+	SentPackets      uint64  `json:"sent_packets"`
+	SentBytes        uint64  `json:"sent_bytes"`
+	SentPacketsPerS  float64 `json:"sent_packets_per_s"`
+	ForwardedPackets uint64  `json:"forwarded_packets"` // received by all clients
+	RecvBytes        uint64  `json:"recv_bytes"`
+	RecvPacketsPerS  float64 `json:"recv_packets_per_s"`
+	RecvBytesPerS    float64 `json:"recv_bytes_per_s"`
+	LossPct          float64 `json:"loss_pct"`
+
+	LatencyMS struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+		Max float64 `json:"max"`
+	} `json:"latency_ms"`
+	JoinMS struct { // from the start of a join to the first video frame
+		P50 float64 `json:"p50"`
+		P95 float64 `json:"p95"`
+		P99 float64 `json:"p99"`
+	} `json:"join_ms"`
+
+	StreamsExpected int `json:"streams_expected"` // (receiver, sender) video pairs
+	StreamsFlowing  int `json:"streams_flowing"`
+	ClientErrors    int `json:"client_errors"`
+
+	ServerPID                 int     `json:"server_pid,omitempty"`
+	ServerCPUS                float64 `json:"server_cpu_s"`
+	ServerCPUUsPerPacket      float64 `json:"server_cpu_us_per_packet"`
+	ServerRSSMB               float64 `json:"server_rss_mb"`
+	ServerRSSDeltaMB          float64 `json:"server_rss_delta_mb"`
+	ServerMemPerParticipantMB float64 `json:"server_mem_per_participant_mb"`
+
+	clientFaults []error
+}
+
+// Run performs a load run and writes its report to stdout (a table, then
+// with JSON one JSON line, the last) and progress and warnings to stderr.
+// It returns an error when setup failed, when a client could not join, or
+// when ctx ended the run early (after writing what was measured).
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	ap := &apiClient{base: o.Server, token: o.Token, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	if o.Token == "" {
+		if err := ap.login(ctx, o.Email, o.Password); err != nil {
+			return err
+		}
+	}
+	caseNumber, rooms, err := ap.setup(ctx, o.Rooms, o.Participants, o.Record)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "load: case %s: %d sessions of %d participants\n", caseNumber, o.Rooms, o.Participants)
+
+	s := &sink{}
+	api, err := newAPI(s, o.Loopback)
+	if err != nil {
+		return err
+	}
+	cfg := clientConfig{api: api, sink: s, fps: o.FPS, keyEvery: 2 * time.Second, audioBytes: 80,
+		videoBytes: max(o.VideoKbps*1000/o.FPS/8, minVP8Frame)}
+
+	var before procSample
+	if o.ServerPID > 0 {
+		if before, err = readProc(o.ServerPID); err != nil {
+			return fmt.Errorf("--server-pid: %w", err)
+		}
+	}
+
+	total := o.Rooms * o.Participants
+	stopProgress := startProgress(o.Progress, s, total, stderr)
+	defer stopProgress()
+
+	clients, joinErrs := joinAll(ctx, ap, rooms, o.JoinRate, cfg)
+	defer func() { closeAll(clients) }()
+	if len(clients) == 0 && len(joinErrs) > 0 {
+		return fmt.Errorf("no client could join; first: %w", joinErrs[0])
+	}
+	if !waitFirstFrames(ctx, s, len(clients), 10*time.Second) {
+		fmt.Fprintf(stderr, "load: warning: only %d of %d clients receive video after 10 s\n", s.firsts.Load(), len(clients))
+	}
+
+	res := &Result{Rooms: o.Rooms, Participants: o.Participants, Clients: total, Joined: len(clients),
+		VideoKbps: o.VideoKbps, FPS: o.FPS, Record: o.Record, ServerPID: o.ServerPID}
+	var start, end procSample
+	if o.ServerPID > 0 {
+		start, _ = readProc(o.ServerPID)
+	}
+	c0, t0 := s.counters.snapshot(), time.Now()
+	s.measuring.Store(true)
+	if ctx.Err() == nil {
+		window := time.NewTimer(o.Duration)
+		select {
+		case <-ctx.Done():
+		case <-window.C:
+		}
+		window.Stop()
+	}
+	s.measuring.Store(false)
+	c1, t1 := s.counters.snapshot(), time.Now()
+	if o.ServerPID > 0 {
+		end, _ = readProc(o.ServerPID)
+	}
+
+	fill(res, c1.sub(c0), t1.Sub(t0), s, clients)
+	if o.ServerPID > 0 {
+		cpu := end.cpu - start.cpu
+		res.ServerCPUS = cpu.Seconds()
+		if res.ForwardedPackets > 0 {
+			res.ServerCPUUsPerPacket = round(float64(cpu.Microseconds()) / float64(res.ForwardedPackets))
+		}
+		res.ServerRSSMB = round(float64(end.rssBytes) / (1 << 20))
+		delta := float64(int64(end.rssBytes)-int64(before.rssBytes)) / (1 << 20)
+		res.ServerRSSDeltaMB = round(delta)
+		if res.Joined > 0 {
+			res.ServerMemPerParticipantMB = round(delta / float64(res.Joined))
+		}
+	}
+
+	closeAll(clients)
+	clients = nil
+	stopProgress()
+	for _, c := range res.clientFaults {
+		fmt.Fprintln(stderr, "load: warning:", c)
+	}
+	if err := res.write(stdout, o.JSON); err != nil {
+		return err
+	}
+	switch {
+	case len(joinErrs) > 0:
+		return fmt.Errorf("%d of %d clients failed to join; first: %w", len(joinErrs), total, joinErrs[0])
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return nil
+}
+
+// waitFirstFrames waits until n clients have received video, or d passed.
+func waitFirstFrames(ctx context.Context, s *sink, n int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for int(s.firsts.Load()) < n {
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+// joinAll starts joins at rate per second, room after room, and waits for
+// them all.
+func joinAll(ctx context.Context, ap *apiClient, rooms []room, rate float64, cfg clientConfig) ([]*client, []error) {
+	var (
+		mu      sync.Mutex
+		clients []*client
+		errs    []error
+		wg      sync.WaitGroup
+	)
+	interval := time.Duration(float64(time.Second) / rate)
+	next := time.Now()
+	for r, rm := range rooms {
+		for p, inv := range rm.invites {
+			if d := time.Until(next); d > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(d):
+				}
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			next = next.Add(interval)
+			wg.Go(func() {
+				c, err := join(ctx, ap, inv, cfg)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("participant %d of room %d: %w", p+1, r+1, err))
+					return
+				}
+				clients = append(clients, c)
+			})
+		}
+	}
+	wg.Wait()
+	return clients, errs
+}
+
+// closeAll makes every client leave, concurrently.
+func closeAll(clients []*client) {
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Go(func() { c.close(true) })
+	}
+	wg.Wait()
+}
+
+// fill computes the results of the window from the counters and clients.
+func fill(res *Result, d countSnapshot, window time.Duration, s *sink, clients []*client) {
+	secs := window.Seconds()
+	res.DurationS = round(secs)
+	res.SentPackets, res.SentBytes = d.sentPackets, d.sentBytes
+	res.ForwardedPackets, res.RecvBytes = d.recvPackets, d.recvBytes
+	if secs > 0 {
+		res.SentPacketsPerS = round(float64(d.sentPackets) / secs)
+		res.RecvPacketsPerS = round(float64(d.recvPackets) / secs)
+		res.RecvBytesPerS = round(float64(d.recvBytes) / secs)
+	}
+	if d.expected > 0 {
+		res.LossPct = round(100 * float64(max(d.lost, 0)) / float64(d.expected))
+	}
+	res.LatencyMS.P50 = ms(s.latWindow.Quantile(0.50))
+	res.LatencyMS.P99 = ms(s.latWindow.Quantile(0.99))
+	res.LatencyMS.Max = ms(s.latWindow.Max())
+
+	var joins []time.Duration
+	bySession := map[string]int{}
+	for _, c := range clients {
+		if j := c.joinTime.Load(); j > 0 {
+			joins = append(joins, time.Duration(j))
+		}
+		res.StreamsFlowing += c.videoSenders()
+		bySession[c.session]++
+		res.clientFaults = append(res.clientFaults, c.faults()...)
+	}
+	for _, n := range bySession {
+		res.StreamsExpected += n * (n - 1)
+	}
+	res.FirstFrames = len(joins)
+	res.ClientErrors = len(res.clientFaults)
+	slices.Sort(joins)
+	res.JoinMS.P50 = ms(nearestRank(joins, 0.50))
+	res.JoinMS.P95 = ms(nearestRank(joins, 0.95))
+	res.JoinMS.P99 = ms(nearestRank(joins, 0.99))
+}
+
+// nearestRank is the q quantile of sorted durations.
+func nearestRank(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
+
+// round keeps three decimals.
+func round(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// write prints the table and, with asJSON, the JSON line.
+func (r *Result) write(w io.Writer, asJSON bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	row("rooms × participants", "%d × %d (%d joined, %d receive video)", r.Rooms, r.Participants, r.Joined, r.FirstFrames)
+	row("media per participant", "VP8 %d kbps at %d fps + Opus, record %v", r.VideoKbps, r.FPS, r.Record)
+	row("window", "%.1f s", r.DurationS)
+	row("sent", "%d packets (%.0f/s), %d bytes", r.SentPackets, r.SentPacketsPerS, r.SentBytes)
+	row("forwarded (received)", "%d packets (%.0f/s), %.0f bytes/s", r.ForwardedPackets, r.RecvPacketsPerS, r.RecvBytesPerS)
+	row("video streams flowing", "%d of %d", r.StreamsFlowing, r.StreamsExpected)
+	row("loss", "%.3f %%", r.LossPct)
+	row("added latency", "p50 %.3f ms, p99 %.3f ms, max %.3f ms", r.LatencyMS.P50, r.LatencyMS.P99, r.LatencyMS.Max)
+	row("join to first frame", "p50 %.1f ms, p95 %.1f ms, p99 %.1f ms", r.JoinMS.P50, r.JoinMS.P95, r.JoinMS.P99)
+	if r.ServerPID > 0 {
+		row("server CPU", "%.2f s, %.2f µs per forwarded packet", r.ServerCPUS, r.ServerCPUUsPerPacket)
+		row("server RSS", "%.1f MB (%+.1f MB, %.2f MB per participant)", r.ServerRSSMB, r.ServerRSSDeltaMB, r.ServerMemPerParticipantMB)
+	}
+	row("client errors", "%d", r.ClientErrors)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !asJSON {
+		return nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// startProgress writes a progress line every interval until stopped.
+func startProgress(interval time.Duration, s *sink, total int, w io.Writer) (stop func()) {
+	if interval < 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		begin, last, lastAt := time.Now(), s.counters.recvPackets.Load(), time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				n := s.counters.recvPackets.Load()
+				rate := float64(n-last) / now.Sub(lastAt).Seconds()
+				last, lastAt = n, now
+				fmt.Fprintf(w, "load: %4.0fs joined %d/%d recv %.0f pkt/s latency p50 %.2f ms p99 %.2f ms\n",
+					now.Sub(begin).Seconds(), s.joined.Load(), total, rate,
+					ms(s.latAll.Quantile(0.5)), ms(s.latAll.Quantile(0.99)))
+			}
+		}
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package load_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/config"
+	"github.com/kuayang/kuayang/internal/demo"
+	"github.com/kuayang/kuayang/internal/load"
+	"github.com/kuayang/kuayang/internal/node"
+)
+
+// startNode starts a node on random loopback ports, advertising 127.0.0.1
+// only, with the demo records, and returns its base URL and demo accounts.
+func startNode(t *testing.T) (string, *demo.Result) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.UDPPort = 0
+	cfg.TCPPort = 0
+	cfg.PublicIP = "127.0.0.1"
+	cfg.DataDir = t.TempDir()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var w io.Writer = io.Discard
+	if os.Getenv("KUAYANG_TEST_LOG") != "" {
+		w = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx := context.Background()
+	n, err := node.New(ctx, cfg, log, "test")
+	if err != nil {
+		t.Fatalf("node.New: %v", err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	res, err := n.Demo(ctx)
+	if err != nil {
+		t.Fatalf("Demo: %v", err)
+	}
+	// The node calls itself localhost; stay on 127.0.0.1.
+	return strings.Replace(n.URL(), "localhost", "127.0.0.1", 1), res
+}
+
+func account(t *testing.T, res *demo.Result, role string) demo.Account {
+	t.Helper()
+	for _, a := range res.Accounts {
+		if a.Role == role {
+			return a
+		}
+	}
+	t.Fatalf("no demo %s", role)
+	return demo.Account{}
+}
+
+func TestRunAgainstNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	base, res := startNode(t)
+	clerk := account(t, res, "clerk")
+	o := load.Defaults()
+	o.Server, o.Email, o.Password = base, clerk.Email, clerk.Password
+	o.Rooms, o.Participants, o.Duration, o.JoinRate = 2, 3, 4*time.Second, 20
+	o.ServerPID, o.JSON = os.Getpid(), true
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := load.Run(ctx, o, &stdout, &stderr)
+	t.Logf("stderr:\n%s\nstdout:\n%s", stderr.String(), stdout.String())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+	var r map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatalf("last line is not JSON: %v", err)
+	}
+	for _, k := range []string{"forwarded_packets", "server_cpu_us_per_packet", "latency_ms", "join_ms", "loss_pct",
+		"server_rss_mb", "rooms", "participants", "duration_s", "sent_packets", "recv_packets_per_s", "recv_bytes_per_s"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+	var got load.Result
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Joined != 6 || got.FirstFrames != 6 {
+		t.Errorf("joined %d, first frames %d, want 6", got.Joined, got.FirstFrames)
+	}
+	if got.StreamsFlowing != 12 || got.StreamsExpected != 12 {
+		t.Errorf("video streams %d of %d, want 12", got.StreamsFlowing, got.StreamsExpected)
+	}
+	// Each of 6 participants receives 30 video frames (2 packets each at
+	// 500 kbps) and 50 audio packets a second from 2 others.
+	expected := (30*2 + 50) * 2 * 6 * got.DurationS
+	if f := float64(got.ForwardedPackets); f < expected/2 || f > expected*1.5 {
+		t.Errorf("forwarded %d packets, expected about %.0f", got.ForwardedPackets, expected)
+	}
+	if got.LatencyMS.P99 <= 0 || got.LatencyMS.Max < got.LatencyMS.P99 {
+		t.Errorf("latency %+v", got.LatencyMS)
+	}
+	if got.JoinMS.P95 <= 0 {
+		t.Errorf("join %+v", got.JoinMS)
+	}
+	if got.ServerCPUUsPerPacket <= 0 || got.ServerRSSMB <= 0 {
+		t.Errorf("server cpu %v µs/packet, rss %v MB", got.ServerCPUUsPerPacket, got.ServerRSSMB)
+	}
+	if got.LossPct > 5 {
+		t.Errorf("loss %.2f%%", got.LossPct)
+	}
+}
+
+func TestRunBadLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	base, res := startNode(t)
+	clerk := account(t, res, "clerk")
+	o := load.Defaults()
+	o.Server, o.Email, o.Password = base, clerk.Email, "wrong password"
+	err := load.Run(context.Background(), o, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "login failed: bad_credentials") {
+		t.Errorf("err %v, want login failed: bad_credentials", err)
+	}
+}
+
+func TestRunOptions(t *testing.T) {
+	o := load.Defaults()
+	err := load.Run(context.Background(), o, io.Discard, io.Discard)
+	if !errors.Is(err, load.ErrUsage) || !strings.Contains(err.Error(), "--server") {
+		t.Errorf("err %v", err)
+	}
+	o.Server, o.Token, o.Participants = "http://127.0.0.1:1", "t", 1
+	if err := load.Run(context.Background(), o, io.Discard, io.Discard); !errors.Is(err, load.ErrUsage) {
+		t.Errorf("err %v", err)
+	}
+}
