@@ -20,6 +20,9 @@ const (
 	CodeTooLarge           = "too_large"
 	CodeJoinTimeout        = "join_timeout"
 	CodeInternal           = "internal"
+	// CodeRecordingUnavailable: a recorded session whose recording cannot
+	// start is not joined (not fatal; the client may try again).
+	CodeRecordingUnavailable = "recording_unavailable"
 )
 
 // fatal codes end the connection after the error is sent.

@@ -30,6 +30,12 @@ func (c *client) onJoin(m Join) *Error {
 	if _, err := c.s.tokens.Use(m.Token); err != nil {
 		return tokenError(err)
 	}
+	if lc := c.s.cfg.Lifecycle; lc != nil {
+		if err := lc.Joined(sess, part.ID); err != nil {
+			c.s.log.Error("session cannot start", "session", sess.ID, "participant", part.ID, "err", err)
+			return errorf(CodeRecordingUnavailable, "join", "the recording of this session cannot start, so it cannot be joined now; try again shortly")
+		}
+	}
 	if perr := c.recordJoin(sess, part, m.Consent); perr != nil {
 		return perr
 	}
@@ -54,9 +60,6 @@ func (c *client) onJoin(m Join) *Error {
 		Session:      SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record},
 		Participants: others,
 	})
-	if lc := c.s.cfg.Lifecycle; lc != nil {
-		lc.Joined(sess, part.ID)
-	}
 	media, err := c.s.media.Join(sess.ID, part.ID, mediaHandler{c})
 	if err != nil {
 		c.s.log.Error("joining media plane", "session", sess.ID, "participant", part.ID, "err", err)

@@ -63,9 +63,10 @@ type Records interface {
 
 // Lifecycle is told when participants enter and leave a session's room,
 // so that recording can start with the first and the session can end after
-// the last. Calls must not block.
+// the last. Calls must not block for long. A Joined error refuses the join:
+// nobody enters a recorded session that is not being recorded.
 type Lifecycle interface {
-	Joined(sess *cases.Session, participantID string)
+	Joined(sess *cases.Session, participantID string) error
 	Left(sess *cases.Session, participantID string, remaining int)
 }
 

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -277,5 +278,25 @@ func TestOriginCheck(t *testing.T) {
 		if ws != nil {
 			ws.Close()
 		}
+	}
+}
+
+// failingLifecycle refuses every join, as an archive whose recording
+// cannot start does.
+type failingLifecycle struct{}
+
+func (failingLifecycle) Joined(*cases.Session, string) error { return errors.New("object store down") }
+func (failingLifecycle) Left(*cases.Session, string, int)    {}
+
+func TestJoinRefusedWhenRecordingCannotStart(t *testing.T) {
+	f := newFixture(t, Config{Lifecycle: failingLifecycle{}})
+	ws := f.dial(t)
+	tok, _ := f.tokens.Mint("s1", "p1")
+	_ = ws.WriteJSON(map[string]any{"type": "join", "version": 1, "token": tok, "consent": true})
+	if m := read(t, ws); m["type"] != "error" || m["code"] != CodeRecordingUnavailable {
+		t.Fatalf("got %v, want error %s", m, CodeRecordingUnavailable)
+	}
+	if got := f.srv.Present("s1"); len(got) != 0 || f.media.count("p1") != 0 {
+		t.Fatalf("refused participant is present: %v", got)
 	}
 }

@@ -150,10 +150,11 @@ func (a *Archive) resume(ctx context.Context) error {
 }
 
 // Joined implements signaling.Lifecycle: the first participant of a
-// recorded session starts its recorder; anyone cancels a pending end.
-func (a *Archive) Joined(sess *cases.Session, participantID string) {
+// recorded session starts its recorder; anyone cancels a pending end. If
+// the recording cannot start, the join is refused.
+func (a *Archive) Joined(sess *cases.Session, participantID string) error {
 	if !sess.Record {
-		return
+		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -166,11 +167,14 @@ func (a *Archive) Joined(sess *cases.Session, participantID string) {
 		ls.timer.Stop()
 		ls.timer = nil
 	}
-	if ls.rec == nil {
-		if err := a.startLocked(sess, ls); err != nil {
-			a.log.Error("recording could not start", "session", sess.ID, "err", err)
-		}
+	if ls.rec != nil {
+		return nil
 	}
+	if err := a.startLocked(sess, ls); err != nil {
+		delete(a.live, sess.ID)
+		return err
+	}
+	return nil
 }
 
 // Left implements signaling.Lifecycle: when the room is empty, the session
@@ -297,7 +301,9 @@ func (a *Archive) sealLoop(sessionID string) {
 // stored, then signs and stores the manifest.
 func (a *Archive) seal(ctx context.Context, sessionID string) error {
 	rec, err := a.cfg.Store.Recording(ctx, sessionID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // nothing was recorded: nothing to seal
+	} else if err != nil {
 		return err
 	}
 	if rec.State == cases.RecordingSealed {
