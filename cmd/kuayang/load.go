@@ -12,7 +12,8 @@ import (
 	"github.com/kuayang/kuayang/internal/load"
 )
 
-const loadUsage = `usage: kuayang load --server URL (--email E --password P | --token T) [flags]
+const loadUsage = `usage: kuayang load --server URL (--email E --password P | --token T) [--floor] [flags]
+       kuayang load --floor [flags]
 
 Creates a case with --rooms sessions of --participants parties on the node
 at --server, joins synthetic WebRTC participants (stamped VP8 and Opus, on
@@ -20,6 +21,12 @@ loopback) at --join-rate, measures for --duration once all receive video,
 then leaves. Prints a table, and with --json a last line of JSON. Give
 --server-pid (the node's process on this machine) for its CPU time per
 forwarded packet and its memory per participant.
+
+--floor sends the same packet stream (sizes and rates) through a bare UDP
+relay on 127.0.0.1 in a child process (no SRTP, no RTCP, batched system
+calls) and reports its CPU time per relayed packet: the floor to compare
+the server with. With --server it runs right after the server run, with
+the same parameters, and reports the ratio; without, it runs alone.
 `
 
 // loadCmd runs `kuayang load`.
@@ -45,6 +52,9 @@ func loadCmd(args []string, e env) int {
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "the node's process id, to sample its CPU and memory in /proc")
 	fs.BoolVar(&o.JSON, "json", false, "end the output with one line of JSON")
 	fs.BoolVar(&o.Loopback, "loopback", o.Loopback, "gather loopback ICE candidates only")
+	fs.BoolVar(&o.Floor, "floor", false, "also (or, without --server, only) measure the bare-relay floor")
+	relay := fs.Bool("floor-relay", false, "run the floor's relay (the child process of --floor) and print its address")
+	listen := fs.String("listen", "127.0.0.1:0", "with --floor-relay, the loopback address to listen on")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return 0
 	} else if err != nil {
@@ -56,6 +66,16 @@ func loadCmd(args []string, e env) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *relay {
+		if err := load.RelayMain(ctx, *listen, e.stdin, e.stdout); err != nil {
+			fmt.Fprintln(e.stderr, "kuayang load --floor-relay:", err)
+			if errors.Is(err, load.ErrUsage) {
+				return 2
+			}
+			return 1
+		}
+		return 0
+	}
 	if err := load.Run(ctx, o, e.stdout, e.stderr); err != nil {
 		fmt.Fprintln(e.stderr, "kuayang load:", err)
 		if errors.Is(err, load.ErrUsage) {

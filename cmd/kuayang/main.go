@@ -35,6 +35,7 @@ usage:
   kuayang audit verify         check the audit log's hash chain; exit 1 if broken
   kuayang verify BUNDLE|DIR    check an evidence bundle (zip or unzipped); exit 1 if not intact
   kuayang load --server URL …  drive a node with synthetic participants (kuayang load -h)
+  kuayang load --floor …       the same packets through a bare UDP relay, for comparison
   kuayang version              print the version
 
 The admin, migrate and audit commands take the serve flags that choose the

@@ -39,6 +39,12 @@ type Options struct {
 	// Progress is the interval of the progress line on stderr (default
 	// one second; negative for none).
 	Progress time.Duration
+	// Floor runs the bare-relay floor with the same parameters: alone
+	// when Server is empty, else right after the server run.
+	Floor bool
+	// RelayCommand is the argv of the floor's relay process; by default
+	// this executable with load --floor-relay --listen 127.0.0.1:0.
+	RelayCommand []string
 }
 
 // Defaults returns the options of the flags' defaults.
@@ -62,13 +68,17 @@ func (o *Options) validate() error {
 }
 
 func (o *Options) check() error {
+	if o.Server != "" || !o.Floor {
+		switch {
+		case o.Server == "":
+			return errors.New("--server is required (or --floor alone)")
+		case !strings.HasPrefix(o.Server, "http://") && !strings.HasPrefix(o.Server, "https://"):
+			return fmt.Errorf("--server %q: want an http:// or https:// URL", o.Server)
+		case o.Token == "" && (o.Email == "" || o.Password == ""):
+			return errors.New("give --token, or --email and --password")
+		}
+	}
 	switch {
-	case o.Server == "":
-		return errors.New("--server is required")
-	case !strings.HasPrefix(o.Server, "http://") && !strings.HasPrefix(o.Server, "https://"):
-		return fmt.Errorf("--server %q: want an http:// or https:// URL", o.Server)
-	case o.Token == "" && (o.Email == "" || o.Password == ""):
-		return errors.New("give --token, or --email and --password")
 	case o.Rooms < 1:
 		return errors.New("--rooms must be at least 1")
 	case o.Participants < 2:
@@ -129,6 +139,13 @@ type Result struct {
 	ServerRSSDeltaMB          float64 `json:"server_rss_delta_mb"`
 	ServerMemPerParticipantMB float64 `json:"server_mem_per_participant_mb"`
 
+	// The floor (with --floor): the same packet stream through a bare UDP
+	// relay, and how many times its CPU per packet the server spends.
+	FloorCPUUsPerPacket float64      `json:"floor_cpu_us_per_packet,omitempty"`
+	ServerFloorRatio    float64      `json:"server_floor_ratio,omitempty"`
+	Floor               *FloorResult `json:"floor,omitempty"`
+
+	server       bool // a server run happened
 	clientFaults []error
 }
 
@@ -139,6 +156,18 @@ type Result struct {
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err := o.validate(); err != nil {
 		return err
+	}
+	if o.Server == "" {
+		res := &Result{Rooms: o.Rooms, Participants: o.Participants, Clients: o.Rooms * o.Participants,
+			VideoKbps: o.VideoKbps, FPS: o.FPS}
+		ferr := res.addFloor(ctx, o, stderr)
+		if res.Floor == nil {
+			return ferr
+		}
+		if err := res.write(stdout, o.JSON); err != nil {
+			return err
+		}
+		return ferr
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	defer tr.CloseIdleConnections()
@@ -183,7 +212,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	}
 
 	res := &Result{Rooms: o.Rooms, Participants: o.Participants, Clients: total, Joined: len(clients),
-		VideoKbps: o.VideoKbps, FPS: o.FPS, Record: o.Record, ServerPID: o.ServerPID}
+		VideoKbps: o.VideoKbps, FPS: o.FPS, Record: o.Record, ServerPID: o.ServerPID, server: true}
 	var start, end procSample
 	if o.ServerPID > 0 {
 		start, _ = readProc(o.ServerPID)
@@ -225,16 +254,37 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	for _, c := range res.clientFaults {
 		fmt.Fprintln(stderr, "load: warning:", c)
 	}
+	var floorErr error
+	if o.Floor && ctx.Err() == nil {
+		fmt.Fprintln(stderr, "load: the floor, with the same parameters")
+		floorErr = res.addFloor(ctx, o, stderr)
+	}
 	if err := res.write(stdout, o.JSON); err != nil {
 		return err
 	}
 	switch {
+	case floorErr != nil:
+		return fmt.Errorf("floor: %w", floorErr)
 	case len(joinErrs) > 0:
 		return fmt.Errorf("%d of %d clients failed to join; first: %w", len(joinErrs), total, joinErrs[0])
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
 	return nil
+}
+
+// addFloor runs the floor and adds its figures to r.
+func (r *Result) addFloor(ctx context.Context, o Options, stderr io.Writer) error {
+	f, err := runFloor(ctx, o, stderr)
+	if f == nil {
+		return err
+	}
+	r.Floor = f
+	r.FloorCPUUsPerPacket = f.CPUUsPerPacket
+	if r.server && r.ServerCPUUsPerPacket > 0 && f.CPUUsPerPacket > 0 {
+		r.ServerFloorRatio = round(r.ServerCPUUsPerPacket / f.CPUUsPerPacket)
+	}
+	return err
 }
 
 // waitFirstFrames waits until n clients have received video, or d passed.
@@ -357,6 +407,39 @@ func round(f float64) float64 { return math.Round(f*1000) / 1000 }
 func (r *Result) write(w io.Writer, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	if r.server {
+		r.writeServer(row)
+	} else {
+		row("rooms × participants", "%d × %d", r.Rooms, r.Participants)
+		row("media per participant", "VP8-sized %d kbps at %d fps + Opus-sized 80 B every 20 ms", r.VideoKbps, r.FPS)
+	}
+	if f := r.Floor; f != nil {
+		row("floor window", "%.1f s, bare UDP relay (pid %d, no SRTP, no RTCP, recvmmsg/sendmmsg)", f.DurationS, f.RelayPID)
+		row("floor sent", "%d packets (%.0f/s)", f.SentPackets, f.SentPacketsPerS)
+		row("floor relayed (received)", "%d packets (%.0f/s), %.0f bytes/s", f.RelayedPackets, f.RelayedPacketsPerS, f.RecvBytesPerS)
+		row("floor loss", "%.3f %%", f.LossPct)
+		row("floor latency", "p50 %.3f ms, p99 %.3f ms, max %.3f ms", f.LatencyMS.P50, f.LatencyMS.P99, f.LatencyMS.Max)
+		row("floor CPU", "%.2f s, %.2f µs per relayed packet, RSS %.1f MB", f.CPUS, f.CPUUsPerPacket, f.RSSMB)
+		if r.ServerFloorRatio > 0 {
+			row("server / floor CPU", "%.1f×", r.ServerFloorRatio)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !asJSON {
+		return nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// writeServer writes the rows of the server run.
+func (r *Result) writeServer(row func(k, format string, a ...any)) {
 	row("rooms × participants", "%d × %d (%d joined, %d receive video)", r.Rooms, r.Participants, r.Joined, r.FirstFrames)
 	row("media per participant", "VP8 %d kbps at %d fps + Opus, record %v", r.VideoKbps, r.FPS, r.Record)
 	row("window", "%.1f s", r.DurationS)
@@ -371,18 +454,6 @@ func (r *Result) write(w io.Writer, asJSON bool) error {
 		row("server RSS", "%.1f MB (%+.1f MB, %.2f MB per participant)", r.ServerRSSMB, r.ServerRSSDeltaMB, r.ServerMemPerParticipantMB)
 	}
 	row("client errors", "%d", r.ClientErrors)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if !asJSON {
-		return nil
-	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 // startProgress writes a progress line every interval until stopped.
