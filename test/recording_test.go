@@ -18,6 +18,7 @@ import (
 	"github.com/kuayang/kuayang/internal/blob/miniotest"
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/node"
 	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/testpg"
 )
@@ -247,6 +248,31 @@ func TestRecordedCallSealsIntoAVerifiedBundle(t *testing.T) {
 	m := manifestOf(t, ext)
 	checkMedia(t, ext, m, a.self, b.self)
 	checkTampering(t, ext, m)
+	checkLegalHold(t, n, clerk, m)
+}
+
+// checkLegalHold: the clerk puts the recording on legal hold and takes it
+// off; the object store reports it on every object.
+func checkLegalHold(t *testing.T, n *testNode, clerk *apiClient, m *evidence.Manifest) {
+	t.Helper()
+	b, err := node.OpenBlob(context.Background(), n.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, on := range []bool{true, false} {
+		if status, out := clerk.do("POST", "/api/v1/sessions/"+n.demo.SessionID+"/legal-hold", map[string]bool{"on": on}); status != http.StatusNoContent {
+			t.Fatalf("legal hold %v: %d %v", on, status, out)
+		}
+		for _, key := range []string{m.Segments[0].Key, "sessions/" + n.demo.SessionID + "/manifest.json"} {
+			info, err := b.Stat(context.Background(), key)
+			if err != nil || info.LegalHold != on {
+				t.Fatalf("%s: legal hold %v, want %v (%v)", key, info.LegalHold, on, err)
+			}
+		}
+		if _, out := clerk.do("GET", "/api/v1/sessions/"+n.demo.SessionID+"/recordings", nil); out["legal_hold"] != on {
+			t.Fatalf("recording legal_hold %v, want %v", out["legal_hold"], on)
+		}
+	}
 }
 
 // checkMedia decodes every segment and compares each participant's

@@ -357,3 +357,63 @@ func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": views})
 }
+
+type legalHoldRequest struct {
+	On *bool `json:"on"`
+}
+
+// legalHold answers POST /api/v1/sessions/{id}/legal-hold {"on": bool}:
+// a sealed recording's objects (segments, manifest, signature) are put on
+// or taken off legal hold, so that they outlive their retention while a
+// matter is pending.
+func (s *Server) legalHold(w http.ResponseWriter, r *http.Request, p *principal) error {
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var req legalHoldRequest
+	if e := decode(w, r, &req); e != nil {
+		return e
+	}
+	if req.On == nil {
+		return apiError(http.StatusBadRequest, "invalid", "on (true or false) is required")
+	}
+	rec, err := s.Store.Recording(r.Context(), ss.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiError(http.StatusNotFound, "no_recording", "this session has no recording")
+	} else if err != nil {
+		return err
+	}
+	if rec.State != cases.RecordingSealed {
+		return apiError(http.StatusConflict, "not_sealed", "the recording is %s; legal hold applies once it is sealed", rec.State)
+	}
+	if err := s.holdObjects(r.Context(), rec, *req.On); err != nil {
+		return err
+	}
+	rec.LegalHold = *req.On
+	if err := s.Store.PutRecording(r.Context(), rec); err != nil {
+		return err
+	}
+	e := p.entry("recording.legal_hold")
+	e.CaseID, e.SessionID, e.Detail = ss.CaseID, ss.ID, fmt.Sprintf(`{"on":%t}`, *req.On)
+	s.record(r.Context(), e)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) holdObjects(ctx context.Context, rec *cases.Recording, on bool) error {
+	segs, err := s.Store.Segments(ctx, rec.SessionID)
+	if err != nil {
+		return err
+	}
+	keys := []string{s.Recordings.ManifestKey(rec.SessionID), s.Recordings.SignatureKey(rec.SessionID)}
+	for _, sg := range segs {
+		keys = append(keys, sg.Key)
+	}
+	for _, k := range keys {
+		if err := s.Recordings.Blob.SetLegalHold(ctx, k, on); err != nil {
+			return fmt.Errorf("legal hold on %s: %w", k, err)
+		}
+	}
+	return nil
+}

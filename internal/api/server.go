@@ -67,6 +67,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	if s.Recordings != nil {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
 		mux.Handle("GET /api/v1/sessions/{id}/bundle", s.staff(auth.RecordingExport, s.bundle))
+		mux.Handle("POST /api/v1/sessions/{id}/legal-hold", s.staff(auth.RecordingExport, s.legalHold))
 		mux.HandleFunc("GET /api/v1/media/{token}", s.media)
 		mux.HandleFunc("GET /api/v1/keys", s.keys)
 	}

@@ -310,5 +310,9 @@ func (n *Node) EndSession(ctx context.Context, sessionID string) error {
 	return nil
 }
 
+// Config is the node's configuration (with the public URL known once
+// Start has run).
+func (n *Node) Config() config.Config { return n.cfg }
+
 // Archive is the node's recording archive.
 func (n *Node) Archive() *archive.Archive { return n.archive }
