@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 
-.PHONY: run build test test-short fuzz lint bench clean
+.PHONY: run build test test-short fuzz lint bench bench-load clean
 
 ## run: the demo on embedded defaults (SQLite and files under ./data, one node)
 run:
@@ -37,6 +37,12 @@ lint:
 ## bench: the forwarding-path benchmarks (docs/benchmarks.md records results)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./sfu/
+
+## bench-load: the load scenarios against fresh nodes and the bare-relay floor;
+## rewrites the generated block of docs/benchmarks.md and docs/img/bench-*.png
+## (BENCHLOAD_FLAGS='-duration 5s' for a quick run)
+bench-load:
+	$(GO) run ./tools/benchload $(BENCHLOAD_FLAGS)
 
 clean:
 	rm -rf bin

@@ -236,7 +236,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	fill(res, c1.sub(c0), t1.Sub(t0), s, clients)
 	if o.ServerPID > 0 {
 		cpu := end.cpu - start.cpu
-		res.ServerCPUS = cpu.Seconds()
+		res.ServerCPUS = round(cpu.Seconds())
 		if res.ForwardedPackets > 0 {
 			res.ServerCPUUsPerPacket = round(float64(cpu.Microseconds()) / float64(res.ForwardedPackets))
 		}
