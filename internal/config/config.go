@@ -41,6 +41,9 @@ type Config struct {
 	// AllowedOrigins are extra origins (scheme://host[:port]) accepted on
 	// the websocket besides the public URL's and the request's own host.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) on that
+	// address: keep it on loopback.
+	DebugAddr string `yaml:"debug_addr"`
 	// NodeID names this node in manifests and logs (default: host name).
 	NodeID string `yaml:"node_id"`
 	// SegmentDuration is the length of a recorded segment.
@@ -94,6 +97,7 @@ func (c *Config) fields() []field {
 		{"join-token-ttl", "lifetime of the join tokens the websocket accepts", &c.JoinTokenTTL},
 		{"invite-ttl", "default lifetime of invite links", &c.InviteTTL},
 		{"allowed-origins", "comma-separated extra websocket origins", &c.AllowedOrigins},
+		{"debug-addr", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (off when empty)", &c.DebugAddr},
 		{"node-id", "this node's name in manifests and logs (default: the host name)", &c.NodeID},
 		{"segment-duration", "length of a recorded segment", &c.SegmentDuration},
 		{"seal-grace", "how long an empty recorded session waits before it ends and is sealed", &c.SealGrace},
@@ -286,6 +290,11 @@ func (c *Config) Validate() error {
 	}
 	if c.SealGrace < time.Second || c.SealGrace > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("seal-grace %s: want between 1s and 24h", c.SealGrace))
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			errs = append(errs, fmt.Errorf("debug-addr %q: %w", c.DebugAddr, err))
+		}
 	}
 	if c.NodeID == "" {
 		c.NodeID, _ = os.Hostname()
