@@ -22,6 +22,7 @@ import (
 	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/clientip"
 	"github.com/kuayang/kuayang/sfu"
 )
 
@@ -114,6 +115,10 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ClientIP == nil {
+		var peer *clientip.Resolver // trusts no proxy: the peer address
+		c.ClientIP = peer.IP
+	}
 }
 
 // Server accepts websocket connections at its ServeHTTP.
@@ -187,11 +192,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return // the upgrader has answered
 	}
-	ip := remoteIP(r)
-	if s.cfg.ClientIP != nil {
-		ip = s.cfg.ClientIP(r)
-	}
-	c := newClient(s, conn, ip)
+	c := newClient(s, conn, s.cfg.ClientIP(r))
 	if !s.track(c) {
 		c.closeNow()
 		return
@@ -265,14 +266,6 @@ func (s *Server) Present(sessionID string) []string {
 		ids = append(ids, id)
 	}
 	return ids
-}
-
-func remoteIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }
 
 // tokenError maps an auth error to its protocol error.

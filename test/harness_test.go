@@ -4,11 +4,9 @@ package test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/node"
+	"github.com/kuayang/kuayang/internal/nodetest"
 )
 
 // testNode is a node on loopback with the demo records.
@@ -29,44 +28,13 @@ type testNode struct {
 }
 
 // startNode starts a node on random loopback ports, advertising 127.0.0.1
-// only, with the demo session created.
+// only, with the demo session created; its log goes to the test's log.
 func startNode(t *testing.T, mutate ...func(*config.Config)) *testNode {
 	t.Helper()
-	cfg := config.Default()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.UDPPort = 0
-	cfg.TCPPort = 0
-	cfg.PublicIP = "127.0.0.1"
-	cfg.DataDir = t.TempDir()
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	w := &testWriter{t: t}
 	t.Cleanup(func() { w.done.Store(true) }) // runs last: no t.Log after the test
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx := context.Background()
-	n, err := node.New(ctx, cfg, log, "test")
-	if err != nil {
-		t.Fatalf("node.New: %v", err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := n.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	res, err := n.Demo(ctx)
-	if err != nil {
-		t.Fatalf("Demo: %v", err)
-	}
-	return &testNode{Node: n, demo: res, dir: cfg.DataDir}
+	n, res := nodetest.Start(t, w, mutate...)
+	return &testNode{Node: n, demo: res, dir: n.Config().DataDir}
 }
 
 // invite returns the invite token of the demo participant at index i

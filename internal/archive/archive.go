@@ -10,12 +10,10 @@
 package archive
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -331,7 +329,7 @@ func (a *Archive) seal(ctx context.Context, sessionID string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.storeManifest(ctx, sessionID, sealed{manifest, sig, m}, until, mode); err != nil && !errors.Is(err, blob.ErrExists) {
+	if err := a.storeManifest(ctx, sessionID, manifest, sig, until, mode); err != nil && !errors.Is(err, blob.ErrExists) {
 		return err
 	}
 	return a.finish(ctx, rec, manifest, m, until)
@@ -425,5 +423,3 @@ func (a *Archive) Close() {
 	a.cancel()
 	a.wg.Wait()
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

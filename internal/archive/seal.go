@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,12 +27,6 @@ func SignatureKey(sessionID string) string { return "sessions/" + sessionID + "/
 // come from media that did not flow, and a quarter second of it is a
 // dozen audio frames: worth saying.
 const minGap = 250 * time.Millisecond
-
-// sealed is what sealing produced.
-type sealed struct {
-	manifest, sig []byte
-	m             *evidence.Manifest
-}
 
 // buildManifest assembles the manifest of a session from the records.
 func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt time.Time) (*evidence.Manifest, []*audit.Entry, error) {
@@ -278,18 +273,19 @@ func events(extract []*audit.Entry) []evidence.Event {
 	return out
 }
 
-// store puts the signed manifest and signature in the object store.
-func (a *Archive) storeManifest(ctx context.Context, sessionID string, s sealed, until time.Time, mode blob.Mode) error {
+// storeManifest puts the signed manifest and its signature in the object
+// store.
+func (a *Archive) storeManifest(ctx context.Context, sessionID string, manifest, sig []byte, until time.Time, mode blob.Mode) error {
 	for _, obj := range []struct {
 		key  string
 		body []byte
 		ct   string
 	}{
-		{ManifestKey(sessionID), s.manifest, "application/json"},
-		{SignatureKey(sessionID), s.sig, "text/plain"},
+		{ManifestKey(sessionID), manifest, "application/json"},
+		{SignatureKey(sessionID), sig, "text/plain"},
 	} {
 		sum := sha256.Sum256(obj.body)
-		_, err := a.cfg.Blob.Put(ctx, obj.key, bytesReader(obj.body), int64(len(obj.body)), sum[:],
+		_, err := a.cfg.Blob.Put(ctx, obj.key, bytes.NewReader(obj.body), int64(len(obj.body)), sum[:],
 			blob.PutOptions{ContentType: obj.ct, RetainUntil: until, Mode: mode})
 		if err != nil {
 			return fmt.Errorf("storing %s: %w", obj.key, err)

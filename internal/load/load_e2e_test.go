@@ -6,55 +6,25 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/load"
-	"github.com/kuayang/kuayang/internal/node"
+	"github.com/kuayang/kuayang/internal/nodetest"
 )
 
 // startNode starts a node on random loopback ports, advertising 127.0.0.1
 // only, with the demo records, and returns its base URL and demo accounts.
 func startNode(t *testing.T) (string, *demo.Result) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.UDPPort = 0
-	cfg.TCPPort = 0
-	cfg.PublicIP = "127.0.0.1"
-	cfg.DataDir = t.TempDir()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	var w io.Writer = io.Discard
 	if os.Getenv("KUAYANG_TEST_LOG") != "" {
 		w = os.Stderr
 	}
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx := context.Background()
-	n, err := node.New(ctx, cfg, log, "test")
-	if err != nil {
-		t.Fatalf("node.New: %v", err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := n.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	res, err := n.Demo(ctx)
-	if err != nil {
-		t.Fatalf("Demo: %v", err)
-	}
+	n, res := nodetest.Start(t, w)
 	// The node calls itself localhost; stay on 127.0.0.1.
 	return strings.Replace(n.URL(), "localhost", "127.0.0.1", 1), res
 }
