@@ -80,6 +80,7 @@ func (p *Participant) Answer(answer webrtc.SessionDescription) error {
 		p.dirty = true
 	}
 	p.offerPending = false
+	p.answered = p.answered || err == nil
 	again := p.dirty
 	p.negMu.Unlock()
 	if again {
@@ -109,6 +110,19 @@ func (p *Participant) renegotiate() {
 	p.sub.openGate(p.h)
 }
 
+// subscribeConnected notes that the subscribe connection came up and
+// offers the tracks that changed while it was coming up.
+func (p *Participant) subscribeConnected() {
+	p.negMu.Lock()
+	first := !p.subConnected
+	p.subConnected = true
+	again := first && p.dirty && !p.offerPending
+	p.negMu.Unlock()
+	if again {
+		p.renegotiate()
+	}
+}
+
 // makeOffer creates and applies a subscribe offer unless one is pending.
 func (p *Participant) makeOffer() (webrtc.SessionDescription, bool) {
 	p.negMu.Lock()
@@ -116,7 +130,12 @@ func (p *Participant) makeOffer() (webrtc.SessionDescription, bool) {
 	if p.left.Load() {
 		return webrtc.SessionDescription{}, false
 	}
-	if p.offerPending {
+	if p.offerPending || (p.answered && !p.subConnected) {
+		// A second offer before the connection is up would race pion's
+		// start of the transports with the first answer's ICE
+		// credentials (a pion client that answers it sees them change,
+		// restarts ICE, and the connection never comes up). Offer once
+		// connected.
 		p.dirty = true
 		return webrtc.SessionDescription{}, false
 	}

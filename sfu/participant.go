@@ -28,6 +28,7 @@ type Participant struct {
 	left   atomic.Bool // Leave was called
 	failed atomic.Bool // Handler.Failed was called
 	subUp  atomic.Bool // the subscribe connection is connected
+	subMu  sync.Mutex  // orders the state handlers' read-and-store of subUp
 
 	// downs are p's subscriptions, one per track of another member; guarded
 	// by room.mu.
@@ -36,6 +37,8 @@ type Participant struct {
 	negMu        sync.Mutex // guards the fields below: subscribe negotiation
 	offerPending bool       // an offer awaits its answer
 	dirty        bool       // tracks changed while an offer was pending
+	answered     bool       // the first offer was answered
+	subConnected bool       // the subscribe connection has been connected
 }
 
 // newParticipant builds a participant and its two peer connections.
@@ -79,8 +82,17 @@ func (p *Participant) onState(d Direction, st webrtc.PeerConnectionState) {
 	p.log.Debug("connection state", "pc", d, "state", st)
 	if d == Subscribe {
 		// Handlers run in goroutines of their own and may be reordered:
-		// read the current state rather than trust st.
-		p.subUp.Store(p.sub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected)
+		// read the current state rather than trust st, and read and
+		// store under a lock, or a handler that read "connecting" could
+		// store its answer after a later one stored "connected", leaving
+		// the subscriber deaf for good.
+		p.subMu.Lock()
+		up := p.sub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+		p.subUp.Store(up)
+		p.subMu.Unlock()
+		if up {
+			p.subscribeConnected()
+		}
 	}
 	if st != webrtc.PeerConnectionStateFailed || p.left.Load() || !p.failed.CompareAndSwap(false, true) {
 		return
