@@ -7,9 +7,12 @@ import "sync/atomic"
 const slotSize = 1500
 
 // Queue lengths per subscriber and track, in packets (powers of two). Video
-// holds a few frames; audio about half a second.
+// holds a few frames (a keyframe at 1.5 Mbit/s is about 40 packets; the
+// writer drains the queue as soon as it is woken); audio about half a
+// second. Every slot is preallocated, so these lengths are most of the
+// memory a subscription costs: 128 video slots are 192 KB.
 const (
-	videoQueueLen = 256
+	videoQueueLen = 128
 	audioQueueLen = 32
 )
 
