@@ -54,6 +54,9 @@ type Config struct {
 	// Loopback includes loopback candidates and restricts gathering to the
 	// loopback interface (tests).
 	Loopback bool
+	// BatchUDP sends and receives with sendmmsg and recvmmsg (see
+	// batchConn) instead of one system call per packet.
+	BatchUDP bool
 	// Logger receives the SFU's log records; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -130,7 +133,11 @@ func (s *SFU) listen(cfg Config, ip net.IP, lf slogFactory) (transport, error) {
 	if err != nil {
 		return transport{}, fmt.Errorf("sfu: listen udp: %w", err)
 	}
-	t := transport{ip: ip, udpMux: webrtc.NewICEUDPMux(lf.NewLogger("udpmux"), udp)}
+	var sock net.PacketConn = udp
+	if cfg.BatchUDP {
+		sock = batchSocket(udp, s.log)
+	}
+	t := transport{ip: ip, udpMux: webrtc.NewICEUDPMux(lf.NewLogger("udpmux"), sock)}
 	s.closers = append(s.closers, t.udpMux)
 	s.addrs.UDP = udp.LocalAddr().(*net.UDPAddr)
 	if cfg.TCPPort == -1 {

@@ -54,6 +54,11 @@ type Config struct {
 	// TrustedProxies are reverse proxies (addresses or CIDRs) whose
 	// X-Forwarded-For is believed for the client address.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// UDPBatch sends and receives media with sendmmsg and recvmmsg on
+	// Linux instead of one system call per packet. Off by default: on the
+	// machines measured so far it did not lower the CPU per packet (see
+	// docs/benchmarks.md).
+	UDPBatch bool `yaml:"udp_batch"`
 }
 
 // Default returns the configuration of `kuayang serve` with nothing set:
@@ -101,6 +106,7 @@ func (c *Config) fields() []field {
 		{"node-id", "this node's name in manifests and logs (default: the host name)", &c.NodeID},
 		{"segment-duration", "length of a recorded segment", &c.SegmentDuration},
 		{"seal-grace", "how long an empty recorded session waits before it ends and is sealed", &c.SealGrace},
+		{"udp-batch", "send and receive media in batches (sendmmsg, recvmmsg) instead of one system call per packet", &c.UDPBatch},
 		{"trusted-proxies", "comma-separated reverse proxy addresses or CIDRs whose X-Forwarded-For is believed", &c.TrustedProxies},
 	}
 }
