@@ -156,7 +156,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"revoke invite", "DELETE", func(f fixtures) string { return "/api/v1/invites/" + f.inviteID }, nil, 204, nil, true},
 		{"audit of case", "GET", func(f fixtures) string { return "/api/v1/audit?case_id=" + f.caseID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
 		{"audit of session", "GET", func(f fixtures) string { return "/api/v1/audit?session_id=" + f.sessionID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		// The clerk's desk. The fixtures' session has no recording yet:
+		// its recording routes answer 404 no_recording (okCodes), another
+		// organization's 404 not_found.
+		{"search with filters", "GET", func(fixtures) string {
+			return "/api/v1/cases?q=%E9%99%88&from=2026-01-01&to=2035-12-31&sort=last_session&order=asc&limit=10"
+		}, nil, 200, nil, false},
+		{"presiders", "GET", func(fixtures) string { return "/api/v1/presiders" }, nil, 200, nil, false},
+		{"recordings", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/recordings" }, nil, 404, nil, true},
+		{"play", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/recordings?play=1" }, nil, 404, nil, true},
+		{"timeline", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/timeline" }, nil, 200, nil, true},
+		{"verify", "POST", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/verify" }, nil, 404, nil, true},
+		{"certificate", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/certificate" }, nil, 404, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		{"bundle", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/bundle" }, nil, 404, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		{"legal hold", "POST", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/legal-hold" }, func() any { return map[string]bool{"on": true} }, 404, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		{"audit csv of case", "GET", func(f fixtures) string { return "/api/v1/audit?format=csv&case_id=" + f.caseID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		{"access log of session", "GET", func(f fixtures) string { return "/api/v1/audit?access=1&session_id=" + f.sessionID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
 	}
+	okCodes := map[string]string{"recordings": "no_recording", "play": "no_recording", "verify": "no_recording",
+		"certificate": "no_recording", "bundle": "no_recording", "legal hold": "no_recording"}
 	allowed := func(rt route, r cases.Role) bool {
 		if rt.roles == nil {
 			return true
@@ -199,6 +217,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 				status, out := c.do(rt.method, rt.path(target.f), body)
 				if status != want {
 					t.Errorf("%s as %s on %s organization: %d %v, want %d", rt.name, role, target.name, status, out, want)
+				}
+				wantCode := ""
+				switch {
+				case want == http.StatusNotFound && target.name == "other":
+					wantCode = "not_found"
+				case want == rt.ok:
+					wantCode = okCodes[rt.name]
+				}
+				if got := errCode(out); status == want && wantCode != "" && got != wantCode {
+					t.Errorf("%s as %s on %s organization: code %q, want %q", rt.name, role, target.name, got, wantCode)
 				}
 			}
 		}

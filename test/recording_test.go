@@ -247,6 +247,11 @@ func TestRecordedCallSealsIntoAVerifiedBundle(t *testing.T) {
 		t.Fatalf("the bundle does not verify: %v", err)
 	}
 	t.Logf("bundle: %d participants, %d segments, key %s", len(report.Participants), report.Segments, report.KeyID)
+	// The node's own check of the objects in MinIO agrees.
+	if status, v := clerk.do("POST", "/api/v1/sessions/"+n.demo.SessionID+"/verify", nil); status != http.StatusOK ||
+		v["ok"] != true || v["segments_checked"] != float64(report.Segments) {
+		t.Errorf("verify on the node: %d %v", status, v)
+	}
 
 	ext := filepath.Join(dir, "x")
 	unzip(t, path, ext)

@@ -59,6 +59,11 @@ func TestRoutes(t *testing.T) {
 		{"/static/prejoin.js", "text/javascript; charset=utf-8", "export async function joinCall"},
 		{"/static/call.js", "text/javascript; charset=utf-8", "export function renderControls"},
 		{"/static/staff-case.js", "text/javascript; charset=utf-8", "export async function showCase"},
+		{"/static/staff-review.js", "text/javascript; charset=utf-8", "export async function showReview"},
+		{"/static/player.js", "text/javascript; charset=utf-8", "export class SyncPlayer"},
+		{"/static/playclock.js", "text/javascript; charset=utf-8", "export function locate"},
+		{"/static/timeline.js", "text/javascript; charset=utf-8", "export function drawTimeline"},
+		{"/staff/sessions/0f8e2c1a-5b7d-4c3e-9a21-8d6f4b2e7c90/review", "text/html; charset=utf-8", `src="/static/staff.js"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -192,6 +197,8 @@ func TestStaffDeepLinks(t *testing.T) {
 		"/staff/cases/%E6%B5%99",
 		"/staff/no/such/page",
 		"/staff/?q=Chen&kind=mediation&page=2",
+		"/staff/?q=%E7%8E%8B&from=2026-11-01&to=2026-11-30&sort=last_session&order=asc",
+		"/staff/sessions/abc/review",
 	} {
 		t.Run(path, func(t *testing.T) {
 			res, body := get(t, path)
@@ -345,7 +352,8 @@ func TestModuleImports(t *testing.T) {
 			}
 		}
 	}
-	for _, m := range []string{"protocol.js", "peers.js", "page.js", "call.js", "staff-common.js", "staff-sessions.js"} {
+	for _, m := range []string{"protocol.js", "peers.js", "page.js", "call.js", "staff-common.js", "staff-sessions.js",
+		"staff-review.js", "player.js", "playclock.js", "timeline.js"} {
 		if !imported[m] {
 			t.Errorf("no module imports %s", m)
 		}

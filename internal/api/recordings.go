@@ -33,6 +33,11 @@ type Recordings struct {
 	LinkTTL time.Duration
 	// ManifestKey and SignatureKey name a sealed session's objects.
 	ManifestKey, SignatureKey func(sessionID string) string
+	// Draft assembles from the records what the manifest of a session
+	// that is not sealed would hold (archive.Draft): the timeline of such
+	// a session. Presence still open ends at until, or stays open when
+	// until is zero.
+	Draft func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error)
 }
 
 type segmentView struct {
@@ -82,7 +87,17 @@ func (s *Server) linkTTL() time.Duration {
 
 // listRecordings answers GET /api/v1/sessions/{id}/recordings: the state
 // of the recording and every participant's segments with playback links.
+// The links are the access: audited as recording.view, or with ?play=1
+// (the player asking for them) as recording.play.
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request, p *principal) error {
+	action := "recording.view"
+	switch r.URL.Query().Get("play") {
+	case "", "0":
+	case "1":
+		action = "recording.play"
+	default:
+		return apiError(http.StatusBadRequest, "invalid", "play must be 1 or 0")
+	}
 	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -97,7 +112,7 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request, p *princ
 	if err != nil {
 		return err
 	}
-	e := p.entry("recording.view")
+	e := p.entry(action)
 	e.CaseID, e.SessionID = ss.CaseID, ss.ID
 	s.record(r.Context(), e)
 	writeJSON(w, http.StatusOK, v)
@@ -222,20 +237,12 @@ func (s *Server) checkMediaToken(tok string) (string, error) {
 }
 
 // bundle answers GET /api/v1/sessions/{id}/bundle: the evidence bundle of
-// a sealed session as a zip, streamed.
+// a sealed session as a zip, streamed, with its exact Content-Length
+// (evidence.BundleSize) so that a browser shows the download's progress.
 func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) error {
-	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	ss, rec, err := s.sealedRecording(r.Context(), p, r.PathValue("id"), "the bundle exists once it is sealed")
 	if err != nil {
 		return err
-	}
-	rec, err := s.Store.Recording(r.Context(), ss.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return apiError(http.StatusNotFound, "no_recording", "this session has no recording")
-	} else if err != nil {
-		return err
-	}
-	if rec.State != cases.RecordingSealed {
-		return apiError(http.StatusConflict, "not_sealed", "the recording is %s; the bundle exists once it is sealed", rec.State)
 	}
 	src, err := s.bundleSource(r.Context(), rec)
 	if err != nil {
@@ -245,12 +252,20 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) er
 	if err != nil {
 		return err
 	}
+	size, err := evidence.BundleSize(r.Context(), *src)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, bundleName(c, ss)))
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	if r.Method == http.MethodHead {
+		return nil // the size, without the export
+	}
 	e := p.entry("recording.export")
 	e.CaseID, e.SessionID = ss.CaseID, ss.ID
 	e.Detail = fmt.Sprintf(`{"manifest_sha256":"%x"}`, rec.ManifestSHA)
 	s.record(r.Context(), e)
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, bundleName(c, ss)))
 	if err := evidence.WriteBundle(r.Context(), w, *src); err != nil {
 		s.Log.Error("evidence bundle failed mid-stream", "session", ss.ID, "err", err)
 		// The zip is incomplete: abort the response so that the client
@@ -258,6 +273,38 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) er
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// sealedRecording loads a session of p's organization and its recording,
+// which must be sealed; what says what waits for the seal.
+func (s *Server) sealedRecording(ctx context.Context, p *principal, id, what string) (*cases.Session, *cases.Recording, error) {
+	ss, err := s.sessionOf(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := s.Store.Recording(ctx, ss.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, apiError(http.StatusNotFound, "no_recording", "this session has no recording")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if rec.State != cases.RecordingSealed {
+		return nil, nil, apiError(http.StatusConflict, "not_sealed", "the recording is %s; %s", rec.State, what)
+	}
+	return ss, rec, nil
+}
+
+// storedManifest reads and decodes the manifest of a sealed recording.
+func (s *Server) storedManifest(ctx context.Context, rec *cases.Recording) (*evidence.Manifest, []byte, error) {
+	b, err := s.readObject(ctx, s.Recordings.ManifestKey(rec.SessionID))
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := evidence.DecodeManifest(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, b, nil
 }
 
 // bundleSource gathers what a bundle holds: the signed manifest, the
@@ -279,21 +326,38 @@ func (s *Server) bundleSource(ctx context.Context, rec *cases.Recording) (*evide
 	if err != nil {
 		return nil, err
 	}
-	entries, err := s.Store.AuditEntries(ctx, audit.Filter{SessionID: rec.SessionID, Limit: 10000})
+	extract, err := s.auditExtract(ctx, rec.SessionID, m.Audit.LastSeq)
 	if err != nil {
 		return nil, err
-	}
-	var extract []*audit.Entry
-	for _, e := range entries {
-		if e.Seq <= m.Audit.LastSeq {
-			extract = append(extract, e)
-		}
 	}
 	open := func(ctx context.Context, key string) (io.ReadCloser, error) {
 		rc, _, err := s.Recordings.Blob.Get(ctx, key)
 		return rc, err
 	}
 	return &evidence.BundleSource{Manifest: manifest, Signature: sig, PublicKeyPEM: pem, Audit: extract, Open: open}, nil
+}
+
+// auditExtract is the audit extract of a sealed session: its entries up to
+// the last entry of the log at sealing, read page by page.
+func (s *Server) auditExtract(ctx context.Context, sessionID string, lastSeq int64) ([]*audit.Entry, error) {
+	var out []*audit.Entry
+	f := audit.Filter{SessionID: sessionID, Limit: 10000}
+	for {
+		page, err := s.Store.AuditEntries(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			if e.Seq > lastSeq {
+				return out, nil
+			}
+			out = append(out, e)
+		}
+		if len(page) < f.Limit {
+			return out, nil
+		}
+		f.AfterSeq = page[len(page)-1].Seq
+	}
 }
 
 func (s *Server) readObject(ctx context.Context, key string) ([]byte, error) {
@@ -305,17 +369,16 @@ func (s *Server) readObject(ctx context.Context, key string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(rc, 64<<20))
 }
 
+// publicKey is the PEM of the registered key with id.
 func (s *Server) publicKey(ctx context.Context, id string) ([]byte, error) {
-	keys, err := s.Store.SigningKeys(ctx)
+	k, err := s.signingKey(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if k.ID == id {
-			return []byte(k.PublicPEM), nil
-		}
+	if k == nil {
+		return nil, fmt.Errorf("signing key %s is not registered", id)
 	}
-	return nil, fmt.Errorf("signing key %s is not registered", id)
+	return []byte(k.PublicPEM), nil
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -58,6 +58,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/cases", s.staff(auth.CaseCreate, s.createCase))
 	mux.Handle("GET /api/v1/cases", s.staff(auth.CaseRead, s.searchCases))
 	mux.Handle("GET /api/v1/cases/{id}", s.staff(auth.CaseRead, s.getCase))
+	mux.Handle("GET /api/v1/presiders", s.staff(auth.CaseRead, s.listPresiders))
 	mux.Handle("POST /api/v1/cases/{id}/sessions", s.staff(auth.SessionCreate, s.createSession))
 	mux.Handle("GET /api/v1/sessions/{id}", s.staff(auth.CaseRead, s.getSession))
 	mux.Handle("POST /api/v1/sessions/{id}/end", s.staff(auth.SessionEnd, s.endSession))
@@ -68,6 +69,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
 		mux.Handle("GET /api/v1/sessions/{id}/bundle", s.staff(auth.RecordingExport, s.bundle))
 		mux.Handle("POST /api/v1/sessions/{id}/legal-hold", s.staff(auth.RecordingExport, s.legalHold))
+		mux.Handle("GET /api/v1/sessions/{id}/timeline", s.staff(auth.RecordingRead, s.timeline))
+		mux.Handle("POST /api/v1/sessions/{id}/verify", s.staff(auth.RecordingRead, s.verifyRecording))
+		mux.Handle("GET /api/v1/sessions/{id}/certificate", s.staff(auth.RecordingExport, s.certificate))
 		mux.HandleFunc("GET /api/v1/media/{token}", s.media)
 		mux.HandleFunc("GET /api/v1/keys", s.keys)
 	}

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -21,6 +24,18 @@ type sessionView struct {
 	StartedAt      *time.Time        `json:"started_at,omitempty"`
 	EndedAt        *time.Time        `json:"ended_at,omitempty"`
 	Participants   []participantView `json:"participants"`
+	// Recording is nil (null) while the session has none.
+	Recording *recordingSummary `json:"recording"`
+}
+
+// recordingSummary is what a case page shows of a session's recording.
+type recordingSummary struct {
+	State       string     `json:"state"`
+	SealedAt    *time.Time `json:"sealed_at"`
+	RetainUntil *time.Time `json:"retain_until"`
+	LegalHold   bool       `json:"legal_hold"`
+	Failure     string     `json:"failure"`
+	GapCount    int        `json:"gap_count"`
 }
 
 type participantView struct {
@@ -55,8 +70,14 @@ func viewSession(ss *cases.Session) sessionView {
 	return v
 }
 
+// viewSessionWithParticipants is the view of ss with its participants,
+// their invites and its recording.
 func (s *Server) viewSessionWithParticipants(r *http.Request, ss *cases.Session) (sessionView, error) {
 	v := viewSession(ss)
+	var err error
+	if v.Recording, err = s.summarizeRecording(r.Context(), ss.ID); err != nil {
+		return v, err
+	}
 	parts, err := s.Store.ParticipantsOfSession(r.Context(), ss.ID)
 	if err != nil {
 		return v, err
@@ -75,6 +96,59 @@ func (s *Server) viewSessionWithParticipants(r *http.Request, ss *cases.Session)
 		v.Participants = append(v.Participants, pv)
 	}
 	return v, nil
+}
+
+// summarizeRecording sums up the recording of a session; nil if it has
+// none.
+func (s *Server) summarizeRecording(ctx context.Context, sessionID string) (*recordingSummary, error) {
+	rec, err := s.Store.Recording(ctx, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	sum := &recordingSummary{State: rec.State, SealedAt: rec.SealedAt, LegalHold: rec.LegalHold, Failure: rec.Failure}
+	if !rec.RetainUntil.IsZero() {
+		sum.RetainUntil = &rec.RetainUntil
+	}
+	if sum.GapCount, err = s.gapCount(ctx, rec); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// gapCount is the number of gaps in a recording: those its sealed
+// manifest lists, or before sealing those the recorder reported so far.
+func (s *Server) gapCount(ctx context.Context, rec *cases.Recording) (int, error) {
+	if rec.GapCount != nil {
+		return *rec.GapCount, nil
+	}
+	if rec.State == cases.RecordingSealed && s.Recordings != nil {
+		// Sealed before the count was kept: the manifest has it.
+		m, _, err := s.storedManifest(ctx, rec)
+		if err == nil {
+			return len(m.Gaps), nil
+		}
+		s.Log.Warn("gap count: manifest unreadable; counting the recorder's gaps", "session", rec.SessionID, "err", err)
+	}
+	segs, err := s.Store.Segments(ctx, rec.SessionID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sg := range segs {
+		n += recorderGaps(sg)
+	}
+	return n, nil
+}
+
+// recorderGaps counts the gaps the recorder reported in a segment.
+func recorderGaps(sg *cases.Segment) int {
+	var gaps []json.RawMessage
+	if sg.Gaps == "" || json.Unmarshal([]byte(sg.Gaps), &gaps) != nil {
+		return 0
+	}
+	return len(gaps)
 }
 
 type createSessionRequest struct {
@@ -153,7 +227,11 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"session": v, "case": viewCase(c)})
+	cv, err := s.viewCases(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"session": v, "case": cv[0]})
 	return nil
 }
 

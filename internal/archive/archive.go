@@ -354,6 +354,7 @@ func (a *Archive) finish(ctx context.Context, rec *cases.Recording, manifest []b
 	now := a.now()
 	rec.State, rec.SealedAt, rec.ManifestKey, rec.ManifestSHA = cases.RecordingSealed, &now, ManifestKey(rec.SessionID), sum[:]
 	rec.ChainHead, rec.KeyID, rec.RetainUntil, rec.Failure = m.ChainHead, m.KeyID, until, ""
+	rec.GapCount = new(len(m.Gaps))
 	if err := a.cfg.Store.PutRecording(ctx, rec); err != nil {
 		return err
 	}

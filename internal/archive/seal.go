@@ -14,6 +14,7 @@ import (
 	"github.com/kuayang/kuayang/internal/blob"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/recorder"
 )
 
@@ -30,37 +31,15 @@ const minGap = 250 * time.Millisecond
 
 // buildManifest assembles the manifest of a session from the records.
 func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt time.Time) (*evidence.Manifest, []*audit.Entry, error) {
-	sess, err := a.cfg.Store.Session(ctx, sessionID)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := a.cfg.Store.Case(ctx, sess.CaseID)
-	if err != nil {
-		return nil, nil, err
-	}
-	org, err := a.cfg.Store.Org(ctx, sess.OrgID)
-	if err != nil {
-		return nil, nil, err
-	}
 	extract, last, err := a.auditOf(ctx, sessionID)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &evidence.Manifest{
-		Software: "kuayang " + a.cfg.Version, Node: a.cfg.Node, SealedAt: evidence.At(a.now()),
-		Org:  evidence.Org{ID: org.ID, Name: org.Name},
-		Case: evidence.Case{ID: c.ID, Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
-		Session: evidence.Session{ID: sess.ID, Title: sess.Title, TimeZone: sess.TimeZone,
-			ScheduledStart: evidence.At(sess.ScheduledStart), StartedAt: evidence.AtPtr(sess.StartedAt),
-			EndedAt: evidence.At(endedAt), Record: sess.Record},
-	}
-	if m.Participants, err = a.participants(ctx, sessionID, extract, endedAt); err != nil {
+	m, err := draft(ctx, a.cfg.Store, sessionID, extract, endedAt)
+	if err != nil {
 		return nil, nil, err
 	}
-	if err := a.segments(ctx, m); err != nil {
-		return nil, nil, err
-	}
-	m.Events = events(extract)
+	m.Software, m.Node, m.SealedAt = "kuayang "+a.cfg.Version, a.cfg.Node, evidence.At(a.now())
 	m.Gaps = append(m.Gaps, holes(m)...)
 	if m.Audit, err = evidence.NewAuditRef(extract, last); err != nil {
 		return nil, nil, err
@@ -68,10 +47,57 @@ func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt t
 	return m, extract, nil
 }
 
+// Draft assembles what the records say of a session that is not sealed
+// (yet): organization, case, session, participants with their consent
+// and presence (from the session's join and leave entries), the stored
+// segments, the gaps the recorder reported and the recording's events.
+// It is not signed and lacks what sealing adds: node, key, seal time, the
+// audit reference, and the holes found by comparing presence with the
+// segments (media still spooled would show as holes). Presence still open
+// ends at until, or stays open (LeftAt zero) when until is zero.
+func Draft(ctx context.Context, st store.Store, sessionID string, until time.Time) (*evidence.Manifest, error) {
+	extract, err := entries(ctx, st, audit.Filter{SessionID: sessionID})
+	if err != nil {
+		return nil, err
+	}
+	return draft(ctx, st, sessionID, extract, until)
+}
+
+// draft is Draft on the session's audit entries.
+func draft(ctx context.Context, st store.Store, sessionID string, extract []*audit.Entry, until time.Time) (*evidence.Manifest, error) {
+	sess, err := st.Session(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := st.Case(ctx, sess.CaseID)
+	if err != nil {
+		return nil, err
+	}
+	org, err := st.Org(ctx, sess.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	m := &evidence.Manifest{
+		Org:  evidence.Org{ID: org.ID, Name: org.Name},
+		Case: evidence.Case{ID: c.ID, Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+		Session: evidence.Session{ID: sess.ID, Title: sess.Title, TimeZone: sess.TimeZone,
+			ScheduledStart: evidence.At(sess.ScheduledStart), StartedAt: evidence.AtPtr(sess.StartedAt),
+			EndedAt: evidence.At(until), Record: sess.Record},
+	}
+	if m.Participants, err = participants(ctx, st, sessionID, extract, until); err != nil {
+		return nil, err
+	}
+	if err := segments(ctx, st, m); err != nil {
+		return nil, err
+	}
+	m.Events = events(extract)
+	return m, nil
+}
+
 // auditOf returns the session's audit entries and the last entry of the
 // whole log, reading the log only from the session's last entry on.
 func (a *Archive) auditOf(ctx context.Context, sessionID string) ([]*audit.Entry, *audit.Entry, error) {
-	extract, err := a.entries(ctx, audit.Filter{SessionID: sessionID})
+	extract, err := entries(ctx, a.cfg.Store, audit.Filter{SessionID: sessionID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,11 +122,11 @@ func (a *Archive) auditOf(ctx context.Context, sessionID string) ([]*audit.Entry
 }
 
 // entries reads every entry matching f, page by page.
-func (a *Archive) entries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
+func entries(ctx context.Context, st store.Store, f audit.Filter) ([]*audit.Entry, error) {
 	f.Limit = 10000
 	var out []*audit.Entry
 	for {
-		page, err := a.cfg.Store.AuditEntries(ctx, f)
+		page, err := st.AuditEntries(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -116,8 +142,8 @@ func (a *Archive) entries(ctx context.Context, f audit.Filter) ([]*audit.Entry, 
 // session's join and leave entries. A join that follows a join without a
 // leave (the node stopped, or the connection was replaced) continues the
 // same stretch of presence.
-func (a *Archive) participants(ctx context.Context, sessionID string, extract []*audit.Entry, endedAt time.Time) ([]evidence.Participant, error) {
-	parts, err := a.cfg.Store.ParticipantsOfSession(ctx, sessionID)
+func participants(ctx context.Context, st store.Store, sessionID string, extract []*audit.Entry, endedAt time.Time) ([]evidence.Participant, error) {
+	parts, err := st.ParticipantsOfSession(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +179,8 @@ func presence(extract []*audit.Entry, pid string, endedAt time.Time) []evidence.
 }
 
 // segments adds the stored segments and the gaps the recorder reported.
-func (a *Archive) segments(ctx context.Context, m *evidence.Manifest) error {
-	segs, err := a.cfg.Store.Segments(ctx, m.Session.ID)
+func segments(ctx context.Context, st store.Store, m *evidence.Manifest) error {
+	segs, err := st.Segments(ctx, m.Session.ID)
 	if err != nil {
 		return err
 	}

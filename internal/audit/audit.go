@@ -132,4 +132,17 @@ type Filter struct {
 	SessionID string
 	AfterSeq  int64 // entries with Seq > AfterSeq
 	Limit     int   // at most this many; 0 means 1000
+	// Actions, when not empty, keeps the entries of these actions only.
+	Actions []string
+}
+
+// AccessActions are the actions that record someone looking at or taking
+// away records and evidence: what a clerk reviews to know who accessed a
+// case. Changes (case.create, invite.create, …) and the recording's own
+// events (recording.start, recording.sealed, …) are not among them.
+var AccessActions = []string{
+	"case.view",
+	"recording.view", "recording.play", "recording.timeline", "recording.verify",
+	"recording.certificate", "recording.export",
+	"audit.view", "audit.export",
 }

@@ -156,18 +156,72 @@ type Login struct {
 	ExpiresAt time.Time
 }
 
-// CaseQuery selects cases for a search.
+// CaseQuery selects cases for a search. Its conditions combine with AND.
 type CaseQuery struct {
 	OrgID string // required
 	// Text matches case number or title, or the name of a participant of
-	// any of the case's sessions: case-insensitive substring.
+	// any of the case's sessions: a substring, ignoring case, accents and
+	// the width of characters (see store/sqlbase.Fold).
 	Text string
 	Kind Kind // empty for all
 	// Mine, an account id, keeps the cases that account created or in
 	// whose sessions it takes part; empty for all.
-	Mine   string
-	Limit  int // 1..200; 0 means 50
-	Offset int
+	Mine string
+	// From and To, when not zero, bound a time range (both inclusive; a
+	// zero bound leaves that side open). A case is in it when one of its
+	// sessions is scheduled or started in it, or when it was created in
+	// it.
+	From, To time.Time
+	// Presider, an account id, keeps the cases in whose sessions that
+	// account takes part as mediator, notary or judge, and those it
+	// created; empty for all.
+	Presider string
+	// Sort is the order of the results, newest (or last) first unless
+	// Ascending; ties are broken by ID, ascending.
+	Sort      CaseSort
+	Ascending bool
+	Limit     int // 1..200; 0 means 50
+	Offset    int
+}
+
+// CaseSort is the order of a case search.
+type CaseSort string
+
+// The orders of a case search.
+const (
+	SortCreated     CaseSort = "created"      // CreatedAt (the default, also for "")
+	SortNumber      CaseSort = "number"       // Number, ignoring case and accents
+	SortTitle       CaseSort = "title"        // Title, ignoring case and accents
+	SortLastSession CaseSort = "last_session" // LastSessionAt; cases without sessions last
+)
+
+// Valid reports whether s is a known order ("" is the default).
+func (s CaseSort) Valid() bool {
+	switch s {
+	case "", SortCreated, SortNumber, SortTitle, SortLastSession:
+		return true
+	}
+	return false
+}
+
+// CaseSummary is what a list of cases shows of each case's sessions.
+type CaseSummary struct {
+	CaseID   string
+	Sessions int // how many sessions the case has
+	// LastSessionAt is the latest start among the case's sessions: the
+	// time a session started, or, for one that has not, its scheduled
+	// start. Nil when the case has no session.
+	LastSessionAt *time.Time
+	// Presiders are the accounts that take part in the case's sessions as
+	// mediator, notary or judge, each once per role, by name then id.
+	Presiders []Presider
+}
+
+// Presider is an account presiding over a session.
+type Presider struct {
+	AccountID string
+	Name      string
+	Role      Role // the role it presides in
 }
 
 // Recording states.
@@ -192,6 +246,9 @@ type Recording struct {
 	Failure     string // why sealing failed, for the clerk
 	LegalHold   bool
 	RetainUntil time.Time
+	// GapCount is the number of gaps the sealed manifest lists; nil before
+	// sealing, and for recordings sealed before it was kept.
+	GapCount *int
 }
 
 // Segment is one stored media file of one participant of a recorded

@@ -109,6 +109,29 @@ func TestWriteBundleRefuses(t *testing.T) {
 	})
 }
 
+// TestBundleSize: the size computed without media is the size of the zip
+// file WriteBundle writes, and it is refused where WriteBundle is.
+func TestBundleSize(t *testing.T) {
+	f := newFixture(t)
+	src := f.source()
+	opened := 0
+	src.Open = func(context.Context, string) (io.ReadCloser, error) { opened++; return nil, os.ErrNotExist }
+	n, err := BundleSize(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written := len(f.bundle(t)); n != int64(written) {
+		t.Fatalf("BundleSize = %d, WriteBundle wrote %d bytes", n, written)
+	}
+	if opened != 0 {
+		t.Fatalf("BundleSize opened %d media objects", opened)
+	}
+	src.Signature = EncodeSignature(newKeyB(t).Sign(f.manifest))
+	if _, err := BundleSize(context.Background(), src); err == nil || !strings.Contains(err.Error(), "would not verify") {
+		t.Fatalf("BundleSize with a bad signature = %v", err)
+	}
+}
+
 func newKeyB(t *testing.T) *Key {
 	k, err := GenerateKey()
 	if err != nil {

@@ -10,8 +10,10 @@
 // node's Ed25519 key (Key). WriteBundle streams everything into one zip
 // file — manifest, signature, public key, the audit entries about the
 // session, the media and a README for a human — and Verify checks such a
-// bundle (zipped or extracted) and names the first thing that does not
-// match.
+// bundle (zipped or extracted, or any Source, such as the objects a node
+// stores) and names the first thing that does not match. BundleSize tells
+// the size of a bundle before it is written; WriteCertificate prints a
+// sealed manifest as a page for people.
 //
 // What a successful verification proves: the media files and the audit
 // extract are exactly those the holder of the signing key sealed. Whether

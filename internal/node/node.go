@@ -142,7 +142,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 }
 
 func (n *Node) sfuConfig() sfu.Config {
-	c := sfu.Config{UDPPort: n.cfg.UDPPort, TCPPort: n.cfg.TCPPort, Logger: n.log}
+	c := sfu.Config{UDPPort: n.cfg.UDPPort, TCPPort: n.cfg.TCPPort, BatchUDP: n.cfg.UDPBatch, Logger: n.log}
 	if n.cfg.TCPPort == 0 {
 		c.TCPPort = -1
 	}
@@ -173,7 +173,10 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
-		Ender: n, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey}}
+		Ender: n, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
+			Draft: func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error) {
+				return archive.Draft(ctx, n.store, sessionID, until)
+			}}}
 	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))

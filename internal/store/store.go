@@ -63,9 +63,13 @@ type Store interface {
 	// ordered by email.
 	Accounts(ctx context.Context, orgID string) ([]*cases.Account, error)
 
-	// SearchCases returns the cases of q.OrgID matching q, newest first
-	// (created_at descending, then id), and the total number of matches.
+	// SearchCases returns a page of the cases of q.OrgID matching q, in
+	// the order q asks for (newest first by default; ties by id,
+	// ascending), and the total number of matches.
 	SearchCases(ctx context.Context, q cases.CaseQuery) ([]*cases.Case, int, error)
+	// CaseSummaries summarizes the sessions of the cases ids, keyed by id:
+	// a case without sessions, or an unknown id, has a zero summary.
+	CaseSummaries(ctx context.Context, ids []string) (map[string]*cases.CaseSummary, error)
 	Invite(ctx context.Context, id string) (*cases.Invite, error)
 
 	CreateLogin(ctx context.Context, l *cases.Login) error

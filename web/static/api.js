@@ -15,14 +15,18 @@
 
 /**
  * @typedef {{id: string, org_id: string, email: string, name: string, role: string}} Account
- * @typedef {{id: string, org_id: string, kind: string, number: string, title: string, status: string, created_by: string, created_at: string}} Case
+ * @typedef {{id: string, name: string, role: string}} Presider
+ * @typedef {{id: string, org_id: string, kind: string, number: string, title: string, status: string, created_by: string, created_at: string,
+ *   last_session_at?: string | null, session_count?: number, presiders?: Presider[]}} Case
+ * @typedef {{state: string, sealed_at?: string, retain_until?: string, legal_hold: boolean, failure?: string, gap_count?: number}} RecordingSummary
  * @typedef {{id: string, expires_at: string, revoked_at?: string, created_at: string}} InviteInfo
  * @typedef {{id: string, role: string, name: string, language: string, time_zone: string, email?: string,
  *   consent_at?: string, joined_at?: string, left_at?: string, invites: InviteInfo[]}} Participant
  * @typedef {{id: string, case_id: string, title: string, scheduled_start: string, scheduled_end?: string,
  *   time_zone: string, record: boolean, waiting_room: boolean, state: string, started_at?: string,
- *   ended_at?: string, participants: Participant[]}} Session
- * @typedef {{seq: number, time: string, actor_kind: string, actor_id: string, action: string, case_id?: string,
+ *   ended_at?: string, participants: Participant[], recording?: RecordingSummary | null}} Session
+ * @typedef {{name: string, role: string, language: string}} Party
+ * @typedef {{seq: number, time: string, actor_kind: string, actor_id: string, actor_name?: string, action: string, case_id?: string,
  *   session_id?: string, ip: string, detail?: string, hash: string}} AuditEntry
  * @typedef {{id: string, participant_id: string, url: string, expires_at: string}} NewInvite
  */
@@ -165,11 +169,21 @@ export class Api {
   // ---- Cases ----
 
   /**
-   * @param {{q?: string, kind?: string, mine?: number, limit?: number, offset?: number}} [params]
+   * Searches the organization's cases; every parameter is optional.
+   * @param {{q?: string, kind?: string, from?: string, to?: string, presider?: string, mine?: number,
+   *   sort?: string, order?: string, limit?: number, offset?: number}} [params]
    * @returns {Promise<{cases: Case[], total: number, limit: number, offset: number}>}
    */
   searchCases(params = {}) {
     return this.request('GET', '/api/v1/cases' + query(params));
+  }
+
+  /**
+   * The organization's active mediators, notaries and judges.
+   * @returns {Promise<{presiders: Presider[]}>}
+   */
+  presiders() {
+    return this.request('GET', '/api/v1/presiders');
   }
 
   /**
@@ -182,7 +196,7 @@ export class Api {
 
   /**
    * @param {string} id
-   * @returns {Promise<{case: Case, sessions: Session[]}>}
+   * @returns {Promise<{case: Case, sessions: Session[], parties?: Party[]}>}
    */
   getCase(id) {
     return this.request('GET', `/api/v1/cases/${encodeURIComponent(id)}`);
@@ -232,12 +246,44 @@ export class Api {
 
   /**
    * The recording of a session: its state, and every participant's
-   * segments with playback links. Listing it is audited.
+   * segments with playback links. Listing it is audited, as
+   * recording.play with play (the links are fetched to play them), else as
+   * recording.view.
+   * @param {string} sessionId
+   * @param {{play?: boolean}} [options]
+   * @returns {Promise<any>}
+   */
+  recording(sessionId, { play = false } = {}) {
+    return this.request('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}/recordings${play ? '?play=1' : ''}`);
+  }
+
+  /**
+   * The timeline of a recorded session: a lane per participant (presence,
+   * segments, gaps, speaking) and its marks. Audited.
    * @param {string} sessionId
    * @returns {Promise<any>}
    */
-  recording(sessionId) {
-    return this.request('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}/recordings`);
+  timeline(sessionId) {
+    return this.request('GET', `/api/v1/sessions/${encodeURIComponent(sessionId)}/timeline`);
+  }
+
+  /**
+   * Checks the stored recording as `kuayang verify` checks a bundle.
+   * @param {string} sessionId
+   * @returns {Promise<any>}
+   */
+  verify(sessionId) {
+    return this.request('POST', `/api/v1/sessions/${encodeURIComponent(sessionId)}/verify`);
+  }
+
+  /**
+   * Puts a sealed recording on legal hold, or takes it off.
+   * @param {string} sessionId
+   * @param {boolean} on
+   * @returns {Promise<null>}
+   */
+  setLegalHold(sessionId, on) {
+    return this.request('POST', `/api/v1/sessions/${encodeURIComponent(sessionId)}/legal-hold`, { on });
   }
 
   /**
@@ -248,13 +294,49 @@ export class Api {
     return `${this.base}/api/v1/sessions/${encodeURIComponent(sessionId)}/bundle`;
   }
 
+  /**
+   * The exact size of a sealed session's evidence bundle in bytes (a HEAD
+   * request: not an export), or null when the node does not say.
+   * @param {string} sessionId
+   * @returns {Promise<number | null>}
+   */
+  async bundleSize(sessionId) {
+    /** @type {Response} */
+    let res;
+    try {
+      res = await this.fetch(this.bundleURL(sessionId), { method: 'HEAD', credentials: 'same-origin', cache: 'no-store' });
+    } catch (err) {
+      throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+    }
+    if (!res.ok) throw new ApiError(res.status, res.status >= 500 ? 'internal' : `http_${res.status}`, res.statusText);
+    const n = Number.parseInt(res.headers.get('Content-Length') ?? '', 10);
+    return Number.isFinite(n) && n > 0 ? n : null;
+  }
+
+  /**
+   * The address of a sealed session's printable certificate.
+   * @param {string} sessionId
+   */
+  certificateURL(sessionId) {
+    return `${this.base}/api/v1/sessions/${encodeURIComponent(sessionId)}/certificate`;
+  }
+
   // ---- Audit ----
 
   /**
-   * @param {{case_id?: string, session_id?: string, after_seq?: number, limit?: number}} [params]
+   * @param {{case_id?: string, session_id?: string, after_seq?: number, limit?: number, access?: number}} [params]
+   *   access=1 keeps only who viewed, played, verified or exported what
    * @returns {Promise<{entries: AuditEntry[]}>}
    */
   audit(params = {}) {
     return this.request('GET', '/api/v1/audit' + query(params));
+  }
+
+  /**
+   * The address of the same entries as a CSV download.
+   * @param {{case_id?: string, session_id?: string, access?: number}} params
+   */
+  auditCSVURL(params) {
+    return `${this.base}/api/v1/audit${query({ ...params, format: 'csv' })}`;
   }
 }

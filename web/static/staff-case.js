@@ -10,7 +10,8 @@ import { t, has } from './i18n.js';
 import { COMMON_ZONES, browserZone, formatOffset, wallTimeToInstant, toRFC3339, zoneOffset } from './tz.js';
 import { announce, checkbox, errorBox, field, h, loadingView, select, setMain, showError } from './staff-dom.js';
 import {
-  DEFAULT_ZONE, api, formatSchedule, formatTime, handleError, kindLabel, roleLabel, state,
+  DEFAULT_ZONE, api, canAudit, detailText, formatSchedule, formatTime, handleError, kindLabel, languageLabel, roleLabel,
+  state,
 } from './staff-common.js';
 import { drawSessions } from './staff-sessions.js';
 
@@ -40,10 +41,6 @@ export async function showCase(id) {
   }
 }
 
-function canAudit() {
-  return state.account?.role === 'admin' || state.account?.role === 'clerk';
-}
-
 function drawCase() {
   const data = state.caseData;
   if (!data) return;
@@ -58,6 +55,7 @@ function drawCase() {
         h('dt', { text: t('staff.case.kind') }), h('dd', { text: kindLabel(c.kind) }),
         h('dt', { text: t('staff.case.status') }), h('dd', { text: has(`staff.status.${c.status}`) ? t(`staff.status.${c.status}`) : c.status }),
         h('dt', { text: t('staff.case.created') }), h('dd', {}, h('time', { datetime: c.created_at, text: formatTime(c.created_at) })))),
+    data.parties ? partiesSection(data.parties) : null,
     h('section', { class: 'panel', 'aria-labelledby': 'sessions-heading' },
       h('h2', { id: 'sessions-heading', text: t('staff.sessions.title') }),
       h('div', { id: 'sessions', class: 'sessions' })),
@@ -66,6 +64,21 @@ function drawCase() {
   );
   drawSessions();
   if (canAudit()) drawAudit();
+}
+
+/**
+ * The parties and interpreters of the case's sessions.
+ * @param {import('./api.js').Party[]} parties
+ */
+function partiesSection(parties) {
+  return h('section', { class: 'panel', 'aria-labelledby': 'parties-heading', 'data-testid': 'parties' },
+    h('h2', { id: 'parties-heading', text: t('staff.parties.title') }),
+    parties.length === 0
+      ? h('p', { class: 'muted empty', text: t('staff.parties.none') })
+      : h('ul', { class: 'parties' }, parties.map((p) => h('li', { 'data-testid': 'party' },
+        h('span', { class: 'name', 'data-testid': 'party-name', text: p.name }),
+        h('span', { class: 'badge', text: roleLabel(p.role) }),
+        p.language ? h('span', { class: 'muted', lang: p.language, text: languageLabel(p.language) }) : null))));
 }
 
 /**
@@ -207,23 +220,6 @@ function actorText(e) {
   return e.actor_id ? `${kind} ${e.actor_id.slice(0, 8)}` : kind;
 }
 
-/**
- * The detail of an entry as "key: value" pairs.
- * @param {string | undefined} detail
- */
-function detailText(detail) {
-  if (!detail) return '';
-  try {
-    const obj = JSON.parse(detail);
-    if (!obj || typeof obj !== 'object') return String(obj);
-    return Object.entries(obj)
-      .filter(([k]) => !k.endsWith('_id'))
-      .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' · ');
-  } catch {
-    return detail;
-  }
-}
 
 function drawAudit() {
   const body = document.getElementById('audit-body');

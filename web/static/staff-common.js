@@ -42,7 +42,7 @@ export const state = {
   loginNote: '',
   /** counts renders; an answer for an older render is dropped */
   seq: 0,
-  /** @type {{case: Case, sessions: Session[]} | null} the case page's data */
+  /** @type {{case: Case, sessions: Session[], parties?: import('./api.js').Party[]} | null} the case page's data */
   caseData: null,
   /** @type {Map<string, {name: string, url: string, expires_at: string}[]>} links created on this visit of the case page, by session */
   newInvites: new Map(),
@@ -53,6 +53,8 @@ export const state = {
   auditMore: false,
   /** @type {() => void} redraws the current page from state, after a language change */
   redraw: () => {},
+  /** @type {() => void} stops what the current page runs (a player), before another is drawn */
+  cleanup: () => {},
 };
 
 // ---- Rendering and navigation -----------------------------------------------
@@ -83,6 +85,18 @@ export function navigate(url, { replace = false } = {}) {
   else history.pushState(null, '', url);
   render();
   window.scrollTo(0, 0);
+}
+
+// ---- Roles ---------------------------------------------------------------------
+
+/** Whether the viewer may read the audit log (admins and clerks). */
+export function canAudit() {
+  return state.account?.role === 'admin' || state.account?.role === 'clerk';
+}
+
+/** Whether the viewer may export recordings and put them on legal hold (admins and clerks). */
+export function canExport() {
+  return canAudit();
 }
 
 // ---- Text ---------------------------------------------------------------------
@@ -172,4 +186,56 @@ export function formatTime(iso, options = {}) {
  */
 export function formatSchedule(iso, zone) {
   return formatTime(iso, { weekday: 'short', timeZoneName: 'short', timeZone: zone });
+}
+
+/**
+ * An instant in the viewer's zone and, when it differs, in zone (the
+ * organizer's): two lines.
+ * @param {string} iso
+ * @param {string} zone
+ */
+export function timeLines(iso, zone) {
+  const organizer = formatSchedule(iso, zone);
+  return [
+    h('span', { class: 'time-line', 'data-testid': 'time-local', text: t('time.local', { time: formatSchedule(iso) }) }),
+    organizer ? h('span', { class: 'time-line muted', 'data-testid': 'time-organizer', text: t('time.organizer', { time: organizer, zone }) }) : null,
+  ];
+}
+
+/**
+ * A number of bytes for a person: '812 KB', '12.3 MB', '1.02 GB'.
+ * @param {number} n
+ */
+export function formatBytes(n) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = Math.max(0, Number(n) || 0);
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i += 1;
+  }
+  const digits = i === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  try {
+    return `${new Intl.NumberFormat(getLanguage(), { maximumFractionDigits: digits }).format(v)} ${units[i]}`;
+  } catch {
+    return `${v.toFixed(digits)} ${units[i]}`;
+  }
+}
+
+/**
+ * The detail of an audit entry as "key: value" pairs.
+ * @param {string | undefined} detail
+ */
+export function detailText(detail) {
+  if (!detail) return '';
+  try {
+    const obj = JSON.parse(detail);
+    if (!obj || typeof obj !== 'object') return String(obj);
+    return Object.entries(obj)
+      .filter(([k]) => !k.endsWith('_id'))
+      .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' · ');
+  } catch {
+    return detail;
+  }
 }

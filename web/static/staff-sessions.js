@@ -10,8 +10,8 @@ import { ApiError } from './api.js';
 import { t } from './i18n.js';
 import { announce, errorBox, field, h, loadingView, newId, select, showError } from './staff-dom.js';
 import {
-  INVITE_ROLES, PARTICIPANT_LANGUAGES, api, formatSchedule, formatTime, handleError, languageLabel, roleLabel,
-  stateLabel, state,
+  INVITE_ROLES, PARTICIPANT_LANGUAGES, api, canExport, formatTime, handleError, languageLabel, roleLabel,
+  stateLabel, state, timeLines,
 } from './staff-common.js';
 
 /** @typedef {import('./api.js').Session} Session */
@@ -44,28 +44,15 @@ async function refreshSession(id) {
   else drawSessions();
 }
 
-/**
- * The schedule of a session: in the viewer's zone and the organizer's.
- * @param {string} iso
- * @param {string} zone
- */
-function scheduleLines(iso, zone) {
-  const organizer = formatSchedule(iso, zone);
-  return [
-    h('span', { class: 'time-line', 'data-testid': 'time-local', text: t('time.local', { time: formatSchedule(iso) }) }),
-    organizer ? h('span', { class: 'time-line muted', 'data-testid': 'time-organizer', text: t('time.organizer', { time: organizer, zone }) }) : null,
-  ];
-}
-
 /** @param {Session} s */
 function sessionBlock(s) {
   const rows = [
-    [t('staff.session.scheduled'), scheduleLines(s.scheduled_start, s.time_zone)],
-    s.scheduled_end ? [t('staff.session.ends'), scheduleLines(s.scheduled_end, s.time_zone)] : null,
+    [t('staff.session.scheduled'), timeLines(s.scheduled_start, s.time_zone)],
+    s.scheduled_end ? [t('staff.session.ends'), timeLines(s.scheduled_end, s.time_zone)] : null,
     [t('staff.session.recording'), s.record ? t('staff.session.recorded') : t('staff.session.notRecorded')],
     [t('staff.session.waitingRoom'), s.waiting_room ? t('staff.on') : t('staff.off')],
-    s.started_at ? [t('staff.session.started'), formatTime(s.started_at)] : null,
-    s.ended_at ? [t('staff.session.ended'), formatTime(s.ended_at)] : null,
+    s.started_at ? [t('staff.session.started'), timeLines(s.started_at, s.time_zone)] : null,
+    s.ended_at ? [t('staff.session.ended'), timeLines(s.ended_at, s.time_zone)] : null,
   ].filter((r) => r !== null);
   const headingId = newId('session');
   return h('article', { class: 'session-card', 'data-testid': 'session', 'data-session-id': s.id, 'aria-labelledby': headingId },
@@ -77,9 +64,89 @@ function sessionBlock(s) {
       rows.map((r) => [h('dt', { text: /** @type {string} */ (r?.[0]) }), h('dd', {}, r?.[1] ?? '')])),
     h('h4', { text: t('staff.participants.title') }),
     participantsTable(s),
-    s.record && s.state !== 'scheduled' ? recordingBox(s) : null,
+    s.record && s.state !== 'scheduled' ? (s.recording === undefined ? recordingBox(s) : recordingSummary(s)) : null,
     newInvitesBox(s),
     s.state === 'ended' ? null : inviteForm(s));
+}
+
+/** @param {Session} s the link to the session's review page */
+function reviewLink(s) {
+  return h('a', { class: 'btn btn-primary', href: `/staff/sessions/${encodeURIComponent(s.id)}/review`, 'data-link': '',
+    'data-testid': 'session-review', text: t('staff.recording.review') });
+}
+
+/**
+ * The session's recording as the case answer gives it: its state, gaps or
+ * failure, retention and legal hold (a toggle for clerks and admins), the
+ * link to its review page and, once sealed, the evidence bundle.
+ * @param {Session} s
+ */
+function recordingSummary(s) {
+  const r = s.recording;
+  const title = h('h4', { text: t('staff.recording.title') });
+  if (!r) return h('section', { class: 'recording-box', 'data-testid': 'recording' }, title, h('p', { class: 'muted', text: t('staff.recording.none') }));
+  const sealed = r.state === 'sealed';
+  const gapCount = Number(r.gap_count ?? 0);
+  const error = errorBox('legal-hold-error');
+  /** @type {HTMLElement | null} */
+  let toggle = null;
+  if (sealed && canExport()) {
+    const on = r.legal_hold;
+    const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: `btn btn-small ${on ? 'btn-danger-outline' : ''}`,
+      'data-testid': 'legal-hold-toggle', 'aria-pressed': String(on), text: on ? t('staff.hold.lift') : t('staff.hold.put') }));
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    button.addEventListener('click', async () => {
+      // Lifting a hold takes a second click.
+      if (on && button.dataset.confirm !== '1') {
+        button.dataset.confirm = '1';
+        button.textContent = t('staff.hold.liftConfirm');
+        timer = setTimeout(() => {
+          delete button.dataset.confirm;
+          button.textContent = t('staff.hold.lift');
+        }, 8000);
+        return;
+      }
+      clearTimeout(timer);
+      button.disabled = true;
+      showError(error, '');
+      try {
+        await api.setLegalHold(s.id, !on);
+        r.legal_hold = !on;
+        announce(r.legal_hold ? t('staff.hold.putNotice') : t('staff.hold.liftedNotice'));
+        const old = document.querySelector(`[data-testid="session"][data-session-id="${CSS.escape(s.id)}"]`);
+        old?.replaceWith(sessionBlock(s));
+        /** @type {HTMLElement | null} */ (document.querySelector(`[data-session-id="${CSS.escape(s.id)}"] [data-testid="legal-hold-toggle"]`))?.focus();
+      } catch (err) {
+        handleError(err, error);
+        button.disabled = false;
+      }
+    });
+    toggle = button;
+  }
+  return h('section', { class: 'recording-box', 'data-testid': 'recording' },
+    title,
+    h('p', {},
+      h('span', { class: `badge badge-rec-${r.state}`, 'data-testid': 'recording-state', 'data-state': r.state, text: recordingStateLabel(r.state) }),
+      r.sealed_at ? h('span', { class: 'muted', text: ` ${t('staff.recording.sealedAt', { time: formatTime(r.sealed_at) })}` }) : null),
+    r.state === 'failed' && r.failure ? h('p', { class: 'error-text', 'data-testid': 'recording-failure', text: t('staff.recording.failure', { reason: r.failure }) }) : null,
+    sealed || r.state === 'failed'
+      ? h('p', { class: gapCount ? 'warn-text' : 'muted', 'data-testid': 'recording-gaps', 'data-count': String(gapCount),
+        text: gapCount ? t('staff.recording.gaps', { count: gapCount }) : t('staff.recording.noGaps') })
+      : null,
+    h('dl', { class: 'details' },
+      r.retain_until ? [h('dt', { text: t('staff.recording.retainUntil') }), h('dd', { 'data-testid': 'recording-retain' }, h('time', { datetime: r.retain_until, text: formatTime(r.retain_until, { hour: undefined, minute: undefined }) }))] : null,
+      sealed ? [h('dt', { text: t('staff.hold.title') }), h('dd', {},
+        h('span', { 'data-testid': 'legal-hold', 'data-on': String(r.legal_hold), text: r.legal_hold ? t('staff.hold.on') : t('staff.hold.off') }),
+        toggle ? ' ' : null, toggle, error)] : null),
+    h('div', { class: 'actions' },
+      reviewLink(s),
+      sealed && canExport() ? h('a', { class: 'btn', href: api.bundleURL(s.id), download: '', 'data-testid': 'bundle-download', text: t('staff.recording.bundle') }) : null));
+}
+
+/** @param {string} st */
+function recordingStateLabel(st) {
+  return ['recording', 'sealing', 'sealed', 'failed'].includes(st) ? t(`staff.recording.${st}`) : st;
 }
 
 /**
@@ -99,9 +166,11 @@ function recordingBox(s) {
         rec.sealed_at ? h('span', { class: 'muted', text: ` ${t('staff.recording.sealedAt', { time: formatTime(rec.sealed_at) })}` }) : null),
       rec.key_id ? h('p', { class: 'muted mono', text: `${t('staff.recording.key')} ${rec.key_id} · SHA-256 ${rec.manifest_sha256.slice(0, 16)}…` }) : null,
       parts.length ? h('ul', { class: 'recorded' }, parts) : null,
-      rec.state === 'sealed' && mayExport
-        ? h('a', { class: 'btn', href: api.bundleURL(s.id), download: '', 'data-testid': 'bundle-download', text: t('staff.recording.bundle') })
-        : null);
+      h('div', { class: 'actions' },
+        reviewLink(s),
+        rec.state === 'sealed' && mayExport
+          ? h('a', { class: 'btn', href: api.bundleURL(s.id), download: '', 'data-testid': 'bundle-download', text: t('staff.recording.bundle') })
+          : null));
   }).catch((err) => {
     if (err instanceof ApiError && err.code === 'no_recording') {
       box.replaceChildren(h('h4', { text: t('staff.recording.title') }), h('p', { class: 'muted', text: t('staff.recording.none') }));

@@ -9,14 +9,18 @@
  *
  * - staff-cases.js     the case list and the new case page
  * - staff-case.js      the case page, its schedule form and audit log
- * - staff-sessions.js  the sessions of a case, their participants and invites
+ * - staff-sessions.js  the sessions of a case, their participants, invites and recording
+ * - staff-review.js    the review page of a recorded session: timeline
+ *                      (timeline.js), synchronized player (player.js,
+ *                      playclock.js), integrity check, export, access log
  * - staff-common.js    the shared API client, state, texts and navigation
  * - staff-dom.js       DOM helpers
  *
  * The REST calls are in api.js, time zone arithmetic in tz.js, the strings
  * in i18n.js and staff-strings.js.
  *
- * For tests: window.kuayangStaff = {api, state}.
+ * For tests: window.kuayangStaff = {api, state, player}, player being the
+ * review page's SyncPlayer (or null).
  *
  * @module staff
  */
@@ -28,18 +32,20 @@ import { $, errorBox, field, h, loadingView, setMain, showError } from './staff-
 import { api, errorText, handleError, navigate, roleLabel, setRenderer, state } from './staff-common.js';
 import { showCases, showNewCase } from './staff-cases.js';
 import { showCase } from './staff-case.js';
+import { currentPlayer, showReview } from './staff-review.js';
 
 addStrings(STAFF_STRINGS);
 
 const LANG_KEY = 'kuayang.staff.lang';
 
-/** @type {any} */ (window).kuayangStaff = { api, state };
+/** @type {any} */ (window).kuayangStaff = { api, state, get player() { return currentPlayer(); } };
 setRenderer(render);
 
 // ---- Routing --------------------------------------------------------------------
 
 /**
- * @typedef {{name: 'cases'} | {name: 'login'} | {name: 'newCase'} | {name: 'case', id: string} | {name: 'notFound'}} Route
+ * @typedef {{name: 'cases'} | {name: 'login'} | {name: 'newCase'} | {name: 'case', id: string}
+ *   | {name: 'review', id: string} | {name: 'notFound'}} Route
  */
 
 /**
@@ -52,12 +58,12 @@ export function parseRoute(pathname) {
   if (path === '/staff/login') return { name: 'login' };
   if (path === '/staff/cases/new') return { name: 'newCase' };
   const m = /^\/staff\/cases\/([^/]+)$/.exec(path);
-  if (m) {
-    try {
-      return { name: 'case', id: decodeURIComponent(m[1]) };
-    } catch {
-      return { name: 'notFound' };
-    }
+  const r = /^\/staff\/sessions\/([^/]+)\/review$/.exec(path);
+  try {
+    if (m) return { name: 'case', id: decodeURIComponent(m[1]) };
+    if (r) return { name: 'review', id: decodeURIComponent(r[1]) };
+  } catch {
+    return { name: 'notFound' };
   }
   return { name: 'notFound' };
 }
@@ -78,6 +84,9 @@ function interceptLinks() {
 function render() {
   state.seq += 1;
   state.redraw = () => {};
+  const cleanup = state.cleanup;
+  state.cleanup = () => {};
+  cleanup();
   renderHeader();
   const route = parseRoute(location.pathname);
   $('main').focus({ preventScroll: true });
@@ -93,6 +102,7 @@ function render() {
     case 'cases': showCases(); break;
     case 'newCase': showNewCase(); break;
     case 'case': showCase(route.id); break;
+    case 'review': showReview(route.id); break;
     default:
       document.title = `${t('staff.notFound')} · 跨洋 Kuayang`;
       setMain(h('section', { class: 'panel narrow' },

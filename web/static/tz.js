@@ -191,3 +191,21 @@ export function formatOffset(ms) {
   const mm = String(minutes % 60).padStart(2, '0');
   return `UTC${sign}${hh}:${mm}`;
 }
+
+/**
+ * The instant ms as a numeric wall time in zone, the same in every
+ * language and unambiguous: '2026-11-27 14:00:03', with date false
+ * '14:00:03', with tenths '14:00:03.2', with seconds false '14:00'.
+ * '' when the zone is unknown or ms is not a time.
+ * @param {number} ms
+ * @param {string} zone
+ * @param {{date?: boolean, seconds?: boolean, tenths?: boolean}} [options]
+ */
+export function formatInstant(ms, zone, { date = true, seconds = true, tenths = false } = {}) {
+  if (!Number.isFinite(ms) || !isValidZone(zone)) return '';
+  const whole = Math.floor(ms / 1000) * 1000;
+  const iso = new Date(wallClockAsUTC(zone, whole)).toISOString(); // YYYY-MM-DDTHH:mm:ss.000Z
+  let text = seconds ? iso.slice(11, 19) : iso.slice(11, 16);
+  if (seconds && tenths) text += `.${Math.floor((ms - whole) / 100)}`;
+  return date ? `${iso.slice(0, 10)} ${text}` : text;
+}

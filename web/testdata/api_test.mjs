@@ -128,3 +128,55 @@ test('query skips empty values', () => {
   assert.equal(query({ q: '', kind: undefined, limit: 0 }), '?limit=0');
   assert.equal(query({ q: '浙0328' }), '?q=%E6%B5%990328');
 });
+
+test('the clerk desk routes: search filters, presiders, timeline, play, verify, legal hold, links', async () => {
+  const fetch = fakeFetch(
+    { body: { cases: [], total: 0, limit: 20, offset: 20 } },
+    { body: { presiders: [{ id: 'm1', name: 'Li Ming', role: 'mediator' }] } },
+    { body: { session_id: 's/1', lanes: [], marks: [] } },
+    { body: { participants: [] } },
+    { body: { participants: [] } },
+    { body: { ok: true, summary: 'intact' } },
+    { status: 204 },
+    { body: { entries: [] } },
+  );
+  const api = new Api({ fetch });
+  api.csrf = 'c';
+  await api.searchCases({ q: '王', kind: 'hearing', from: '2026-11-01', to: '2026-11-30', presider: 'm1', sort: 'last_session', order: 'asc', limit: 20, offset: 20 });
+  assert.equal(fetch.calls[0].url, '/api/v1/cases?q=%E7%8E%8B&kind=hearing&from=2026-11-01&to=2026-11-30&presider=m1&sort=last_session&order=asc&limit=20&offset=20');
+  assert.equal((await api.presiders()).presiders[0].name, 'Li Ming');
+  assert.equal(fetch.calls[1].url, '/api/v1/presiders');
+  await api.timeline('s/1');
+  assert.equal(fetch.calls[2].url, '/api/v1/sessions/s%2F1/timeline');
+  await api.recording('s1');
+  assert.equal(fetch.calls[3].url, '/api/v1/sessions/s1/recordings');
+  await api.recording('s1', { play: true });
+  assert.equal(fetch.calls[4].url, '/api/v1/sessions/s1/recordings?play=1');
+  assert.equal((await api.verify('s1')).ok, true);
+  assert.equal(fetch.calls[5].method, 'POST');
+  assert.equal(fetch.calls[5].url, '/api/v1/sessions/s1/verify');
+  assert.equal(fetch.calls[5].body, undefined, 'verify sends no body');
+  assert.equal(fetch.calls[5].headers['X-CSRF-Token'], 'c');
+  assert.equal(await api.setLegalHold('s1', false), null);
+  assert.deepEqual(fetch.calls[6].body, { on: false });
+  assert.equal(fetch.calls[6].url, '/api/v1/sessions/s1/legal-hold');
+  await api.audit({ case_id: 'c1', access: 1, limit: 500 });
+  assert.equal(fetch.calls[7].url, '/api/v1/audit?case_id=c1&access=1&limit=500');
+  assert.equal(api.bundleURL('s1'), '/api/v1/sessions/s1/bundle');
+  assert.equal(api.certificateURL('s 1'), '/api/v1/sessions/s%201/certificate');
+  assert.equal(api.auditCSVURL({ case_id: 'c1', access: 1 }), '/api/v1/audit?case_id=c1&access=1&format=csv');
+});
+
+test('bundleSize asks with HEAD and reads Content-Length', async () => {
+  const fetch = fakeFetch(
+    { raw: '', headers: { 'Content-Length': '1234567' } },
+    { raw: '', headers: {} },
+    { status: 409, raw: '' },
+  );
+  const api = new Api({ fetch });
+  assert.equal(await api.bundleSize('s1'), 1234567);
+  assert.equal(fetch.calls[0].method, 'HEAD');
+  assert.equal(fetch.calls[0].url, '/api/v1/sessions/s1/bundle');
+  assert.equal(await api.bundleSize('s1'), null);
+  await assert.rejects(api.bundleSize('s1'), (err) => err instanceof ApiError && err.status === 409);
+});

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { LANGUAGES, addStrings, has, setLanguage, t } from '../static/i18n.js';
 import { STAFF_STRINGS } from '../static/staff-strings.js';
+import { ORDERS, SORTS, filtersQuery, readFilters, searchParams } from '../static/staff-cases.js';
+import { SPEEDS, duration } from '../static/player.js';
 
 /**
  * The source of the module entry (a file in static/) and of every module it
@@ -73,6 +75,58 @@ test('every key staff.js, its modules and staff.html use exists', () => {
   for (const c of ['bad_credentials', 'rate_limited', 'login_expired', 'forbidden', 'not_found', 'csrf', 'duplicate_number',
     'recording_required']) assert.ok(has(`staff.error.${c}`), c);
   for (const r of ['party', 'interpreter', 'observer', 'mediator', 'notary', 'judge', 'clerk', 'admin']) assert.ok(has(`role.${r}`), r);
+  // The clerk's desk: audit actions, timeline marks, gap reasons, verify problems, search and recording states.
+  for (const a of ['recording.start', 'recording.stop', 'recording.failure', 'recording.sealed', 'recording.view', 'recording.play',
+    'recording.timeline', 'recording.verify', 'recording.export', 'recording.certificate', 'recording.legal_hold', 'session.end',
+    'audit.export']) assert.ok(has(`staff.action.${a}`), a);
+  for (const m of ['consent', 'join', 'leave', 'recording.pause', 'recording.resume', 'session.end']) assert.ok(has(`staff.mark.${m}`), m);
+  for (const g of ['disconnect', 'node_failure', 'loss', 'packet_loss', 'upload_failure', 'unknown']) assert.ok(has(`staff.gap.${g}`), g);
+  for (const p of ['missing_file', 'extra_file', 'bad_bundle', 'bad_signature', 'wrong_key', 'bad_manifest', 'chain_broken', 'audit_broken',
+    'size_mismatch', 'hash_mismatch', 'manifest_mismatch']) assert.ok(has(`staff.verify.problem.${p}`), p);
+  for (const k of SORTS) assert.ok(has(`staff.search.sort.${k}`), k);
+  for (const k of ORDERS) assert.ok(has(`staff.search.order.${k}`), k);
+  for (const k of ['presence', 'segment', 'gap', 'speaking', 'mark']) assert.ok(has(`staff.timeline.legend.${k}`), k);
+  for (const k of ['recording', 'sealing', 'sealed', 'failed']) assert.ok(has(`staff.recording.${k}`), k);
+  for (const c of ['not_sealed', 'no_recording', 'link_expired', 'not_intact']) assert.ok(has(`staff.error.${c}`), c);
+  for (const a of ['account.list']) assert.ok(has(`staff.action.${a}`), a);
+});
+
+test('the search filters survive a round trip through the URL', () => {
+  const f = readFilters('?q=%E7%8E%8B&kind=hearing&from=2026-11-01&to=2026-11-30&presider=acc-1&sort=last_session&order=asc&mine=1&page=3');
+  assert.deepEqual(f, { q: '王', kind: 'hearing', from: '2026-11-01', to: '2026-11-30', presider: 'acc-1', sort: 'last_session', order: 'asc', mine: true, page: 3 });
+  assert.equal(filtersQuery(f), '?q=%E7%8E%8B&kind=hearing&from=2026-11-01&to=2026-11-30&presider=acc-1&sort=last_session&order=asc&mine=1&page=3');
+  assert.deepEqual(readFilters(filtersQuery(f)), f);
+  const defaults = readFilters('');
+  assert.deepEqual(defaults, { q: '', kind: '', from: '', to: '', presider: '', sort: 'created', order: 'desc', mine: false, page: 1 });
+  assert.equal(filtersQuery(defaults), '', 'the defaults are not written');
+  // Anything unknown or malformed is dropped.
+  assert.deepEqual(readFilters('?kind=divorce&from=2026-13-01&to=yesterday&sort=size&order=up&page=-2&mine=yes'), defaults);
+  assert.equal(readFilters('?from=2026-02-30').from, '', 'not a real day');
+});
+
+test('searchParams turns the viewer\'s days into instants and pages into offsets', () => {
+  const f = readFilters('?q=Niccol%C3%B2&from=2026-11-01&to=2026-11-30&page=2&sort=number&order=asc');
+  const built = searchParams(f, 'Asia/Shanghai', 20);
+  assert.ok('params' in built);
+  assert.deepEqual(built.params, {
+    q: 'Niccolò', kind: undefined, from: '2026-10-31T16:00:00Z', to: '2026-11-30T15:59:59Z', presider: undefined,
+    sort: 'number', order: 'asc', mine: undefined, limit: 20, offset: 20,
+  });
+  // Across a change of offset: Rome leaves summer time on 2026-10-25.
+  const rome = searchParams(readFilters('?from=2026-10-25&to=2026-10-25'), 'Europe/Rome', 20);
+  assert.equal(rome.params.from, '2026-10-24T22:00:00Z');
+  assert.equal(rome.params.to, '2026-10-25T22:59:59Z');
+  assert.deepEqual(searchParams(readFilters('?from=2026-11-30&to=2026-11-01'), 'UTC'), { error: 'staff.search.badRange' });
+  const plain = searchParams(readFilters(''), 'UTC', 20);
+  assert.deepEqual(plain.params, { q: undefined, kind: undefined, from: undefined, to: undefined, presider: undefined, sort: undefined, order: undefined, mine: undefined, limit: 20, offset: 0 });
+});
+
+test('player speeds and durations', () => {
+  assert.deepEqual(SPEEDS, [0.5, 1, 1.5, 2]);
+  assert.equal(duration(0), '0:00');
+  assert.equal(duration(65400), '1:05');
+  assert.equal(duration(3723000), '1:02:03');
+  assert.equal(duration(-5), '0:00');
 });
 
 test('the staff page has no inline code', () => {

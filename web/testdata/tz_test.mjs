@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  COMMON_ZONES, formatOffset, instantToWallTime, isValidZone, parseWallTime, toRFC3339, wallTimeToInstant, zoneOffset,
+  COMMON_ZONES, formatInstant, formatOffset, instantToWallTime, isValidZone, parseWallTime, toRFC3339, wallTimeToInstant, zoneOffset,
 } from '../static/tz.js';
 
 /** @param {string} wall @param {string} zone */
@@ -87,4 +87,15 @@ test('bad input', () => {
 
 test('RFC 3339 has no fraction and ends in Z', () => {
   assert.equal(toRFC3339(new Date(Date.UTC(2026, 11, 1, 6, 0, 0, 123))), '2026-12-01T06:00:00Z');
+});
+
+test('formatInstant: numeric wall times in a zone', () => {
+  const ms = Date.parse('2026-11-27T06:00:03.250Z');
+  assert.equal(formatInstant(ms, 'UTC'), '2026-11-27 06:00:03');
+  assert.equal(formatInstant(ms, 'Asia/Shanghai', { tenths: true }), '2026-11-27 14:00:03.2');
+  assert.equal(formatInstant(ms, 'Europe/Rome', { date: false }), '07:00:03');
+  assert.equal(formatInstant(ms, 'America/New_York', { date: false, seconds: false }), '01:00');
+  assert.equal(formatInstant(Date.parse('2026-12-31T19:30:00Z'), 'Asia/Shanghai'), '2027-01-01 03:30:00');
+  assert.equal(formatInstant(ms, 'Not/AZone'), '');
+  assert.equal(formatInstant(Number.NaN, 'UTC'), '');
 });

@@ -94,8 +94,9 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e *audit.Entry) error {
 }
 
 // AuditEntries returns the entries matching f, in Seq order: those of
-// f.OrgID, f.CaseID and f.SessionID where not empty, after f.AfterSeq, at
-// most f.Limit of them (0 or less means 1000; at most 10000).
+// f.OrgID, f.CaseID and f.SessionID where not empty, of f.Actions if any,
+// after f.AfterSeq, at most f.Limit of them (0 or less means 1000; at most
+// 10000).
 func (db *DB) AuditEntries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
 	q := sqlbase.AuditEntries(sqlbase.Dollar, f, auditCols)
 	rows, err := db.pool.Query(ctx, q.SQL, q.Args...)

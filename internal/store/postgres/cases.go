@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 const caseCols = `id, org_id, kind, number, title, status, created_by, created_at`
@@ -25,12 +26,14 @@ func scanCase(r pgx.Row) (*cases.Case, error) {
 
 // CreateCase inserts c. A duplicate id, or a number already used in the
 // organization, is store.ErrConflict. An empty CreatedBy is stored as NULL;
-// a non-empty one must name an account.
+// a non-empty one must name an account. The search forms of the number
+// and title (sqlbase.Fold) are stored beside them.
 func (db *DB) CreateCase(ctx context.Context, c *cases.Case) error {
 	_, err := db.pool.Exec(ctx,
-		`INSERT INTO cases (`+caseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		`INSERT INTO cases (`+caseCols+`, number_fold, title_fold)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID, c.OrgID, string(c.Kind), c.Number, c.Title, c.Status,
-		nullString(c.CreatedBy), c.CreatedAt)
+		nullString(c.CreatedBy), c.CreatedAt, sqlbase.Fold(c.Number), sqlbase.Fold(c.Title))
 	if err != nil {
 		return writeErr("create case", err)
 	}

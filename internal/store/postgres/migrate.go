@@ -40,13 +40,73 @@ const lockMigrations = `SELECT pg_advisory_xact_lock(
 // returns their versions. Running it again applies nothing. Concurrent
 // migrators of the same schema (other nodes starting at once) take turns.
 // It fails if the database has a version this program does not know (a
-// newer program wrote it).
+// newer program wrote it). It then fills the search forms that rows
+// written before migration 4 lack (refold).
 func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
 	ms, err := migrations()
 	if err != nil {
 		return nil, err
 	}
-	return db.migrate(ctx, ms)
+	if applied, err = db.migrate(ctx, ms); err != nil {
+		return applied, err
+	}
+	return applied, db.refold(ctx)
+}
+
+// refold computes the missing search forms (sqlbase.FoldTargets), a batch
+// of rows per transaction. Nodes refolding at once write the same values.
+// Once they are all there, it costs one indexed query per table.
+func (db *DB) refold(ctx context.Context) error {
+	for _, t := range sqlbase.FoldTargets {
+		for {
+			var n int
+			err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+				var err error
+				n, err = refoldBatch(ctx, tx, t)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("postgres: refold %s: %w", t.Table, err)
+			}
+			if !t.Batch(n) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// refoldBatch folds one batch of the rows of t that lack their forms and
+// returns how many it read.
+func refoldBatch(ctx context.Context, tx pgx.Tx, t sqlbase.FoldTarget) (int, error) {
+	rows, err := tx.Query(ctx, t.Unfolded())
+	if err != nil {
+		return 0, err
+	}
+	updates, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) {
+		src := make([]string, 1+len(t.Sources))
+		dst := make([]any, len(src))
+		for i := range src {
+			dst[i] = &src[i]
+		}
+		if err := r.Scan(dst...); err != nil {
+			return nil, err
+		}
+		args := make([]any, 0, len(src))
+		for _, v := range src[1:] {
+			args = append(args, sqlbase.Fold(v))
+		}
+		return append(args, src[0]), nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, args := range updates {
+		if _, err := tx.Exec(ctx, t.Update(sqlbase.Dollar), args...); err != nil {
+			return 0, err
+		}
+	}
+	return len(updates), nil
 }
 
 func (db *DB) migrate(ctx context.Context, ms []sqlbase.Migration) ([]int, error) {

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 const participantCols = `id, session_id, account_id, role, display_name, language, time_zone,
@@ -26,14 +27,15 @@ func scanParticipant(r pgx.Row) (*cases.Participant, error) {
 }
 
 // CreateParticipant inserts p. An empty AccountID (a party or interpreter)
-// is stored as NULL; a non-empty one must name an account.
+// is stored as NULL; a non-empty one must name an account. The search form
+// of the name (sqlbase.Fold) is stored beside it.
 func (db *DB) CreateParticipant(ctx context.Context, p *cases.Participant) error {
 	_, err := db.pool.Exec(ctx,
-		`INSERT INTO participants (`+participantCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		`INSERT INTO participants (`+participantCols+`, name_fold)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		p.ID, p.SessionID, nullString(p.AccountID), string(p.Role),
 		p.DisplayName, p.Language, p.TimeZone, p.Email,
-		p.ConsentAt, p.JoinedAt, p.LeftAt, p.LastIP, p.CreatedAt)
+		p.ConsentAt, p.JoinedAt, p.LeftAt, p.LastIP, p.CreatedAt, sqlbase.Fold(p.DisplayName))
 	if err != nil {
 		return writeErr("create participant", err)
 	}

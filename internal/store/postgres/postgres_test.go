@@ -283,6 +283,23 @@ func TestOpenURL(t *testing.T) {
 	}
 }
 
+// TestRefold: rows from before the search forms get theirs at the next
+// migration.
+func TestRefold(t *testing.T) {
+	storetest.Refold(t,
+		func(t *testing.T) store.Store { return openTemp(t) },
+		func(t *testing.T, s store.Store, stmt string) {
+			if _, err := s.(*DB).pool.Exec(t.Context(), stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		},
+		func(t *testing.T, s store.Store) {
+			if _, err := s.(*DB).Migrate(t.Context()); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+		})
+}
+
 func TestAuditTamper(t *testing.T) {
 	storetest.AuditTamper(t,
 		func(t *testing.T) store.Store { return openTemp(t) },

@@ -20,7 +20,7 @@ func (db *DB) EndSession(ctx context.Context, id string, at time.Time) error {
 }
 
 const recordingCols = `session_id, state, started_at, ended_at, sealed_at, manifest_key,
-	manifest_sha, chain_head, key_id, failure, legal_hold, retain_until`
+	manifest_sha, chain_head, key_id, failure, legal_hold, retain_until, gap_count`
 
 func scanRecording(r pgx.Row) (*cases.Recording, error) {
 	var rec cases.Recording
@@ -28,7 +28,7 @@ func scanRecording(r pgx.Row) (*cases.Recording, error) {
 	err := r.Scan(&rec.SessionID, &rec.State, &rec.StartedAt,
 		&rec.EndedAt, &rec.SealedAt, &rec.ManifestKey,
 		&rec.ManifestSHA, &rec.ChainHead, &rec.KeyID, &rec.Failure, &rec.LegalHold,
-		&retain)
+		&retain, &rec.GapCount)
 	if err != nil {
 		return nil, err
 	}
@@ -37,23 +37,24 @@ func scanRecording(r pgx.Row) (*cases.Recording, error) {
 }
 
 // PutRecording inserts r, or replaces every field of the recording of
-// r.SessionID. The session must exist. An empty ManifestSHA and a zero
-// RetainUntil are stored as NULL and read back as nil and zero.
+// r.SessionID. The session must exist. An empty ManifestSHA, a zero
+// RetainUntil and a nil GapCount are stored as NULL and read back as nil,
+// zero and nil.
 func (db *DB) PutRecording(ctx context.Context, r *cases.Recording) error {
 	_, err := db.pool.Exec(ctx,
 		`INSERT INTO recordings (`+recordingCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (session_id) DO UPDATE SET
 			state = excluded.state, started_at = excluded.started_at,
 			ended_at = excluded.ended_at, sealed_at = excluded.sealed_at,
 			manifest_key = excluded.manifest_key, manifest_sha = excluded.manifest_sha,
 			chain_head = excluded.chain_head, key_id = excluded.key_id,
 			failure = excluded.failure, legal_hold = excluded.legal_hold,
-			retain_until = excluded.retain_until`,
+			retain_until = excluded.retain_until, gap_count = excluded.gap_count`,
 		r.SessionID, r.State, r.StartedAt,
 		r.EndedAt, r.SealedAt, r.ManifestKey,
 		nullBytes(r.ManifestSHA), r.ChainHead, r.KeyID, r.Failure, r.LegalHold,
-		zeroTimeNull(r.RetainUntil))
+		zeroTimeNull(r.RetainUntil), r.GapCount)
 	if err != nil {
 		return writeErr("put recording", err)
 	}

@@ -39,6 +39,12 @@ func (q *Query) Where(cond string, args ...any) {
 	q.conds = append(q.conds, fmt.Sprintf(cond, ph...))
 }
 
+// And adds the condition cond as it is: its placeholders, if any, come
+// from Arg.
+func (q *Query) And(cond string) {
+	q.conds = append(q.conds, cond)
+}
+
 // Arg adds an argument and returns its placeholder.
 func (q *Query) Arg(a any) string {
 	q.args = append(q.args, a)

@@ -78,8 +78,9 @@ func insertAudit(ctx context.Context, tx *sql.Tx, e *audit.Entry) error {
 }
 
 // AuditEntries returns the entries matching f, in Seq order: those of
-// f.OrgID, f.CaseID and f.SessionID where not empty, after f.AfterSeq, at
-// most f.Limit of them (0 or less means 1000; at most 10000).
+// f.OrgID, f.CaseID and f.SessionID where not empty, of f.Actions if any,
+// after f.AfterSeq, at most f.Limit of them (0 or less means 1000; at most
+// 10000).
 func (db *DB) AuditEntries(ctx context.Context, f audit.Filter) ([]*audit.Entry, error) {
 	q := sqlbase.AuditEntries(sqlbase.Question, f, auditCols)
 	rows, err := db.r.QueryContext(ctx, q.SQL, q.Args...)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 const caseCols = `id, org_id, kind, number, title, status, created_by, created_at`
@@ -21,12 +22,13 @@ func scanCase(r rowScanner) (*cases.Case, error) {
 
 // CreateCase inserts c. A duplicate id, or a number already used in the
 // organization, is store.ErrConflict. An empty CreatedBy is stored as NULL;
-// a non-empty one must name an account.
+// a non-empty one must name an account. The search forms of the number
+// and title (sqlbase.Fold) are stored beside them.
 func (db *DB) CreateCase(ctx context.Context, c *cases.Case) error {
 	_, err := db.w.ExecContext(ctx,
-		`INSERT INTO cases (`+caseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO cases (`+caseCols+`, number_fold, title_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.OrgID, string(c.Kind), c.Number, c.Title, c.Status,
-		encNullString(c.CreatedBy), encTime(c.CreatedAt))
+		encNullString(c.CreatedBy), encTime(c.CreatedAt), sqlbase.Fold(c.Number), sqlbase.Fold(c.Title))
 	if err != nil {
 		return writeErr("create case", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,13 +32,75 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // migrations the database has not recorded in schema_migrations yet, and
 // returns their versions. Running it again applies nothing. It fails if the
 // database has a version this program does not know (a newer program wrote
-// it).
+// it). It then fills the search forms that rows written before migration
+// 4 lack (refold).
 func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
 	ms, err := migrations()
 	if err != nil {
 		return nil, err
 	}
-	return db.migrate(ctx, ms)
+	if applied, err = db.migrate(ctx, ms); err != nil {
+		return applied, err
+	}
+	return applied, db.refold(ctx)
+}
+
+// refold computes the missing search forms (sqlbase.FoldTargets), a batch
+// of rows per transaction. Once they are all there, it costs one indexed
+// query per table.
+func (db *DB) refold(ctx context.Context) error {
+	for _, t := range sqlbase.FoldTargets {
+		for {
+			n, err := db.refoldBatch(ctx, t)
+			if err != nil {
+				return fmt.Errorf("sqlite: refold %s: %w", t.Table, err)
+			}
+			if !t.Batch(n) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// refoldBatch folds one batch of the rows of t that lack their forms and
+// returns how many it read.
+func (db *DB) refoldBatch(ctx context.Context, t sqlbase.FoldTarget) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	rows, err := tx.QueryContext(ctx, t.Unfolded())
+	if err != nil {
+		return 0, err
+	}
+	var updates [][]any
+	for rows.Next() {
+		src := make([]string, 1+len(t.Sources))
+		dst := make([]any, len(src))
+		for i := range src {
+			dst[i] = &src[i]
+		}
+		if err := rows.Scan(dst...); err != nil {
+			_ = rows.Close()
+			return 0, err
+		}
+		args := make([]any, 0, len(src))
+		for _, v := range src[1:] {
+			args = append(args, sqlbase.Fold(v))
+		}
+		updates = append(updates, append(args, src[0]))
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	for _, args := range updates {
+		if _, err := tx.ExecContext(ctx, t.Update(sqlbase.Question), args...); err != nil {
+			return 0, err
+		}
+	}
+	return len(updates), tx.Commit()
 }
 
 func (db *DB) migrate(ctx context.Context, ms []sqlbase.Migration) ([]int, error) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
 const participantCols = `id, session_id, account_id, role, display_name, language, time_zone,
@@ -23,14 +24,15 @@ func scanParticipant(r rowScanner) (*cases.Participant, error) {
 }
 
 // CreateParticipant inserts p. An empty AccountID (a party or interpreter)
-// is stored as NULL; a non-empty one must name an account.
+// is stored as NULL; a non-empty one must name an account. The search form
+// of the name (sqlbase.Fold) is stored beside it.
 func (db *DB) CreateParticipant(ctx context.Context, p *cases.Participant) error {
 	_, err := db.w.ExecContext(ctx,
-		`INSERT INTO participants (`+participantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO participants (`+participantCols+`, name_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.SessionID, encNullString(p.AccountID), string(p.Role),
 		p.DisplayName, p.Language, p.TimeZone, p.Email,
 		encNullTime(p.ConsentAt), encNullTime(p.JoinedAt), encNullTime(p.LeftAt),
-		p.LastIP, encTime(p.CreatedAt))
+		p.LastIP, encTime(p.CreatedAt), sqlbase.Fold(p.DisplayName))
 	if err != nil {
 		return writeErr("create participant", err)
 	}

@@ -18,14 +18,14 @@ func (db *DB) EndSession(ctx context.Context, id string, at time.Time) error {
 }
 
 const recordingCols = `session_id, state, started_at, ended_at, sealed_at, manifest_key,
-	manifest_sha, chain_head, key_id, failure, legal_hold, retain_until`
+	manifest_sha, chain_head, key_id, failure, legal_hold, retain_until, gap_count`
 
 func scanRecording(r rowScanner) (*cases.Recording, error) {
 	var rec cases.Recording
 	err := r.Scan(&rec.SessionID, &rec.State, timeCol{&rec.StartedAt},
 		nullTimeCol{&rec.EndedAt}, nullTimeCol{&rec.SealedAt}, &rec.ManifestKey,
 		&rec.ManifestSHA, &rec.ChainHead, &rec.KeyID, &rec.Failure, &rec.LegalHold,
-		timeCol{&rec.RetainUntil})
+		timeCol{&rec.RetainUntil}, &rec.GapCount)
 	if err != nil {
 		return nil, err
 	}
@@ -33,22 +33,23 @@ func scanRecording(r rowScanner) (*cases.Recording, error) {
 }
 
 // PutRecording inserts r, or replaces every field of the recording of
-// r.SessionID. The session must exist. An empty ManifestSHA and a zero
-// RetainUntil are stored as NULL and read back as nil and zero.
+// r.SessionID. The session must exist. An empty ManifestSHA, a zero
+// RetainUntil and a nil GapCount are stored as NULL and read back as nil,
+// zero and nil.
 func (db *DB) PutRecording(ctx context.Context, r *cases.Recording) error {
 	_, err := db.w.ExecContext(ctx,
-		`INSERT INTO recordings (`+recordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO recordings (`+recordingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (session_id) DO UPDATE SET
 			state = excluded.state, started_at = excluded.started_at,
 			ended_at = excluded.ended_at, sealed_at = excluded.sealed_at,
 			manifest_key = excluded.manifest_key, manifest_sha = excluded.manifest_sha,
 			chain_head = excluded.chain_head, key_id = excluded.key_id,
 			failure = excluded.failure, legal_hold = excluded.legal_hold,
-			retain_until = excluded.retain_until`,
+			retain_until = excluded.retain_until, gap_count = excluded.gap_count`,
 		r.SessionID, r.State, encTime(r.StartedAt),
 		encNullTime(r.EndedAt), encNullTime(r.SealedAt), r.ManifestKey,
 		encNullBytes(r.ManifestSHA), r.ChainHead, r.KeyID, r.Failure, r.LegalHold,
-		encZeroTime(r.RetainUntil))
+		encZeroTime(r.RetainUntil), r.GapCount)
 	if err != nil {
 		return writeErr("put recording", err)
 	}

@@ -4,33 +4,30 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
-// caseMatch is the condition of a case search's text: %[1]s is the
-// placeholder of the LIKE pattern. Case is ignored by lower() on both
-// sides, which SQLite applies to ASCII letters only (Chinese has no case).
-// EXISTS, not a join, so that a case with several matching participants
-// is listed once.
-const caseMatch = `(lower(c.number) LIKE lower(%[1]s) ESCAPE '\'
-	OR lower(c.title) LIKE lower(%[1]s) ESCAPE '\'
-	OR EXISTS (SELECT 1 FROM sessions s JOIN participants p ON p.session_id = s.id
-		WHERE s.case_id = c.id AND lower(p.display_name) LIKE lower(%[1]s) ESCAPE '\'))`
+// dialect is what the shared statements need to know of SQLite: times
+// are compared in their stored text form, and text sorts by code point
+// (BINARY) already.
+var dialect = sqlbase.Dialect{Ph: sqlbase.Question, Time: func(t time.Time) any { return encTime(t) }, Escape: `ESCAPE '\'`}
 
-// SearchCases returns a page of the cases of q.OrgID matching q, newest
-// first (CreatedAt descending, then ID), and the number of all matches.
-// Text matches, ignoring ASCII case, a substring of the case number, the
-// title or the display name of a participant of any session of the case;
-// LIKE metacharacters in it match themselves. A Limit of 0 means 50, others
-// are clamped to 1..200; a negative Offset counts as 0. Both results are
-// read in one transaction, so they agree.
+// SearchCases returns a page of the cases of q.OrgID matching q, in the
+// order q asks for (CreatedAt descending by default; ties by ID), and the
+// number of all matches. Text matches, in its search form (sqlbase.Fold:
+// ignoring case, accents and character width), a substring of the case
+// number, the title or the display name of a participant of any session
+// of the case; LIKE metacharacters in it match themselves. A Limit of 0
+// means 50, others are clamped to 1..200; a negative Offset counts as 0.
+// Both results are read in one transaction, so they agree.
 func (db *DB) SearchCases(ctx context.Context, cq cases.CaseQuery) ([]*cases.Case, int, error) {
 	if cq.OrgID == "" {
 		return nil, 0, errors.New("sqlite: search cases: no organization given")
 	}
-	count, page := sqlbase.CaseSearch(sqlbase.Question, cq, caseCols, caseMatch)
+	count, page := sqlbase.CaseSearch(dialect, cq, caseCols)
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, readErr("search cases", err)
@@ -49,4 +46,62 @@ func (db *DB) SearchCases(ctx context.Context, cq cases.CaseQuery) ([]*cases.Cas
 		return nil, 0, err
 	}
 	return list, total, nil
+}
+
+// CaseSummaries returns the summary (cases.CaseSummary) of each of the
+// cases ids, keyed by id: a case without sessions, or an unknown id, has a
+// zero summary. Both parts are read in one transaction.
+func (db *DB) CaseSummaries(ctx context.Context, ids []string) (map[string]*cases.CaseSummary, error) {
+	sums := sqlbase.NewSummaries(ids)
+	if len(ids) == 0 {
+		return sums, nil
+	}
+	sessions, presiders := sqlbase.CaseSummaries(sqlbase.Question, ids)
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, readErr("case summaries", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	err = eachRow(ctx, tx, sessions, func(r rowScanner) error {
+		var id string
+		var n int
+		var last *time.Time
+		if err := r.Scan(&id, &n, nullTimeCol{&last}); err != nil {
+			return err
+		}
+		sums[id].Sessions, sums[id].LastSessionAt = n, last
+		return nil
+	})
+	if err != nil {
+		return nil, readErr("case summaries: sessions", err)
+	}
+	err = eachRow(ctx, tx, presiders, func(r rowScanner) error {
+		var id string
+		var p cases.Presider
+		if err := r.Scan(&id, &p.AccountID, &p.Name, &p.Role); err != nil {
+			return err
+		}
+		sums[id].Presiders = append(sums[id].Presiders, p)
+		return nil
+	})
+	if err != nil {
+		return nil, readErr("case summaries: presiders", err)
+	}
+	sqlbase.SortPresiders(sums)
+	return sums, nil
+}
+
+// eachRow runs stmt in tx and calls fn with each row.
+func eachRow(ctx context.Context, tx *sql.Tx, stmt sqlbase.Stmt, fn func(rowScanner) error) error {
+	rows, err := tx.QueryContext(ctx, stmt.SQL, stmt.Args...)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -81,6 +81,17 @@ func checkRecording(t *testing.T, got, want *cases.Recording) {
 	eq(t, "Recording.Failure", got.Failure, want.Failure)
 	eq(t, "Recording.LegalHold", got.LegalHold, want.LegalHold)
 	eqTime(t, "Recording.RetainUntil", got.RetainUntil, want.RetainUntil)
+	if (got.GapCount == nil) != (want.GapCount == nil) || (got.GapCount != nil && *got.GapCount != *want.GapCount) {
+		t.Errorf("Recording.GapCount = %v, want %v", deref(got.GapCount), deref(want.GapCount))
+	}
+}
+
+// deref shows an optional count.
+func deref(n *int) any {
+	if n == nil {
+		return nil
+	}
+	return *n
 }
 
 // hash32 returns 32 bytes derived from seed, among them 0x00 and 0xff.
@@ -110,7 +121,7 @@ func testRecordings(t *testing.T, s store.Store) {
 		EndedAt: ptr(at(25 * time.Hour)), SealedAt: ptr(at(26 * time.Hour)),
 		ManifestKey: "recordings/" + f.session.ID + "/manifest.json", ManifestSHA: hash32(7),
 		ChainHead: strings.Repeat("ab", 32), KeyID: "ed25519:0123456789abcdef",
-		LegalHold: true, RetainUntil: at(3650 * 24 * time.Hour),
+		LegalHold: true, RetainUntil: at(3650 * 24 * time.Hour), GapCount: new(2),
 	}
 	must(t, "PutRecording(sealed)", s.PutRecording(ctx, sealed))
 	got, err = s.Recording(ctx, r.SessionID)
