@@ -20,7 +20,8 @@ at --server, joins synthetic WebRTC participants (stamped VP8 and Opus, on
 loopback) at --join-rate, measures for --duration once all receive video,
 then leaves. Prints a table, and with --json a last line of JSON. Give
 --server-pid (the node's process on this machine) for its CPU time per
-forwarded packet and its memory per participant.
+forwarded packet and its memory per participant, and --server-debug (the
+node's --debug-addr as a URL) for its live heap per participant.
 
 --floor sends the same packet stream (sizes and rates) through a bare UDP
 relay on 127.0.0.1 in a child process (no SRTP, no RTCP, batched system
@@ -50,6 +51,7 @@ func loadCmd(args []string, e env) int {
 	fs.IntVar(&o.FPS, "fps", o.FPS, "video frames per second")
 	fs.BoolVar(&o.Record, "record", o.Record, "create recorded sessions")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "the node's process id, to sample its CPU and memory in /proc")
+	fs.StringVar(&o.ServerDebug, "server-debug", "", "the node's --debug-addr as a URL (http://127.0.0.1:6060), to read its live heap")
 	fs.BoolVar(&o.JSON, "json", false, "end the output with one line of JSON")
 	fs.BoolVar(&o.Loopback, "loopback", o.Loopback, "gather loopback ICE candidates only")
 	fs.BoolVar(&o.Floor, "floor", false, "also (or, without --server, only) measure the bare-relay floor")

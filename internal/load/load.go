@@ -34,8 +34,12 @@ type Options struct {
 	FPS       int
 	Record    bool // create recorded sessions
 	ServerPID int  // the node's process, sampled in /proc; 0 for none
-	JSON      bool // end stdout with one JSON line
-	Loopback  bool // gather loopback candidates only
+	// ServerDebug is the node's profiler address (its --debug-addr, as
+	// http://127.0.0.1:6060): the live heap is read there before the
+	// joins and at the end of the window. Empty for none.
+	ServerDebug string
+	JSON        bool // end stdout with one JSON line
+	Loopback    bool // gather loopback candidates only
 	// Progress is the interval of the progress line on stderr (default
 	// one second; negative for none).
 	Progress time.Duration
@@ -138,6 +142,11 @@ type Result struct {
 	ServerRSSMB               float64 `json:"server_rss_mb"`
 	ServerRSSDeltaMB          float64 `json:"server_rss_delta_mb"`
 	ServerMemPerParticipantMB float64 `json:"server_mem_per_participant_mb"`
+	// From --server-debug: the node's live heap (HeapInuse after a
+	// collection) at the end of the window, and its growth per joined
+	// participant since before the joins.
+	ServerHeapMB               float64 `json:"server_heap_mb,omitempty"`
+	ServerHeapPerParticipantMB float64 `json:"server_heap_per_participant_mb,omitempty"`
 
 	// The floor (with --floor): the same packet stream through a bare UDP
 	// relay, and how many times its CPU per packet the server spends.
@@ -198,6 +207,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		}
 	}
 
+	var heapBefore uint64
+	if o.ServerDebug != "" {
+		if heapBefore, err = readHeap(ctx, o.ServerDebug); err != nil {
+			return fmt.Errorf("--server-debug: %w", err)
+		}
+	}
+
 	total := o.Rooms * o.Participants
 	stopProgress := startProgress(o.Progress, s, total, stderr)
 	defer stopProgress()
@@ -231,6 +247,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	c1, t1 := s.counters.snapshot(), time.Now()
 	if o.ServerPID > 0 {
 		end, _ = readProc(o.ServerPID)
+	}
+	if o.ServerDebug != "" {
+		if heap, err := readHeap(ctx, o.ServerDebug); err != nil {
+			fmt.Fprintln(stderr, "load: warning: heap:", err)
+		} else {
+			res.ServerHeapMB = round(float64(heap) / (1 << 20))
+			if res.Joined > 0 {
+				res.ServerHeapPerParticipantMB = round(float64(int64(heap)-int64(heapBefore)) / (1 << 20) / float64(res.Joined))
+			}
+		}
 	}
 
 	fill(res, c1.sub(c0), t1.Sub(t0), s, clients)
@@ -452,6 +478,9 @@ func (r *Result) writeServer(row func(k, format string, a ...any)) {
 	if r.ServerPID > 0 {
 		row("server CPU", "%.2f s, %.2f µs per forwarded packet", r.ServerCPUS, r.ServerCPUUsPerPacket)
 		row("server RSS", "%.1f MB (%+.1f MB, %.2f MB per participant)", r.ServerRSSMB, r.ServerRSSDeltaMB, r.ServerMemPerParticipantMB)
+	}
+	if r.ServerHeapMB > 0 {
+		row("server heap", "%.1f MB live, %.2f MB per participant", r.ServerHeapMB, r.ServerHeapPerParticipantMB)
 	}
 	row("client errors", "%d", r.ClientErrors)
 }

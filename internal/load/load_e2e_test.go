@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"testing"
@@ -50,6 +53,12 @@ func TestRunAgainstNode(t *testing.T) {
 	o.Server, o.Email, o.Password = base, clerk.Email, clerk.Password
 	o.Rooms, o.Participants, o.Duration, o.JoinRate = 2, 3, 4*time.Second, 20
 	o.ServerPID, o.JSON = os.Getpid(), true
+	// The node runs in this process: serve this process's profiler.
+	prof := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pprof.Handler("heap").ServeHTTP(w, r)
+	}))
+	defer prof.Close()
+	o.ServerDebug = prof.URL
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -93,6 +102,11 @@ func TestRunAgainstNode(t *testing.T) {
 	}
 	if got.ServerCPUUsPerPacket <= 0 || got.ServerRSSMB <= 0 {
 		t.Errorf("server cpu %v µs/packet, rss %v MB", got.ServerCPUUsPerPacket, got.ServerRSSMB)
+	}
+	// Six participants with their pion clients in this process hold far
+	// more than a megabyte of heap between them.
+	if got.ServerHeapMB < 1 || got.ServerHeapPerParticipantMB <= 0 {
+		t.Errorf("server heap %v MB, %v MB per participant", got.ServerHeapMB, got.ServerHeapPerParticipantMB)
 	}
 	if got.LossPct > 5 {
 		t.Errorf("loss %.2f%%", got.LossPct)

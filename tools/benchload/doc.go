@@ -82,6 +82,9 @@ func writeDoc(doc, imgDir string, outs []outcome, d time.Duration, kbps int, arg
 		}
 		row("loss", "%.3f %%%s", r.LossPct, lossFloor)
 		row("server RSS/participant", "%.2f MB (RSS %.0f MB)", r.ServerMemPerParticipantMB, r.ServerRSSMB)
+		if r.ServerHeapMB > 0 {
+			row("server live heap/participant", "%.2f MB (heap %.0f MB)", r.ServerHeapPerParticipantMB, r.ServerHeapMB)
+		}
 		if r.ClientErrors > 0 {
 			row("client errors", "%d", r.ClientErrors)
 		}

@@ -175,6 +175,11 @@ func runScenario(ctx context.Context, exe string, sc scenario, d time.Duration, 
 	if err != nil {
 		return nil, err
 	}
+	debugPort, err := freePort("tcp")
+	if err != nil {
+		return nil, err
+	}
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", debugPort)
 	logPath := filepath.Join(dir, "serve.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -184,7 +189,7 @@ func runScenario(ctx context.Context, exe string, sc scenario, d time.Duration, 
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", httpPort)
 	srv := exec.Command(exe, "serve", "--demo", "--data-dir", filepath.Join(dir, "data"),
 		"--public-ip", "127.0.0.1", "--http-addr", httpAddr,
-		"--udp-port", strconv.Itoa(udpPort), "--tcp-port", "0")
+		"--udp-port", strconv.Itoa(udpPort), "--tcp-port", "0", "--debug-addr", debugAddr)
 	srv.Stdout, srv.Stderr = logFile, logFile
 	if err := srv.Start(); err != nil {
 		return nil, err
@@ -208,7 +213,7 @@ func runScenario(ctx context.Context, exe string, sc scenario, d time.Duration, 
 	args := []string{"load", "--server", "http://" + httpAddr, "--email", email, "--password", password,
 		"--rooms", strconv.Itoa(sc.Rooms), "--participants", strconv.Itoa(sc.Participants),
 		"--duration", d.String(), "--video-kbps", strconv.Itoa(kbps),
-		"--server-pid", strconv.Itoa(srv.Process.Pid), "--json", "--floor"}
+		"--server-pid", strconv.Itoa(srv.Process.Pid), "--server-debug", "http://" + debugAddr, "--json", "--floor"}
 	if sc.Record {
 		args = append(args, "--record")
 	}
