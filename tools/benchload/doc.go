@@ -51,6 +51,7 @@ func writeDoc(doc, imgDir string, outs []outcome, d time.Duration, kbps int, arg
 		"sender on the same machine as the server.\n\n", fmt.Sprintf("%g s", d.Seconds()), kbps)
 	fmt.Fprintf(&b, "![server and floor CPU µs per packet vs forwarded video streams](%s)\n", rel(cpuPlot))
 	fmt.Fprintf(&b, "![latency p99 vs forwarded video streams](%s)\n", rel(latPlot))
+	b.WriteString(summary(outs))
 	for _, o := range outs {
 		sc, r := o.Scenario, o.Result
 		fmt.Fprintf(&b, "\n#### %d room%s x %d participants, %s\n\n", sc.Rooms, plural(sc.Rooms), sc.Participants,
@@ -138,4 +139,49 @@ func plots(outs []outcome, cpuPath, latPath string) error {
 		return err
 	}
 	return drawPlot(latPath, "added latency, p99", "forwarded video streams", "ms", []series{serverLat, floorLat})
+}
+
+// summary is one table of every scenario, by forwarded video streams, and
+// how the server's CPU per packet grows from the fewest streams to the
+// most.
+func summary(outs []outcome) string {
+	var ok []outcome
+	for _, o := range outs {
+		if o.Result != nil && o.Result.ServerCPUUsPerPacket > 0 {
+			ok = append(ok, o)
+		}
+	}
+	if len(ok) == 0 {
+		return ""
+	}
+	slices.SortStableFunc(ok, func(a, b outcome) int { return a.Scenario.streams() - b.Scenario.streams() })
+	var b strings.Builder
+	b.WriteString("\n| scenario | video streams | packets/s | server µs/packet | floor µs/packet | server/floor | " +
+		"latency p99 ms | join p95 ms | loss % | live heap MB/participant |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, o := range ok {
+		r := o.Result
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %.3f | %.2f |\n", o.Scenario,
+			o.Scenario.streams(), r.RecvPacketsPerS, r.ServerCPUUsPerPacket, r.FloorCPUUsPerPacket,
+			r.ServerFloorRatio, r.LatencyMS.P99, r.JoinMS.P95, r.LossPct, r.ServerHeapPerParticipantMB)
+	}
+	// Growth compares like with like: the unrecorded scenarios.
+	var plain []outcome
+	for _, o := range ok {
+		if !o.Scenario.Record {
+			plain = append(plain, o)
+		}
+	}
+	if len(plain) < 2 {
+		return b.String()
+	}
+	lo, hi := plain[0], plain[len(plain)-1]
+	if hi.Scenario.streams() > lo.Scenario.streams() {
+		fmt.Fprintf(&b, "\nGrowth (unrecorded): %.1f µs per forwarded packet at %d video streams (%s), %.1f µs at %d (%s): "+
+			"%.2f× for %.0f× the streams.\n", lo.Result.ServerCPUUsPerPacket, lo.Scenario.streams(), lo.Scenario,
+			hi.Result.ServerCPUUsPerPacket, hi.Scenario.streams(), hi.Scenario,
+			hi.Result.ServerCPUUsPerPacket/lo.Result.ServerCPUUsPerPacket,
+			float64(hi.Scenario.streams())/float64(lo.Scenario.streams()))
+	}
+	return b.String()
 }

@@ -78,7 +78,7 @@ type outcome struct {
 
 func main() {
 	duration := flag.Duration("duration", 20*time.Second, "measurement window of each scenario (and of its floor)")
-	list := flag.String("scenarios", "4x4r,10x4r,1x10,25x2", "scenarios: ROOMSxPARTICIPANTS, r at the end for recorded")
+	list := flag.String("scenarios", "10x2,4x4r,10x4r,1x10,25x2,17x4", "scenarios: ROOMSxPARTICIPANTS, r at the end for recorded")
 	scale := flag.Float64("scale", 1, "multiply every scenario's rooms by this (at least 1 room)")
 	kbps := flag.Int("video-kbps", 500, "video bitrate per participant")
 	doc := flag.String("doc", "docs/benchmarks.md", "the markdown file whose generated block to rewrite (empty: none)")
