@@ -14,8 +14,10 @@
 // the file as it lies on disk, read back after the muxer's final patches),
 // renamed to .webm and described by a JSON sidecar <index>.json (a
 // Segment). Missing media is never silent: packet loss, queue overflow and
-// waits for a keyframe are recorded as Gaps. After a crash, Recover closes
-// what the spool holds.
+// waits for a keyframe are recorded as Gaps. When the participant spoke is
+// recorded as the segment's Speaking intervals, from the audio level the
+// sender measured for each packet (sfu.AudioLevelSink; see speaking.go).
+// After a crash, Recover closes what the spool holds.
 //
 // Uploading, manifests and signatures are the caller's: OnSegment reports
 // each sealed segment, and the uploader removes spool files once stored.

@@ -40,6 +40,8 @@ type participant struct {
 	videoMissing bool      // the open segment lacks video that timed out
 	missingSince time.Time // since when video is missing
 
+	speech speech // speaking intervals, from the audio track's levels
+
 	mediaStart time.Time // first media of the participant
 	lastReq    time.Time // media time of the last keyframe request
 	offset     time.Duration
@@ -230,7 +232,18 @@ func (p *participant) closeSegment(end time.Time) {
 		s.addGap(Gap{From: p.missingSince, To: e, Reason: GapNoKeyframe})
 	}
 	s.close(end)
+	s.meta.Speaking = p.speech.take(s.meta.WallStart, s.meta.WallEnd)
 	p.r.seal(s)
+}
+
+// audioLevel takes the level of a packet of tr, dur long from at.
+func (p *participant) audioLevel(tr *track, at time.Time, dur time.Duration, loud bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || tr != p.audio {
+		return
+	}
+	p.speech.level(at, dur, loud)
 }
 
 // hold keeps an audio frame for the next segment.
@@ -300,6 +313,7 @@ func (p *participant) trackEnded(tr *track) {
 	switch tr {
 	case p.audio:
 		p.audio = nil
+		p.speech.flush()
 	case p.video:
 		p.video = nil
 		p.videoMissing = false
@@ -316,6 +330,7 @@ func (p *participant) trackEnded(tr *track) {
 
 // end closes the open segment and forgets the held audio. p.mu is held.
 func (p *participant) end() {
+	p.speech.flush()
 	if p.seg != nil {
 		p.closeSegment(time.Time{})
 	}

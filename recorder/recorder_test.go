@@ -101,6 +101,9 @@ type feeder struct {
 	audioDelay  time.Duration
 	lossyVideo  func(frame, packet int) bool // drop this packet
 	overflowAt  int                          // video frame at which the queue overflows
+	// levels, if set, gives the audio level of the audio captured at a
+	// media time, sent with each audio packet.
+	levels func(capture time.Duration) (level uint8, voice bool)
 }
 
 // newFeeder adds the tracks of participant pid (either may be left out).
@@ -177,6 +180,10 @@ func (f *feeder) deliver(ev event) {
 			sink.Lost(len(pkts) - i)
 			f.overflowAt = -1
 			break
+		}
+		if !ev.video && f.levels != nil {
+			level, voice := f.levels(ev.capture)
+			sink.(sfu.AudioLevelSink).AudioLevel(level, voice)
 		}
 		sink.WriteRTP(b)
 	}

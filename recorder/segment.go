@@ -40,6 +40,10 @@ type Segment struct {
 	Width      int           `json:"width,omitempty"`
 	Height     int           `json:"height,omitempty"`
 	Gaps       []Gap         `json:"gaps,omitempty"`
+	// Speaking lists when the participant spoke, in time order, within
+	// WallStart and WallEnd: from the audio level the sender measured
+	// (see speaking.go), not from the recorded audio.
+	Speaking []Interval `json:"speaking,omitempty"`
 	// Recovered marks a segment closed by Recover after a crash: its end
 	// was lost and its gaps are unknown.
 	Recovered bool `json:"recovered,omitempty"`

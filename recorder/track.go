@@ -38,9 +38,16 @@ type track struct {
 	gapFrom    time.Time // start of the loss being recorded
 	gapReason  string
 	gapPackets int
+
+	// Audio level of the next packet (AudioLevel), and of the last.
+	nextLoud, haveLevel bool // the next packet is loud; AudioLevel was called
+	levelSeq            uint16
+	levelTS             uint32
+	levelAny            bool          // levelSeq and levelTS are set
+	frameDur            time.Duration // audio per packet, from the timestamps
 }
 
-var _ sfu.TrackSink = (*track)(nil)
+var _ sfu.AudioLevelSink = (*track)(nil)
 
 // newTrack returns the sink of a track of codec c.
 func newTrack(p *participant, info sfu.TrackInfo, c codec) *track {
@@ -68,8 +75,38 @@ func (t *track) WriteRTP(b []byte) {
 	}
 	t.clk.arrival(pkt.Timestamp, t.p.r.now())
 	t.lastTS = pkt.Timestamp
+	if t.haveLevel {
+		t.haveLevel = false
+		t.audioLevel(pkt)
+	}
 	t.sb.Push(pkt)
 	t.pop()
+}
+
+// AudioLevel implements sfu.AudioLevelSink: the level the publisher
+// measured for the packet WriteRTP is given next.
+func (t *track) AudioLevel(level uint8, voice bool) {
+	if t.codec.video() {
+		return
+	}
+	t.nextLoud, t.haveLevel = loud(level, voice), true
+}
+
+// audioLevel places the level of pkt on the wall clock and passes it on:
+// it covers the packet's audio, as long as the timestamps of consecutive
+// packets say a packet is.
+func (t *track) audioLevel(pkt *rtp.Packet) {
+	if t.frameDur == 0 {
+		t.frameDur = defaultFrame
+	}
+	if t.levelAny && pkt.SequenceNumber == t.levelSeq+1 {
+		d := time.Duration(int64(int32(pkt.Timestamp-t.levelTS)) * int64(time.Second) / t.clk.rate)
+		if d > 0 && d <= maxFrame {
+			t.frameDur = d
+		}
+	}
+	t.levelSeq, t.levelTS, t.levelAny = pkt.SequenceNumber, pkt.Timestamp, true
+	t.p.audioLevel(t, t.clk.wall(t.clk.peek(pkt.Timestamp)), t.frameDur, t.nextLoud)
 }
 
 // pop passes on every frame the samplebuilder completed.

@@ -30,6 +30,7 @@ type downTrack struct {
 
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
+	bytes     atomic.Uint64                // of the forwarded packets, as received
 	retired   atomic.Bool                  // counters moved to the SFU's
 	report    atomic.Pointer[senderReport] // undelivered sender report (observers)
 
@@ -93,6 +94,7 @@ func (d *downTrack) push(pk *packet) {
 	}
 	d.started = true
 	d.forwarded.Add(1)
+	d.bytes.Add(uint64(len(pk.raw)))
 	d.wakeUp()
 }
 
@@ -161,6 +163,11 @@ func (d *downTrack) rtcpLoop() {
 		}
 		if wantsKeyframe(buf[:n]) {
 			d.fwd.requestKeyframe()
+		}
+		if d.sub != nil {
+			nacks, asks := countFeedback(buf[:n])
+			d.sub.s.nacks.Add(uint64(nacks))
+			d.sub.s.plisIn.Add(uint64(asks))
 		}
 	}
 }

@@ -71,7 +71,13 @@ func codecs() []struct {
 	}
 }
 
-// newMediaEngine registers the codecs and the transport-cc header extension.
+// newMediaEngine registers the codecs, the transport-cc header extension
+// and, for audio the SFU receives, the client-to-mixer audio level (RFC
+// 6464): publishers send it with every audio packet, and the reader passes
+// it to observers (AudioLevelSink). It is registered for receiving only;
+// pion still lists it in subscribe offers (their transceivers are
+// sendrecv), which is harmless: forwarded packets carry none of the
+// publisher's extensions, and the extension is optional.
 func newMediaEngine() (*webrtc.MediaEngine, error) {
 	m := &webrtc.MediaEngine{}
 	for _, c := range codecs() {
@@ -84,6 +90,10 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 		if err := m.RegisterHeaderExtension(ext, kind); err != nil {
 			return nil, fmt.Errorf("sfu: register transport-cc extension: %w", err)
 		}
+	}
+	level := webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}
+	if err := m.RegisterHeaderExtension(level, webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
+		return nil, fmt.Errorf("sfu: register audio level extension: %w", err)
 	}
 	return m, nil
 }

@@ -38,7 +38,8 @@ type TrackInfo struct {
 // from one goroutine per track, one at a time, never from the track's
 // reader: a slow sink falls behind in a bounded queue that drops whole video
 // frames (then waits for a keyframe, which it requests) or single audio
-// packets, and is told how many packets it lost.
+// packets, and is told how many packets it lost. A sink that also wants
+// the publisher's audio levels implements AudioLevelSink.
 type TrackSink interface {
 	// WriteRTP is given each packet. b is valid only during the call.
 	// Sequence numbers stay contiguous across packets the queue dropped;
@@ -55,6 +56,23 @@ type TrackSink interface {
 	// Close says the track ended or the observer was stopped: nothing
 	// more follows. It is called once, after the last WriteRTP.
 	Close()
+}
+
+// AudioLevelSink is a TrackSink that also wants the audio level the
+// publisher measured for each audio packet: the client-to-mixer audio
+// level header extension (RFC 6464), which the SFU negotiates on every
+// publish connection and browsers send with every audio packet. A sink of
+// an audio track that implements it has AudioLevel called, from the same
+// goroutine, right before WriteRTP of each packet that carries the
+// extension, with level in -dBov (0 is the loudest, 127 silence or no
+// measurement) and voice the V bit (the sender's voice activity
+// detection, if it runs one; most send false). Packets without the
+// extension, and packets the queue dropped, have no AudioLevel call. The
+// extension is removed from the packet given to WriteRTP, as it is from
+// what subscribers receive.
+type AudioLevelSink interface {
+	TrackSink
+	AudioLevel(level uint8, voice bool)
 }
 
 // Observer queue lengths per track, in packets: longer than a
@@ -202,7 +220,9 @@ func (r *room) attachObserver(obs *observer, f *forwarder) {
 	if f.video() {
 		n = observerVideoQueueLen
 	}
-	d := newDownTrackLen(f, &observerSink{sink: sink}, alwaysReady, n)
+	osink := &observerSink{sink: sink}
+	osink.levels, _ = sink.(AudioLevelSink)
+	d := newDownTrackLen(f, osink, alwaysReady, n)
 	d.obs = obs
 	if !r.adoptObserver(obs, f, d) {
 		sink.Close()
@@ -265,9 +285,11 @@ func (d *downTrack) deliverReport(sink TrackSink) {
 	}
 }
 
-// observerSink adapts a TrackSink to the queue's packetSink and lossSink.
+// observerSink adapts a TrackSink to the queue's packetSink, lossSink and
+// levelSink.
 type observerSink struct {
-	sink TrackSink
+	sink   TrackSink
+	levels AudioLevelSink // sink, if it wants audio levels
 }
 
 // Write implements packetSink.
@@ -278,6 +300,13 @@ func (s *observerSink) Write(b []byte) (int, error) {
 
 // lost implements lossSink.
 func (s *observerSink) lost(n int) { s.sink.Lost(n) }
+
+// audioLevel implements levelSink: b is the extension's byte.
+func (s *observerSink) audioLevel(b uint8) {
+	if s.levels != nil {
+		s.levels.AudioLevel(b&0x7f, b&0x80 != 0)
+	}
+}
 
 // RTCP sender report (RFC 3550 section 6.4.1).
 const (

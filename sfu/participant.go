@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -111,11 +112,15 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	ssrc := uint32(t.SSRC())
 	f := newForwarder(t.ID(), t.Codec().RTPCodecCapability, func() {
 		pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}
+		p.s.plisOut.Add(1)
 		if err := p.pub.pc.WriteRTCP(pli); err != nil {
 			p.log.Debug("keyframe request failed", "track", t.ID(), "err", err)
 		}
 	})
 	f.pub = p
+	if t.Kind() == webrtc.RTPCodecTypeAudio {
+		f.levelID = audioLevelID(recv.GetParameters())
+	}
 	f.info = TrackInfo{
 		Participant: p.id, TrackID: t.ID(), StreamID: t.StreamID(),
 		Kind: t.Kind().String(), Codec: t.Codec(),
@@ -135,6 +140,17 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	})
 	p.room.unpublish(f)
 	log.Info("track ended")
+}
+
+// audioLevelID is the id the publisher gave the audio level header
+// extension (RFC 6464), 0 when it was not negotiated.
+func audioLevelID(params webrtc.RTPParameters) uint8 {
+	for _, e := range params.HeaderExtensions {
+		if e.URI == sdp.AudioLevelURI && e.ID > 0 && e.ID < 256 {
+			return uint8(e.ID)
+		}
+	}
+	return 0
 }
 
 // readRTCP reads a receiver's incoming RTCP so the interceptors see it,

@@ -18,9 +18,11 @@ const (
 
 // slot is one preallocated packet buffer.
 type slot struct {
-	n    int
-	lost uint32 // packets the producer skipped just before this one
-	buf  [slotSize]byte
+	n        int
+	lost     uint32 // packets the producer skipped just before this one
+	level    uint8  // the packet's audio level (RFC 6464 byte), if hasLevel
+	hasLevel bool
+	buf      [slotSize]byte
 }
 
 // ring is a bounded single-producer single-consumer queue of packets. The
@@ -50,6 +52,7 @@ func (q *ring) put(pk *packet, seq uint16, lost uint32) bool {
 	s := &q.slots[t&q.mask]
 	s.n = pk.writeTo(s.buf[:], seq)
 	s.lost = lost
+	s.level, s.hasLevel = pk.level, pk.hasLevel
 	q.tail.Store(t + 1)
 	return true
 }
@@ -66,8 +69,15 @@ type lossSink interface {
 	lost(n int)
 }
 
+// levelSink is a packetSink that wants the audio level of the packet it
+// is given next (observers measure who speaks).
+type levelSink interface {
+	audioLevel(b uint8)
+}
+
 // drain writes every queued packet to sink, oldest first. A sink that is a
-// lossSink first learns of the packets skipped before each one.
+// lossSink first learns of the packets skipped before each one; a
+// levelSink, of the packet's audio level when it has one.
 func (q *ring) drain(sink packetSink) {
 	h, t := q.head.Load(), q.tail.Load()
 	for ; h != t; h++ {
@@ -75,6 +85,11 @@ func (q *ring) drain(sink packetSink) {
 		if s.lost > 0 {
 			if ls, ok := sink.(lossSink); ok {
 				ls.lost(int(s.lost))
+			}
+		}
+		if s.hasLevel {
+			if ls, ok := sink.(levelSink); ok {
+				ls.audioLevel(s.level)
 			}
 		}
 		_, _ = sink.Write(s.buf[:s.n]) // a subscriber's failure is not the publisher's

@@ -161,6 +161,7 @@ func (r *room) addStats(st *Stats) {
 		for _, d := range *f.subs.Load() {
 			st.Forwarded += d.forwarded.Load()
 			st.Dropped += d.dropped.Load()
+			st.ForwardedBytes += d.bytes.Load()
 		}
 	}
 }
@@ -187,4 +188,5 @@ func (s *SFU) retire(d *downTrack) {
 	}
 	s.retiredForwarded.Add(d.forwarded.Load())
 	s.retiredDropped.Add(d.dropped.Load())
+	s.retiredBytes.Add(d.bytes.Load())
 }

@@ -19,6 +19,8 @@ type packet struct {
 	marker     bool   // last packet of a frame
 	key        bool   // first packet of a keyframe
 	frameStart bool   // first packet of a frame (heuristic)
+	level      uint8  // audio level as on the wire (RFC 6464): V bit, then -dBov
+	hasLevel   bool   // level was found in the header extension
 }
 
 // parse fills pk from raw; false means raw is not an RTP packet.
@@ -54,6 +56,68 @@ func (pk *packet) parse(raw []byte) bool {
 		marker: raw[1]&0x80 != 0,
 	}
 	return true
+}
+
+// Header extension profiles (RFC 8285).
+const (
+	extProfileOneByte     = 0xbede
+	extProfileTwoByteMask = 0xfff0
+	extProfileTwoByte     = 0x1000
+)
+
+// audioLevel finds the client-to-mixer audio level element (RFC 6464) of
+// extension id in the packet's header extension, one-byte or two-byte form
+// (RFC 8285), and returns its first byte: the voice activity bit (0x80)
+// and the level in -dBov (0 loudest, 127 silence). It does not allocate.
+func (pk *packet) audioLevel(id uint8) (level uint8, ok bool) {
+	if id == 0 || pk.payOff-pk.hdrLen < 4 {
+		return 0, false
+	}
+	ext := pk.raw[pk.hdrLen:pk.payOff]
+	profile, data := binary.BigEndian.Uint16(ext), ext[4:]
+	switch {
+	case profile == extProfileOneByte:
+		for i := 0; i < len(data); {
+			b := data[i]
+			if b == 0 { // padding
+				i++
+				continue
+			}
+			eid, n := b>>4, int(b&0x0f)+1
+			if eid == 15 { // reserved: stop parsing
+				return 0, false
+			}
+			i++
+			if i+n > len(data) {
+				return 0, false
+			}
+			if eid == id {
+				return data[i], true
+			}
+			i += n
+		}
+	case profile&extProfileTwoByteMask == extProfileTwoByte:
+		for i := 0; i < len(data); {
+			eid := data[i]
+			if eid == 0 { // padding
+				i++
+				continue
+			}
+			if i+2 > len(data) {
+				return 0, false
+			}
+			n := int(data[i+1])
+			i += 2
+			if i+n > len(data) {
+				return 0, false
+			}
+			if eid == id && n >= 1 {
+				return data[i], true
+			}
+			i += n
+		}
+	}
+	return 0, false
 }
 
 // payload returns the codec payload.

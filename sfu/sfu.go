@@ -97,6 +97,11 @@ type SFU struct {
 
 	retiredForwarded atomic.Uint64 // counters of removed subscriptions
 	retiredDropped   atomic.Uint64
+	retiredBytes     atomic.Uint64
+
+	nacks   atomic.Uint64 // NACK messages received from subscribers
+	plisIn  atomic.Uint64 // PLI and FIR received from subscribers
+	plisOut atomic.Uint64 // PLI sent to publishers
 }
 
 // New opens the UDP mux (and ICE-TCP listener) and returns a running SFU.
@@ -295,13 +300,23 @@ type Stats struct {
 	Tracks       int    // published tracks being forwarded
 	Forwarded    uint64 // packets queued to subscribers, ever
 	Dropped      uint64 // packets dropped because a subscriber fell behind, ever
+	// ForwardedBytes is the size of the forwarded packets as received
+	// from the publishers, ever.
+	ForwardedBytes uint64
+	NACKs          uint64 // NACK messages received from subscribers, ever
+	KeyframeAsks   uint64 // PLI and FIR messages received from subscribers, ever
+	PLIs           uint64 // PLI sent to publishers (after throttling), ever
 }
 
 // Stats returns a snapshot of the SFU's activity.
 func (s *SFU) Stats() Stats {
 	st := Stats{
-		Forwarded: s.retiredForwarded.Load(),
-		Dropped:   s.retiredDropped.Load(),
+		Forwarded:      s.retiredForwarded.Load(),
+		Dropped:        s.retiredDropped.Load(),
+		ForwardedBytes: s.retiredBytes.Load(),
+		NACKs:          s.nacks.Load(),
+		KeyframeAsks:   s.plisIn.Load(),
+		PLIs:           s.plisOut.Load(),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -21,6 +21,7 @@ type forwarder struct {
 	pub      *Participant  // nil in unit tests
 	info     TrackInfo     // what observers are told; RequestKeyframe unset
 	isKey    keyframeFunc  // nil for audio
+	levelID  uint8         // id of the audio level header extension; 0: none
 	sendPLI  func()        // asks the publisher for a keyframe
 	pli      chan struct{} // capacity 1: a keyframe is wanted; nil for audio
 	done     chan struct{}
@@ -81,6 +82,9 @@ func (f *forwarder) dispatch(raw []byte) {
 	f.havePrev, f.prevMarker, f.prevTS = true, pk.marker, pk.ts
 	if f.isKey != nil {
 		pk.key = f.isKey(pk.payload())
+	}
+	if f.levelID != 0 {
+		pk.level, pk.hasLevel = pk.audioLevel(f.levelID)
 	}
 	for _, d := range *f.subs.Load() {
 		d.push(&pk)

@@ -38,6 +38,10 @@ type client struct {
 	plis           atomic.Int64
 	stopRead       atomic.Bool // stop reading received tracks (a stalled viewer)
 
+	// levels, when set, gives the audio level (RFC 6464) each audio
+	// packet carries, as a browser's does; nil sends none.
+	levels func() (level uint8, voice bool)
+
 	msgs    chan map[string]any                  // server messages other than negotiation
 	pending map[string][]webrtc.ICECandidateInit // remote candidates before the remote description; read loop only
 
@@ -98,11 +102,18 @@ func connect(t *testing.T, n *testNode, i int) *client {
 // the real clip when one is given.
 func connectTo(t *testing.T, base, invite string, media *clip) *client {
 	t.Helper()
+	return connectWithLevels(t, base, invite, media, nil)
+}
+
+// connectWithLevels is connectTo for a client whose audio packets carry
+// the audio level levels returns.
+func connectWithLevels(t *testing.T, base, invite string, media *clip, levels func() (uint8, bool)) *client {
+	t.Helper()
 	var a joinAnswer
 	if status, raw := postJSON(t, base+"/api/v1/join", map[string]string{"invite": invite}, &a); status != http.StatusOK {
 		t.Fatalf("join token: %d %s", status, raw)
 	}
-	c := &client{t: t, name: a.Participant.Name, ws: dial(t, a), msgs: make(chan map[string]any, 256), clip: media,
+	c := &client{t: t, name: a.Participant.Name, ws: dial(t, a), msgs: make(chan map[string]any, 256), clip: media, levels: levels,
 		recv: make(map[string]*received), done: make(chan struct{}), pending: map[string][]webrtc.ICECandidateInit{}}
 	t.Cleanup(c.close)
 	c.send(map[string]any{"type": "join", "version": 1, "token": a.JoinToken, "consent": true})
@@ -168,6 +179,9 @@ func (c *client) isClosed() bool {
 func (c *client) startPeers() {
 	t := c.t
 	api := newAPI(t)
+	if c.levels != nil {
+		api = newLevelAPI(t, c.levels)
+	}
 	var err error
 	if c.pub, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
 		t.Fatal(err)

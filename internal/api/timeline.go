@@ -31,8 +31,9 @@ type timelineView struct {
 	Marks     []markView `json:"marks"`
 }
 
-// laneView is one participant's presence, recorded segments and gaps.
-// Speaking stays empty: the node keeps no voice-activity data.
+// laneView is one participant's presence, recorded segments, gaps and
+// when they spoke (from the segments' speaking intervals, joined where a
+// segment boundary cut one).
 type laneView struct {
 	ParticipantID string        `json:"participant_id"`
 	Name          string        `json:"name"`
@@ -157,14 +158,35 @@ func participantLane(m *evidence.Manifest, pt evidence.Participant, end time.Tim
 	for _, sg := range m.Segments {
 		if sg.ParticipantID == pt.ID {
 			lane.Segments = append(lane.Segments, segmentSpan{Index: sg.Index, From: sg.WallStart.Time, To: sg.WallEnd.Time})
+			for _, iv := range sg.Speaking {
+				lane.Speaking = append(lane.Speaking, spanView{From: iv.From.Time, To: iv.To.Time})
+			}
 		}
 	}
+	lane.Speaking = joinSpans(lane.Speaking)
 	for _, g := range m.Gaps {
 		if g.ParticipantID == pt.ID {
 			lane.Gaps = append(lane.Gaps, gapSpan{From: g.From.Time, To: g.To.Time, Reason: g.Reason})
 		}
 	}
 	return lane, marks
+}
+
+// joinSpans sorts spans and joins those that touch or overlap: speech
+// that went on across a segment boundary is one span.
+func joinSpans(spans []spanView) []spanView {
+	slices.SortStableFunc(spans, func(a, b spanView) int { return cmp.Or(a.From.Compare(b.From), a.To.Compare(b.To)) })
+	out := spans[:0]
+	for _, sp := range spans {
+		if n := len(out); n > 0 && !sp.From.After(out[n-1].To) {
+			if sp.To.After(out[n-1].To) {
+				out[n-1].To = sp.To
+			}
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
 }
 
 // eventLabels are the labels of the recording's events.

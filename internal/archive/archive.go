@@ -403,6 +403,25 @@ func (a *Archive) audit(ctx context.Context, sessionID, action, detail string) {
 // Pending is the number of segments waiting for upload.
 func (a *Archive) Pending() int { return a.up.Pending() }
 
+// Stats are the archive's numbers, for metrics.
+type Stats struct {
+	Recording      int    // sessions being recorded now
+	Pending        int    // closed segments waiting for upload
+	Uploaded       uint64 // segments stored since start
+	UploadedBytes  uint64
+	UploadFailures uint64 // failed upload attempts since start (retried, or quarantined)
+	Quarantined    uint64 // segments that could never be stored, since start
+}
+
+// Stats returns a snapshot of the archive's numbers.
+func (a *Archive) Stats() Stats {
+	a.mu.Lock()
+	rec := len(a.live)
+	a.mu.Unlock()
+	return Stats{Recording: rec, Pending: a.up.Pending(), Uploaded: a.up.uploaded.Load(),
+		UploadedBytes: a.up.uploadedBytes.Load(), UploadFailures: a.up.failures.Load(), Quarantined: a.up.quarantined.Load()}
+}
+
 // Close stops recording (closing open segments into the spool, where the
 // next start finds them), stops uploading and sealing, and waits.
 func (a *Archive) Close() {

@@ -188,10 +188,51 @@ func segments(ctx context.Context, st store.Store, m *evidence.Manifest) error {
 		m.Segments = append(m.Segments, evidence.Segment{ParticipantID: s.ParticipantID, Index: s.Index, Key: s.Key,
 			Bytes: s.Bytes, SHA256: hex.EncodeToString(s.SHA256), WallStart: evidence.At(s.WallStart),
 			WallEnd: evidence.At(s.WallEnd), MediaStart: s.MediaStart.Seconds(), MediaEnd: s.MediaEnd.Seconds(),
-			Codecs: s.Codecs, Width: s.Width, Height: s.Height, ContentType: s.ContentType})
+			Codecs: s.Codecs, Width: s.Width, Height: s.Height, ContentType: s.ContentType,
+			Speaking: speaking(s)})
 		m.Gaps = append(m.Gaps, recorderGaps(s)...)
 	}
 	return nil
+}
+
+// speaking turns the speaking intervals the recorder wrote for a segment
+// into the manifest's: on its time grid (microseconds), clipped to the
+// segment, in order, overlaps merged, so that a damaged record cannot
+// keep a session from being sealed. Nil when there are none.
+func speaking(s *cases.Segment) []evidence.Interval {
+	if s.Speaking == "" {
+		return nil
+	}
+	var ivs []recorder.Interval
+	if err := json.Unmarshal([]byte(s.Speaking), &ivs); err != nil {
+		return nil
+	}
+	start, end := evidence.At(s.WallStart), evidence.At(s.WallEnd)
+	var clipped []evidence.Interval
+	for _, iv := range ivs {
+		from, to := evidence.At(iv.From), evidence.At(iv.To)
+		if from.Before(start.Time) {
+			from = start
+		}
+		if to.After(end.Time) {
+			to = end
+		}
+		if to.After(from.Time) {
+			clipped = append(clipped, evidence.Interval{From: from, To: to})
+		}
+	}
+	slices.SortFunc(clipped, func(a, b evidence.Interval) int { return a.From.Compare(b.From.Time) })
+	var out []evidence.Interval
+	for _, iv := range clipped {
+		if n := len(out); n > 0 && !iv.From.After(out[n-1].To.Time) {
+			if iv.To.After(out[n-1].To.Time) {
+				out[n-1].To = iv.To
+			}
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
 }
 
 // recorderGaps turns the gaps the recorder wrote for a segment into

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kuayang/kuayang/internal/blob"
@@ -29,6 +30,12 @@ type uploader struct {
 	retention func(ctx context.Context, sessionID string) (time.Time, blob.Mode, error)
 	failed    func(seg recorder.Segment, err error) // a segment was quarantined
 	now       func() time.Time
+
+	// Counters for metrics.
+	uploaded      atomic.Uint64 // segments stored
+	uploadedBytes atomic.Uint64
+	failures      atomic.Uint64 // failed upload attempts, retried or quarantined
+	quarantined   atomic.Uint64 // segments that could never be stored
 
 	mu      sync.Mutex // guards the fields below
 	queue   []recorder.Segment
@@ -107,7 +114,11 @@ func (u *uploader) run(ctx context.Context) {
 			}
 		}
 		err := u.upload(ctx, seg)
+		if err != nil && ctx.Err() == nil {
+			u.failures.Add(1)
+		}
 		if errors.Is(err, errPermanent) {
+			u.quarantined.Add(1)
 			u.quarantine(seg, err)
 			u.done(seg)
 			continue
@@ -126,6 +137,8 @@ func (u *uploader) run(ctx context.Context) {
 			continue
 		}
 		backoff = time.Second
+		u.uploaded.Add(1)
+		u.uploadedBytes.Add(uint64(max(seg.Bytes, 0)))
 		u.done(seg)
 	}
 }
@@ -221,10 +234,16 @@ func toRecord(seg recorder.Segment, now, until time.Time) *cases.Segment {
 			gaps = string(b)
 		}
 	}
+	speaking := ""
+	if len(seg.Speaking) > 0 {
+		if b, err := json.Marshal(seg.Speaking); err == nil {
+			speaking = string(b)
+		}
+	}
 	return &cases.Segment{SessionID: seg.SessionID, ParticipantID: seg.ParticipantID, Index: seg.Index, Key: seg.Key,
 		ContentType: seg.ContentType, Bytes: seg.Bytes, SHA256: seg.SHA256, WallStart: seg.WallStart, WallEnd: seg.WallEnd,
 		MediaStart: seg.MediaStart, MediaEnd: seg.MediaEnd, Codecs: seg.Codecs, Width: seg.Width, Height: seg.Height,
-		Gaps: gaps, Recovered: seg.Recovered, UploadedAt: now.UTC(), RetainUntil: until}
+		Gaps: gaps, Speaking: speaking, Recovered: seg.Recovered, UploadedAt: now.UTC(), RetainUntil: until}
 }
 
 // removeSpool deletes a segment's spool file and its sidecar.

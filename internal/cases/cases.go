@@ -268,6 +268,7 @@ type Segment struct {
 	Codecs        []string
 	Width, Height int
 	Gaps          string // JSON array of gaps, as the recorder reported them
+	Speaking      string // JSON array of speaking intervals, as the recorder reported them; "" for none
 	Recovered     bool   // closed by crash recovery
 	UploadedAt    time.Time
 	RetainUntil   time.Time

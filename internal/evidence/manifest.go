@@ -183,7 +183,19 @@ type Segment struct {
 	Width         int      `json:"width"`
 	Height        int      `json:"height"`
 	ContentType   string   `json:"content_type"`
-	Chain         string   `json:"chain"` // hex; see Chain
+	// Speaking lists when the participant spoke within the segment, by
+	// time, inside WallStart to WallEnd and not overlapping: from the
+	// audio level their device measured and sent with the audio (RFC
+	// 6464). It is omitted when empty, so manifests sealed before it
+	// existed encode, chain and verify as they were signed.
+	Speaking []Interval `json:"speaking,omitempty"`
+	Chain    string     `json:"chain"` // hex; see Chain
+}
+
+// Interval is a stretch of time.
+type Interval struct {
+	From Time `json:"from"`
+	To   Time `json:"to"`
 }
 
 // Gap is a stretch of time a participant was present but their media is
@@ -295,6 +307,13 @@ func (m *Manifest) normalize() {
 		norm(&s.WallStart)
 		norm(&s.WallEnd)
 		s.Codecs = nonNil(s.Codecs)
+		for j := range s.Speaking {
+			norm(&s.Speaking[j].From)
+			norm(&s.Speaking[j].To)
+		}
+		slices.SortStableFunc(s.Speaking, func(a, b Interval) int {
+			return cmp.Or(a.From.Compare(b.From.Time), a.To.Compare(b.To.Time))
+		})
 	}
 	slices.SortStableFunc(m.Segments, compareSegments)
 	m.Gaps = nonNil(m.Gaps)
@@ -392,6 +411,9 @@ func (m *Manifest) validate() error {
 		case s.Width < 0 || s.Height < 0:
 			return bad("%s: negative dimensions", at)
 		}
+		if err := checkSpeaking(s); err != nil {
+			return bad("%s: %v", at, err)
+		}
 		keys[s.Key] = true
 		indexes[pidIndex{s.ParticipantID, s.Index}] = true
 	}
@@ -418,6 +440,24 @@ func (m *Manifest) validate() error {
 		return bad("audit: last_hash %q is not a SHA-256 in hex", a.LastHash)
 	case !isHex(a.SHA256):
 		return bad("audit: sha256 %q is not a SHA-256 in hex (see NewAuditRef)", a.SHA256)
+	}
+	return nil
+}
+
+// checkSpeaking checks that a segment's speaking intervals lie within its
+// wall-clock time, in order, without overlapping.
+func checkSpeaking(s Segment) error {
+	var prev Interval
+	for i, iv := range s.Speaking {
+		switch {
+		case iv.From.IsZero() || iv.To.IsZero() || !iv.To.After(iv.From.Time):
+			return fmt.Errorf("speaking interval %d from %v to %v", i, iv.From, iv.To)
+		case iv.From.Before(s.WallStart.Time) || iv.To.After(s.WallEnd.Time):
+			return fmt.Errorf("speaking interval %d from %v to %v is outside the segment (%v to %v)", i, iv.From, iv.To, s.WallStart, s.WallEnd)
+		case i > 0 && iv.From.Before(prev.To.Time):
+			return fmt.Errorf("speaking interval %d from %v overlaps the one before, or is out of order", i, iv.From)
+		}
+		prev = iv
 	}
 	return nil
 }

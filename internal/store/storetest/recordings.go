@@ -225,6 +225,7 @@ func checkSegment(t *testing.T, got, want *cases.Segment) {
 	eq(t, name+".Width", got.Width, want.Width)
 	eq(t, name+".Height", got.Height, want.Height)
 	eq(t, name+".Gaps", got.Gaps, want.Gaps)
+	eq(t, name+".Speaking", got.Speaking, want.Speaking)
 	eq(t, name+".Recovered", got.Recovered, want.Recovered)
 	eqTime(t, name+".UploadedAt", got.UploadedAt, want.UploadedAt)
 	eqTime(t, name+".RetainUntil", got.RetainUntil, want.RetainUntil)
@@ -242,6 +243,7 @@ func newSegment(sessionID, participantID string, index int, wallStart time.Time)
 		MediaStart: media, MediaEnd: media + 10*time.Second - time.Microsecond,
 		Codecs: []string{"vp8", "opus"}, Width: 1280, Height: 720,
 		Gaps:      `[{"from_us":1500000,"to_us":2250000,"reason":"network"}]`,
+		Speaking:  `[{"from":"2026-01-02T03:04:05.123456789Z","to":"2026-01-02T03:04:07Z"}]`,
 		Recovered: index%2 == 1, UploadedAt: wallStart.Add(15 * time.Second),
 		RetainUntil: wallStart.Add(3650 * 24 * time.Hour),
 	}
@@ -281,9 +283,9 @@ func testSegments(t *testing.T, s store.Store) {
 		newSegment(f.session.ID, hi, 2, w(10*time.Second)),
 		newSegment(f.session.ID, lo, 1, w(20*time.Second)),
 	}
-	// Edge values: no codecs (nil and empty), no gaps, no retention, a
-	// media offset past an hour.
-	want[1].Codecs, want[1].Gaps, want[1].RetainUntil = nil, "", time.Time{}
+	// Edge values: no codecs (nil and empty), no gaps, no speaking, no
+	// retention, a media offset past an hour.
+	want[1].Codecs, want[1].Gaps, want[1].Speaking, want[1].RetainUntil = nil, "", "", time.Time{}
 	want[2].Codecs, want[2].Width, want[2].Height = []string{}, 0, 0
 	want[3].Codecs = []string{"avc1.42E01E", "mp4a.40.2", "a,b"}
 	want[6].MediaStart, want[6].MediaEnd = 90*time.Minute+123456*time.Microsecond, 3*time.Hour
