@@ -5,12 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/turn"
 )
 
 // Minter mints join tokens.
@@ -25,6 +27,10 @@ type Join struct {
 	Tokens    Minter
 	PublicURL string // explicit public URL, or empty to follow the request
 	Log       *slog.Logger
+	// ICEServers returns the TURN servers, with credentials, for a
+	// participant reaching the node at host (the public URL's host, or
+	// the request's); nil means none.
+	ICEServers func(participantID, host string) []turn.ICEServer
 }
 
 type joinRequest struct {
@@ -55,12 +61,12 @@ type joinParticipant struct {
 }
 
 type joinResponse struct {
-	JoinToken   string          `json:"join_token"`
-	ExpiresAt   time.Time       `json:"expires_at"`
-	WSURL       string          `json:"ws_url"`
-	Session     joinSession     `json:"session"`
-	Participant joinParticipant `json:"participant"`
-	ICEServers  []any           `json:"ice_servers"`
+	JoinToken   string           `json:"join_token"`
+	ExpiresAt   time.Time        `json:"expires_at"`
+	WSURL       string           `json:"ws_url"`
+	Session     joinSession      `json:"session"`
+	Participant joinParticipant  `json:"participant"`
+	ICEServers  []turn.ICEServer `json:"ice_servers"`
 }
 
 // ServeHTTP implements the handler.
@@ -76,6 +82,9 @@ func (j *Join) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp.WSURL = j.wsURL(r)
+	if j.ICEServers != nil {
+		resp.ICEServers = append(resp.ICEServers, j.ICEServers(resp.Participant.ID, j.host(r))...)
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -114,7 +123,7 @@ func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
 			Case: joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
 		},
 		Participant: joinParticipant{ID: part.ID, Name: part.DisplayName, Role: string(part.Role), Language: part.Language},
-		ICEServers:  []any{},
+		ICEServers:  []turn.ICEServer{},
 	}, nil
 }
 
@@ -132,6 +141,15 @@ func (j *Join) load(ctx context.Context, inv *cases.Invite) (*cases.Participant,
 		return nil, nil, nil, err
 	}
 	return part, sess, c, nil
+}
+
+// host is the host (and port) the client reaches the node at: the public
+// URL's when one is configured, else the request's.
+func (j *Join) host(r *http.Request) string {
+	if u, err := url.Parse(j.PublicURL); err == nil && j.PublicURL != "" {
+		return u.Host
+	}
+	return r.Host
 }
 
 // wsURL is the websocket URL for this request: the public URL's when one is

@@ -48,6 +48,13 @@ func (r *Resolver) isTrusted(a netip.Addr) bool {
 	return false
 }
 
+// Proxied reports whether req's peer is a trusted proxy, whose
+// X-Forwarded-For IP believes.
+func (r *Resolver) Proxied(req *http.Request) bool {
+	peer, err := netip.ParseAddrPort(req.RemoteAddr)
+	return err == nil && r != nil && r.isTrusted(peer.Addr())
+}
+
 // IP returns the client address of req, without port.
 func (r *Resolver) IP(req *http.Request) string {
 	peer, err := netip.ParseAddrPort(req.RemoteAddr)

@@ -45,3 +45,20 @@ func TestIP(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestProxied(t *testing.T) {
+	r, err := New([]string{"10.0.0.0/8", "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for remote, want := range map[string]bool{"127.0.0.1:1": true, "10.2.3.4:1": true, "[::ffff:10.2.3.4]:1": true,
+		"192.0.2.1:1": false, "garbage": false} {
+		if got := r.Proxied(&http.Request{RemoteAddr: remote}); got != want {
+			t.Errorf("Proxied(%s) = %v, want %v", remote, got, want)
+		}
+	}
+	var none *Resolver
+	if none.Proxied(&http.Request{RemoteAddr: "127.0.0.1:1"}) {
+		t.Error("a nil resolver trusts a proxy")
+	}
+}

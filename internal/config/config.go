@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -59,6 +60,49 @@ type Config struct {
 	// machines measured so far it did not lower the CPU per packet (see
 	// docs/benchmarks.md).
 	UDPBatch bool `yaml:"udp_batch"`
+
+	// MetricsAllow are the client addresses (CIDRs or single addresses)
+	// that GET /metrics answers; everyone else gets 403. The client address
+	// is the one X-Forwarded-For names when the peer is a trusted proxy.
+	MetricsAllow []string `yaml:"metrics_allow"`
+
+	// TLSCert and TLSKey are PEM files: when set, --http-addr serves HTTPS
+	// and WSS. The files are read again when they change.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// ACMEHost, instead of TLSCert and TLSKey, obtains and renews a
+	// certificate for this host name from Let's Encrypt (ACME); it is
+	// cached under <data-dir>/acme.
+	ACMEHost string `yaml:"acme_host"`
+	// ACMEEmail is the contact address given to the ACME server (optional).
+	ACMEEmail string `yaml:"acme_email"`
+	// ACMEHTTPAddr, when set (usually ":80"), serves the ACME HTTP-01
+	// challenge there and redirects everything else to HTTPS. Without it
+	// the TLS-ALPN-01 challenge on --http-addr must reach port 443.
+	ACMEHTTPAddr string `yaml:"acme_http_addr"`
+
+	// TURNPort is the embedded TURN server's UDP and TCP port; 0 disables it.
+	TURNPort int `yaml:"turn_port"`
+	// TURNTLSPort is the embedded TURN server's TLS port (TURN over TLS,
+	// turns:); 0 disables it. Needs a certificate (TLSCert or ACMEHost).
+	TURNTLSPort int `yaml:"turn_tls_port"`
+	// TURNRelayIP is the relayed address the TURN server gives out (default:
+	// PublicIP, else the host's first non-loopback address).
+	TURNRelayIP string `yaml:"turn_relay_ip"`
+	// TURNHost is the host name or address put in the turn: and turns: URLs
+	// handed to clients (default: the host of the public URL, or of the
+	// request when the public URL is not set).
+	TURNHost string `yaml:"turn_host"`
+	// TURNExternal are the URLs of an external TURN server (coturn with
+	// use-auth-secret) handed to clients with credentials made from
+	// TURNSecret.
+	TURNExternal []string `yaml:"turn_external"`
+	// TURNSecret is the shared secret of the TURN REST credentials: required
+	// with TURNExternal; for the embedded server it replaces the secret kept
+	// in <data-dir>/turn.key.
+	TURNSecret string `yaml:"turn_secret"`
+	// TURNTTL is how long the TURN credentials of a join answer stay valid.
+	TURNTTL time.Duration `yaml:"turn_ttl"`
 }
 
 // Default returns the configuration of `kuayang serve` with nothing set:
@@ -75,6 +119,8 @@ func Default() Config {
 		InviteTTL:       30 * 24 * time.Hour,
 		SegmentDuration: 30 * time.Second,
 		SealGrace:       2 * time.Minute,
+		MetricsAllow:    []string{"127.0.0.0/8", "::1/128"},
+		TURNTTL:         12 * time.Hour,
 	}
 }
 
@@ -108,6 +154,19 @@ func (c *Config) fields() []field {
 		{"seal-grace", "how long an empty recorded session waits before it ends and is sealed", &c.SealGrace},
 		{"udp-batch", "send and receive media in batches (sendmmsg, recvmmsg) instead of one system call per packet", &c.UDPBatch},
 		{"trusted-proxies", "comma-separated reverse proxy addresses or CIDRs whose X-Forwarded-For is believed", &c.TrustedProxies},
+		{"metrics-allow", "comma-separated client addresses or CIDRs that GET /metrics answers (default loopback)", &c.MetricsAllow},
+		{"tls-cert", "PEM certificate (chain): serve HTTPS and WSS on --http-addr (with --tls-key)", &c.TLSCert},
+		{"tls-key", "PEM private key of --tls-cert", &c.TLSKey},
+		{"acme-host", "obtain a certificate for this host name automatically (ACME, Let's Encrypt) instead of --tls-cert", &c.ACMEHost},
+		{"acme-email", "contact address for the ACME account (optional)", &c.ACMEEmail},
+		{"acme-http-addr", "serve the ACME HTTP-01 challenge and an HTTPS redirect on this address, e.g. :80", &c.ACMEHTTPAddr},
+		{"turn-port", "embedded TURN server's UDP and TCP port, e.g. 3478 (0 disables)", &c.TURNPort},
+		{"turn-tls-port", "embedded TURN server's TURN-over-TLS port, e.g. 5349 or 443 (0 disables; needs a certificate)", &c.TURNTLSPort},
+		{"turn-relay-ip", "relayed address the embedded TURN server gives out (default --public-ip)", &c.TURNRelayIP},
+		{"turn-host", "host name or IP in the TURN URLs given to clients (default the public URL's host)", &c.TURNHost},
+		{"turn-external", "comma-separated turn:/turns: URLs of an external TURN server (coturn, use-auth-secret)", &c.TURNExternal},
+		{"turn-secret", "shared secret of the TURN credentials (coturn's static-auth-secret); default for the embedded server: <data-dir>/turn.key", &c.TURNSecret},
+		{"turn-ttl", "lifetime of the TURN credentials in a join answer", &c.TURNTTL},
 	}
 }
 
@@ -308,10 +367,159 @@ func (c *Config) Validate() error {
 	if c.InviteTTL < time.Minute {
 		errs = append(errs, fmt.Errorf("invite-ttl %s: want at least 1m", c.InviteTTL))
 	}
+	if _, err := ParsePrefixes(c.MetricsAllow); err != nil {
+		errs = append(errs, fmt.Errorf("metrics-allow: %w", err))
+	}
+	errs = append(errs, c.validateTLS()...)
+	errs = append(errs, c.validateTURN()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// validateTLS checks --tls-cert, --tls-key and the ACME settings. The
+// files are read when the node starts, not here.
+func (c *Config) validateTLS() []error {
+	var errs []error
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key go together: set both or neither"))
+	}
+	if c.ACMEHost != "" {
+		if c.TLSCert != "" {
+			errs = append(errs, errors.New("acme-host and tls-cert exclude each other: choose automatic certificates or files"))
+		}
+		if !validHostName(c.ACMEHost) {
+			errs = append(errs, fmt.Errorf("acme-host %q is not a DNS host name", c.ACMEHost))
+		}
+	}
+	if c.ACMEEmail != "" && c.ACMEHost == "" {
+		errs = append(errs, errors.New("acme-email needs acme-host"))
+	}
+	if c.ACMEHTTPAddr != "" {
+		if c.ACMEHost == "" {
+			errs = append(errs, errors.New("acme-http-addr needs acme-host"))
+		}
+		if _, _, err := net.SplitHostPort(c.ACMEHTTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("acme-http-addr %q: %w", c.ACMEHTTPAddr, err))
+		}
+	}
+	return errs
+}
+
+// validateTURN checks the TURN settings.
+func (c *Config) validateTURN() []error {
+	var errs []error
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"turn-port", c.TURNPort}, {"turn-tls-port", c.TURNTLSPort}} {
+		if p.v < 0 || p.v > 65535 {
+			errs = append(errs, fmt.Errorf("%s %d out of range", p.name, p.v))
+		}
+	}
+	if c.TURNTLSPort != 0 && !c.TLS() {
+		errs = append(errs, errors.New("turn-tls-port needs a certificate: set tls-cert and tls-key, or acme-host"))
+	}
+	if c.TURNPort != 0 && c.TURNPort == c.TURNTLSPort {
+		errs = append(errs, fmt.Errorf("turn-port and turn-tls-port are both %d", c.TURNPort))
+	}
+	if c.TURNRelayIP != "" && net.ParseIP(c.TURNRelayIP) == nil {
+		errs = append(errs, fmt.Errorf("turn-relay-ip %q is not an IP address", c.TURNRelayIP))
+	}
+	if c.TURNHost != "" && net.ParseIP(c.TURNHost) == nil && !validHostName(c.TURNHost) {
+		errs = append(errs, fmt.Errorf("turn-host %q is not a host name or IP address", c.TURNHost))
+	}
+	for _, u := range c.TURNExternal {
+		if err := checkTURNURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("turn-external: %w", err))
+		}
+	}
+	if len(c.TURNExternal) > 0 && c.TURNSecret == "" {
+		errs = append(errs, errors.New("turn-external needs turn-secret (coturn's static-auth-secret)"))
+	}
+	if c.TURNSecret != "" && len(c.TURNExternal) == 0 && !c.EmbeddedTURN() {
+		errs = append(errs, errors.New("turn-secret is set but no TURN server is: set turn-port, turn-tls-port or turn-external"))
+	}
+	if (c.EmbeddedTURN() || len(c.TURNExternal) > 0) && (c.TURNTTL < 10*time.Minute || c.TURNTTL > 48*time.Hour) {
+		errs = append(errs, fmt.Errorf("turn-ttl %s: want between 10m and 48h", c.TURNTTL))
+	}
+	return errs
+}
+
+// checkTURNURL accepts turn:host[:port][?transport=udp|tcp] and turns:…
+// (RFC 7065).
+func checkTURNURL(raw string) error {
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok || (scheme != "turn" && scheme != "turns") || rest == "" || strings.HasPrefix(rest, "//") {
+		return fmt.Errorf("%q: want turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]", raw)
+	}
+	hostport, query, _ := strings.Cut(rest, "?")
+	if query != "" && query != "transport=udp" && query != "transport=tcp" {
+		return fmt.Errorf("%q: the only parameter is transport=udp or transport=tcp", raw)
+	}
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: bad port", raw)
+		}
+		host = h
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) == nil && !validHostName(host) {
+		return fmt.Errorf("%q: bad host", raw)
+	}
+	return nil
+}
+
+// validHostName reports whether s is a DNS name (letters, digits, hyphens
+// and dots).
+func validHostName(s string) bool {
+	if s == "" || len(s) > 253 || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TLS reports whether the node serves TLS itself (certificate files or
+// ACME).
+func (c *Config) TLS() bool { return c.TLSCert != "" || c.ACMEHost != "" }
+
+// EmbeddedTURN reports whether the embedded TURN server runs.
+func (c *Config) EmbeddedTURN() bool { return c.TURNPort != 0 || c.TURNTLSPort != 0 }
+
+// ParsePrefixes parses addresses and CIDRs (as --trusted-proxies and
+// --metrics-allow take them) into prefixes; a single address is a /32 or
+// /128.
+func ParsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", s)
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // S3 is a parsed --s3-url.

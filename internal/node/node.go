@@ -6,6 +6,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/acme/autocert"
+
 	"github.com/kuayang/kuayang/internal/api"
 	"github.com/kuayang/kuayang/internal/archive"
 	"github.com/kuayang/kuayang/internal/auth"
@@ -28,9 +31,11 @@ import (
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/metrics"
 	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/postgres"
 	"github.com/kuayang/kuayang/internal/store/sqlite"
+	"github.com/kuayang/kuayang/internal/turn"
 	"github.com/kuayang/kuayang/sfu"
 	"github.com/kuayang/kuayang/signaling"
 	"github.com/kuayang/kuayang/web"
@@ -59,6 +64,14 @@ type Node struct {
 	// explicitURL is the configured public URL; empty when it was derived
 	// from the listener, so that answers follow the request's host.
 	explicitURL string
+
+	storeMetrics *metrics.Store    // the store, timed (n.store is it)
+	mono         metrics.Monotonic // keeps the media counters monotonic
+	tlsConf      *tls.Config       // nil unless the node serves TLS itself
+	acme         *autocert.Manager // with --acme-host
+	acmeSrv      *http.Server      // the HTTP-01 listener, with --acme-http-addr
+	turn         *turn.Server      // the embedded TURN server, or nil
+	issuers      []*turn.Issuer    // the TURN servers handed to clients
 }
 
 // New opens the backends and the media sockets. Nothing listens for HTTP
@@ -81,7 +94,11 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: store: %w", err)
 	}
-	n.store = st
+	n.storeMetrics = metrics.NewStore(st)
+	n.store = n.storeMetrics
+	if err := n.setupTLS(); err != nil {
+		return err
+	}
 	if n.key, err = auth.LoadKey(filepath.Join(n.cfg.DataDir, "node.key")); err != nil {
 		return err
 	}
@@ -91,6 +108,9 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("node: media: %w", err)
 	}
 	if n.ips, err = clientip.New(n.cfg.TrustedProxies); err != nil {
+		return err
+	}
+	if err := n.openTURN(); err != nil {
 		return err
 	}
 	if err := n.openArchive(ctx); err != nil {
@@ -170,7 +190,8 @@ func (n *Node) allowedOrigins() []string {
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", n.sig)
-	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log})
+	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log,
+		ICEServers: n.iceServers})
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
 		Ender: n, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
@@ -182,7 +203,11 @@ func (n *Node) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", n.readyz)
+	mux.Handle("GET /metrics", n.metricsHandler())
 	mux.Handle("/", web.Handler())
+	if n.tlsConf != nil {
+		return hsts(mux)
+	}
 	return mux
 }
 
@@ -208,21 +233,45 @@ func (n *Node) Start() error {
 	}
 	n.ln = ln
 	if n.cfg.PublicURL == "" {
-		port := ln.Addr().(*net.TCPAddr).Port
-		n.cfg.PublicURL = "http://localhost:" + strconv.Itoa(port)
+		n.cfg.PublicURL = n.derivedURL(ln.Addr().(*net.TCPAddr).Port)
 	}
 	n.srv = &http.Server{
 		Handler:           n.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		TLSConfig:         n.tlsConf,
 	}
-	go func() { n.done <- n.srv.Serve(ln) }()
+	if n.tlsConf != nil {
+		go func() { n.done <- n.srv.ServeTLS(ln, "", "") }() // the certificate comes from TLSConfig
+	} else {
+		go func() { n.done <- n.srv.Serve(ln) }()
+	}
+	if err := n.serveACMEHTTP(); err != nil {
+		_ = n.srv.Close()
+		return err
+	}
 	n.loops.Add(1)
 	go n.expireLogins()
 	a := n.media.Addrs()
-	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "udp", a.UDP, "tcp", a.TCP)
+	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "tls", n.tlsConf != nil, "udp", a.UDP, "tcp", a.TCP)
 	return nil
+}
+
+// derivedURL is the public URL when none is configured: the ACME host
+// name, else localhost on the HTTP port.
+func (n *Node) derivedURL(port int) string {
+	p := ":" + strconv.Itoa(port)
+	switch {
+	case n.cfg.ACMEHost != "":
+		if port == 443 {
+			p = ""
+		}
+		return "https://" + n.cfg.ACMEHost + p
+	case n.tlsConf != nil:
+		return "https://localhost" + p
+	}
+	return "http://localhost" + p
 }
 
 // expireLogins deletes expired logins every hour until the node stops.
@@ -275,6 +324,9 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.srv != nil {
 		errs = append(errs, n.srv.Shutdown(ctx))
 	}
+	if n.acmeSrv != nil {
+		errs = append(errs, n.acmeSrv.Shutdown(ctx))
+	}
 	select {
 	case <-n.stop:
 	default:
@@ -292,6 +344,9 @@ func (n *Node) closeBackends() error {
 	}
 	if n.archive != nil {
 		n.archive.Close()
+	}
+	if n.turn != nil {
+		errs = append(errs, n.turn.Close())
 	}
 	if n.media != nil {
 		errs = append(errs, n.media.Close())

@@ -5,6 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, ProtocolError } from '../static/protocol.js';
 
+// The TURN servers of a join answer (docs/protocol.md).
+const ICE_SERVERS = [{
+  urls: ['turn:turn.example.org:3478?transport=udp', 'turn:turn.example.org:3478?transport=tcp'],
+  username: '1900000000:p1',
+  credential: 'n0L4G9mQ2xXoZ3t1kq7f0Yd8c2E=',
+}];
+
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const until = async (cond, what) => {
   for (let i = 0; i < 200; i++) {
@@ -36,7 +43,7 @@ class FakeServer {
         ws_url: this.wsURL,
         session: { id: 's1', title: 'T', record: true, time_zone: 'Asia/Shanghai' },
         participant: { id: 'p1', name: 'Anna', role: 'party', language: 'it' },
-        ice_servers: [{ urls: ['stun:example.org'] }],
+        ice_servers: ICE_SERVERS,
       }),
     };
   };
@@ -141,7 +148,10 @@ test('join, publish, subscribe, candidates, tracks', async () => {
   const pub = client.publishPC;
   const sub = client.subscribePC;
   assert.ok(pub && sub && pub !== sub);
-  assert.deepEqual(pub.config.iceServers, [{ urls: ['stun:example.org'] }]);
+  // The join answer's TURN servers, credentials included, reach both
+  // connections as they are.
+  assert.deepEqual(pub.config.iceServers, ICE_SERVERS);
+  assert.deepEqual(sub.config.iceServers, ICE_SERVERS);
   assert.deepEqual(pub.transceivers.map((t) => [t.kind, t.init.direction]), [['audio', 'sendonly'], ['video', 'sendonly']]);
 
   await until(() => server.sent('publish').length === 1, 'publish');
