@@ -92,6 +92,7 @@ func main() {
 	for i := range scs {
 		scs[i].Rooms = max(1, int(math.Round(float64(scs[i].Rooms)**scale)))
 	}
+	loadAtStart = loadAverage()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -314,5 +315,25 @@ func machine() string {
 	fmt.Fprintf(&b, "| memory | %s |\n", mem)
 	fmt.Fprintf(&b, "| Go | %s, %s/%s |\n", goVersion, runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&b, "| date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	if loadAtStart != "" {
+		fmt.Fprintf(&b, "| load average before the run | %s (1, 5, 15 min) |\n", loadAtStart)
+	}
 	return b.String()
+}
+
+// loadAtStart is the machine's load average when the run began: what else
+// was running shows in the figures.
+var loadAtStart string
+
+// loadAverage reads the 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
