@@ -58,6 +58,16 @@ type received struct {
 	keyframes atomic.Int64
 	firstKey  atomic.Int64 // unix nanos of the first keyframe packet
 	ended     atomic.Bool
+
+	mu  sync.Mutex   // guards log
+	log []sentPacket // every packet, if the client logs (see client.logMedia)
+}
+
+// logged returns the logged packets.
+func (r *received) logged() []sentPacket {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sentPacket(nil), r.log...)
 }
 
 // client is an in-process participant: it publishes a VP8 and an Opus track
@@ -79,6 +89,8 @@ type client struct {
 	forceKey atomic.Bool  // next video frame is a keyframe
 	offers   atomic.Int32
 	failed   atomic.Int32
+	logMedia atomic.Bool  // log every received packet (received.log)
+	layers   []*sendLayer // simulcast layers published (simulcast_e2e_test.go)
 
 	mu        sync.Mutex // guards the fields below
 	tracks    []*received
@@ -302,6 +314,13 @@ func (c *client) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			continue
 		}
 		r.packets.Add(1)
+		if c.logMedia.Load() {
+			sp, _ := parseSent(buf[:n])
+			sp.seq, sp.ts, sp.at = p.SequenceNumber, p.Timestamp, time.Now()
+			r.mu.Lock()
+			r.log = append(r.log, sp)
+			r.mu.Unlock()
+		}
 		if r.kind == webrtc.RTPCodecTypeVideo && vp8Keyframe(p.Payload) {
 			r.keyframes.Add(1)
 			r.firstKey.CompareAndSwap(0, time.Now().UnixNano())

@@ -33,10 +33,15 @@ func newConn(api *webrtc.API, d Direction, log *slog.Logger) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new %s connection: %w", d, err)
 	}
+	return wrapConn(pc, d, log), nil
+}
+
+// wrapConn makes pc the connection of direction d.
+func wrapConn(pc *webrtc.PeerConnection, d Direction, log *slog.Logger) *conn {
 	// The client learns the publish connection's candidates from the
 	// answer Publish returns; the subscribe connection's only once the
 	// first offer is out, so they are held until then.
-	return &conn{dir: d, pc: pc, log: log.With("pc", d), gateOpen: d == Publish}, nil
+	return &conn{dir: d, pc: pc, log: log.With("pc", d), gateOpen: d == Publish}
 }
 
 // local passes a local candidate to the client, or holds it until the

@@ -23,6 +23,7 @@ type downTrack struct {
 	sender *webrtc.RTPSender // nil in unit tests
 	ready  func() bool       // bound and connected: packets can go out
 	obs    *observer         // the in-process observer it feeds, or nil
+	sim    *simDown          // layer state of a simulcast track (simulcast.go), or nil
 	q      *ring
 	wake   chan struct{} // capacity 1: "the queue is not empty"
 	done   chan struct{}
@@ -42,6 +43,11 @@ type downTrack struct {
 	skipped   uint32    // packets skipped since the last one queued
 	off       uint16    // subtracted from incoming sequence numbers
 	lastOut   uint16    // highest sequence number sent
+
+	// Controller state (control.go), guarded by room.mu.
+	ctlBytes uint64
+	ctlAt    time.Time
+	rate     int64 // bit/s received lately
 }
 
 // newDownTrack returns a downTrack of f writing to sink. A video subscriber
@@ -56,11 +62,15 @@ func newDownTrack(f *forwarder, sink packetSink, ready func() bool) *downTrack {
 
 // newDownTrackLen is newDownTrack with a queue of n packets (a power of two).
 func newDownTrackLen(f *forwarder, sink packetSink, ready func() bool, n int) *downTrack {
-	return &downTrack{
+	d := &downTrack{
 		fwd: f, sink: sink, ready: ready, q: newRing(n),
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		waitKey: f.video(),
 	}
+	if f.sim != nil {
+		d.sim = newSimDown(f.sim.initial())
+	}
+	return d
 }
 
 // push hands one packet to the subscriber. It never blocks and never
@@ -162,7 +172,7 @@ func (d *downTrack) rtcpLoop() {
 			return
 		}
 		if wantsKeyframe(buf[:n]) {
-			d.fwd.requestKeyframe()
+			d.requestKeyframe()
 		}
 		if d.sub != nil {
 			nacks, asks := countFeedback(buf[:n])

@@ -78,6 +78,13 @@ func codecs() []struct {
 // pion still lists it in subscribe offers (their transceivers are
 // sendrecv), which is harmless: forwarded packets carry none of the
 // publisher's extensions, and the extension is optional.
+//
+// For video the SFU receives it also registers the extensions pion needs
+// to tell the RTP streams of a simulcast publisher apart (RFC 8852, 8843):
+// the media section (sdes:mid), the encoding (sdes:rtp-stream-id, the RID
+// of a=rid) and the encoding a retransmission stream repairs
+// (repaired-rtp-stream-id). A browser sending simulcast puts them on its
+// first packets; pion then calls OnTrack once per RID.
 func newMediaEngine() (*webrtc.MediaEngine, error) {
 	m := &webrtc.MediaEngine{}
 	for _, c := range codecs() {
@@ -95,6 +102,12 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 	if err := m.RegisterHeaderExtension(level, webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
 		return nil, fmt.Errorf("sfu: register audio level extension: %w", err)
 	}
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+		ext := webrtc.RTPHeaderExtensionCapability{URI: uri}
+		if err := m.RegisterHeaderExtension(ext, webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
+			return nil, fmt.Errorf("sfu: register simulcast extension %s: %w", uri, err)
+		}
+	}
 	return m, nil
 }
 
@@ -105,12 +118,20 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 // 40 participants the history was a quarter of the heap.
 const nackHistory = 256
 
-// newInterceptors registers, explicitly and in order: the NACK responder
-// (retransmits to subscribers) and generator (asks publishers), RTCP
-// receiver and sender reports, the transport-cc header extension on
-// outgoing media and transport-cc feedback for incoming media.
-func newInterceptors(lf logging.LoggerFactory) (*interceptor.Registry, error) {
+// newInterceptors registers, explicitly and in order: first (the
+// subscribe connections' congestion control, which must come before the
+// NACK responder, whose retransmissions it then counts and limits, and
+// after nothing that rewrites packets), the NACK responder (retransmits to
+// subscribers) and generator (asks publishers), RTCP receiver and sender
+// reports, the transport-cc header extension on outgoing media and
+// transport-cc feedback for incoming media. pion runs the outgoing chain
+// from the last registered to the first, so the estimator sees each packet
+// with its transport-wide sequence number.
+func newInterceptors(lf logging.LoggerFactory, first ...interceptor.Factory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
+	for _, f := range first {
+		reg.Add(f)
+	}
 	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(lf),
 		nack.ResponderSize(nackHistory))
 	if err != nil {
@@ -200,23 +221,43 @@ func networkTypes(ip net.IP, tcp bool) []webrtc.NetworkType {
 	return types
 }
 
-// newAPI builds the one webrtc.API all peer connections of a node share.
-func newAPI(cfg Config, lf logging.LoggerFactory, t transport) (*webrtc.API, error) {
+// apis are the webrtc.APIs the peer connections of a node are built
+// with: the publish connections' and the subscribe connections', which
+// add a bandwidth estimator (bwe) to the same media and settings.
+type apis struct {
+	pub, sub *webrtc.API
+	bwe      *bweFactory
+}
+
+// newAPIs builds the node's APIs.
+func newAPIs(cfg Config, lf logging.LoggerFactory, t transport) (apis, error) {
 	m, err := newMediaEngine()
 	if err != nil {
-		return nil, err
+		return apis{}, err
 	}
-	reg, err := newInterceptors(lf)
+	pubReg, err := newInterceptors(lf)
 	if err != nil {
-		return nil, err
+		return apis{}, err
+	}
+	bwe, err := newBWEFactory(lf)
+	if err != nil {
+		return apis{}, err
+	}
+	subReg, err := newInterceptors(lf, bwe)
+	if err != nil {
+		return apis{}, err
 	}
 	se, err := newSettingEngine(cfg, lf, t)
 	if err != nil {
-		return nil, err
+		return apis{}, err
 	}
-	return webrtc.NewAPI(
-		webrtc.WithMediaEngine(m),
-		webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se),
-	), nil
+	// Every connection copies the media engine; the APIs may share it.
+	api := func(reg *interceptor.Registry) *webrtc.API {
+		return webrtc.NewAPI(
+			webrtc.WithMediaEngine(m),
+			webrtc.WithInterceptorRegistry(reg),
+			webrtc.WithSettingEngine(se),
+		)
+	}
+	return apis{pub: api(pubReg), sub: api(subReg), bwe: bwe}, nil
 }

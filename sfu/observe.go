@@ -28,6 +28,12 @@ type TrackInfo struct {
 	StreamID    string                    // the publisher's stream id
 	Kind        string                    // "audio" or "video"
 	Codec       webrtc.RTPCodecParameters // mime type, clock rate, channels, fmtp
+	// Simulcast says the publisher sends the track as several layers
+	// (sizes and bitrates); the sink receives the top one as one stream:
+	// sequence numbers and timestamps continue when the top layer
+	// changes (the publisher adds or pauses layers), and the picture size
+	// changes with it, at a keyframe.
+	Simulcast bool
 	// RequestKeyframe asks the publisher for a keyframe (video; a no-op
 	// for audio). Requests coalesce and are rate-limited. Safe from any
 	// goroutine, never blocks.
@@ -224,6 +230,13 @@ func (r *room) attachObserver(obs *observer, f *forwarder) {
 	osink.levels, _ = sink.(AudioLevelSink)
 	d := newDownTrackLen(f, osink, alwaysReady, n)
 	d.obs = obs
+	if d.sim != nil { // the controller sets the top layer once measured
+		top := int32(-1)
+		if f.sim.known.Load() {
+			top = f.sim.top()
+		}
+		d.sim.tgt.Store(top)
+	}
 	if !r.adoptObserver(obs, f, d) {
 		sink.Close()
 		return

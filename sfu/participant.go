@@ -26,6 +26,11 @@ type Participant struct {
 	pub *conn // publish: the client offers
 	sub *conn // subscribe: the SFU offers
 
+	// bwe estimates the subscribe connection's bandwidth (bwe.go);
+	// estOverride, when positive, replaces its estimate (tests).
+	bwe         *bweGate
+	estOverride atomic.Int64
+
 	left   atomic.Bool // Leave was called
 	failed atomic.Bool // Handler.Failed was called
 	subUp  atomic.Bool // the subscribe connection is connected
@@ -34,6 +39,14 @@ type Participant struct {
 	// downs are p's subscriptions, one per track of another member; guarded
 	// by room.mu.
 	downs map[*forwarder]*downTrack
+	// ctlSims is the controller's scratch list of p's simulcast
+	// subscriptions; guarded by room.mu.
+	ctlSims []*downTrack
+
+	// sims groups the layers of each simulcast track p publishes, by
+	// receiver (one per published track); guarded by simMu.
+	simMu sync.Mutex
+	sims  map[*webrtc.RTPReceiver]*simGroup
 
 	negMu        sync.Mutex // guards the fields below: subscribe negotiation
 	offerPending bool       // an offer awaits its answer
@@ -48,15 +61,20 @@ func newParticipant(s *SFU, pid string, h Handler) (*Participant, error) {
 		id: pid, s: s, h: h,
 		log:   s.log.With("participant", pid),
 		downs: map[*forwarder]*downTrack{},
+		sims:  map[*webrtc.RTPReceiver]*simGroup{},
 	}
 	var err error
-	if p.pub, err = newConn(s.api, Publish, p.log); err != nil {
+	if p.pub, err = newConn(s.apis.pub, Publish, p.log); err != nil {
 		return nil, err
 	}
-	if p.sub, err = newConn(s.api, Subscribe, p.log); err != nil {
+	pc, bwe, err := s.apis.bwe.newPeerConnection(func() (*webrtc.PeerConnection, error) {
+		return s.apis.sub.NewPeerConnection(webrtc.Configuration{})
+	})
+	if err != nil {
 		p.pub.close()
-		return nil, err
+		return nil, fmt.Errorf("sfu: new %s connection: %w", Subscribe, err)
 	}
+	p.sub, p.bwe = wrapConn(pc, Subscribe, p.log), bwe
 	return p, nil
 }
 
@@ -109,6 +127,10 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		return
 	}
 	defer p.s.wg.Done()
+	if t.RID() != "" && t.Kind() == webrtc.RTPCodecTypeVideo {
+		p.onLayer(t, recv)
+		return
+	}
 	ssrc := uint32(t.SSRC())
 	f := newForwarder(t.ID(), t.Codec().RTPCodecCapability, func() {
 		pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}
@@ -140,6 +162,102 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	})
 	p.room.unpublish(f)
 	log.Info("track ended")
+}
+
+// simGroup is a simulcast track being published: its forwarder and how
+// many of its layers are being read.
+type simGroup struct {
+	f    *forwarder
+	live int
+}
+
+// onLayer forwards one layer of a simulcast track, until it ends. The
+// first layer to arrive publishes the track; the last to end unpublishes
+// it.
+func (p *Participant) onLayer(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	ssrc, rid := uint32(t.SSRC()), t.RID()
+	sendPLI := func() {
+		pli := []rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}
+		p.s.plisOut.Add(1)
+		if err := p.pub.pc.WriteRTCP(pli); err != nil {
+			p.log.Debug("keyframe request failed", "track", t.ID(), "rid", rid, "err", err)
+		}
+	}
+	p.simMu.Lock()
+	g := p.sims[recv]
+	first := g == nil
+	if first {
+		f := newSimulcastForwarder(t.ID(), t.Codec().RTPCodecCapability, ssrc)
+		f.pub = p
+		f.info = TrackInfo{
+			Participant: p.id, TrackID: t.ID(), StreamID: t.StreamID(),
+			Kind: t.Kind().String(), Codec: t.Codec(), Simulcast: true,
+		}
+		g = &simGroup{f: f}
+		p.sims[recv] = g
+		p.s.simulcasts.Add(1)
+	}
+	f := g.f
+	l := f.sim.add(rid, ssrc, sendPLI)
+	if l != nil {
+		g.live++
+	}
+	p.simMu.Unlock()
+	log := p.log.With("track", t.ID(), "kind", t.Kind(), "codec", f.codec.MimeType, "rid", rid)
+	if l == nil {
+		log.Warn("simulcast layer ignored: too many layers")
+		discard(t)
+		return
+	}
+	published := !first || p.room.publish(f)
+	if published {
+		log.Info("simulcast layer published", "ssrc", ssrc)
+		p.s.spawn(func() { l.pliLoop(f.done) })
+		p.s.spawn(func() { readLayerRTCP(recv, rid, ssrc, func(sr *senderReport) { f.layerReport(l, sr) }) })
+		f.readLayer(l, func(b []byte) (int, error) {
+			n, _, err := t.Read(b)
+			return n, err
+		})
+	}
+	l.ended.Store(true)
+	p.simMu.Lock()
+	g.live--
+	last := g.live == 0
+	if last && p.sims[recv] == g {
+		delete(p.sims, recv)
+	}
+	p.simMu.Unlock()
+	if last {
+		p.room.unpublish(f)
+		f.stop()
+		p.s.simulcasts.Add(-1)
+		log.Info("simulcast track ended")
+	}
+}
+
+// discard reads a track that is not forwarded until it ends, so its
+// packets do not pile up in pion's buffer.
+func discard(t *webrtc.TrackRemote) {
+	buf := make([]byte, slotSize)
+	for {
+		if _, _, err := t.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// readLayerRTCP is readRTCP for the layer rid of a simulcast receiver.
+func readLayerRTCP(recv *webrtc.RTPReceiver, rid string, ssrc uint32, report func(*senderReport)) {
+	buf := make([]byte, slotSize)
+	for {
+		n, _, err := recv.ReadSimulcast(buf, rid)
+		if err != nil {
+			return
+		}
+		if sr, ok := parseSenderReport(buf[:n], ssrc); ok {
+			report(&sr)
+		}
+	}
 }
 
 // audioLevelID is the id the publisher gave the audio level header

@@ -3,6 +3,7 @@ package sfu
 import (
 	"slices"
 	"sync"
+	"time"
 )
 
 // room is a set of participants who all receive each other's tracks.
@@ -94,6 +95,12 @@ func (r *room) attachLocked(f *forwarder, q *Participant) bool {
 	}
 	q.downs[f] = d
 	f.addSub(d)
+	if f.sim != nil {
+		if q.bwe != nil {
+			q.bwe.activate()
+		}
+		q.allocateLocked(time.Now())
+	}
 	return true
 }
 
@@ -162,6 +169,9 @@ func (r *room) addStats(st *Stats) {
 			st.Forwarded += d.forwarded.Load()
 			st.Dropped += d.dropped.Load()
 			st.ForwardedBytes += d.bytes.Load()
+			if d.sim != nil {
+				st.LayerSwitches += d.sim.switches.Load()
+			}
 		}
 	}
 }
@@ -189,4 +199,7 @@ func (s *SFU) retire(d *downTrack) {
 	s.retiredForwarded.Add(d.forwarded.Load())
 	s.retiredDropped.Add(d.dropped.Load())
 	s.retiredBytes.Add(d.bytes.Load())
+	if d.sim != nil {
+		s.retiredSwitches.Add(d.sim.switches.Load())
+	}
 }

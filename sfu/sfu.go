@@ -12,6 +12,15 @@
 //
 // Forwarded tracks carry the publisher's participant id as their stream id,
 // so a client maps every received track to the participant who sent it.
+//
+// A publisher may send a video track as up to three simulcast layers
+// (RIDs). The layers of a track are forwarded as one track: each
+// subscriber receives one layer at a time, chosen from its subscribe
+// connection's bandwidth estimate (pion's send-side congestion control on
+// transport-wide feedback, active on the connections that receive
+// simulcast), and switched at keyframes with sequence numbers, timestamps
+// and VP8 picture IDs continuous; observers receive the top layer. See
+// simulcast.go, control.go and bwe.go.
 package sfu
 
 import (
@@ -82,7 +91,7 @@ type Addrs struct {
 // SFU is one node's media plane.
 type SFU struct {
 	log     *slog.Logger
-	api     *webrtc.API
+	apis    apis
 	addrs   Addrs
 	closers []io.Closer // ICE muxes, which close their sockets
 
@@ -98,6 +107,10 @@ type SFU struct {
 	retiredForwarded atomic.Uint64 // counters of removed subscriptions
 	retiredDropped   atomic.Uint64
 	retiredBytes     atomic.Uint64
+	retiredSwitches  atomic.Uint64
+
+	simulcasts atomic.Int64  // simulcast tracks being published
+	quit       chan struct{} // closed by Close: the controller stops
 
 	nacks   atomic.Uint64 // NACK messages received from subscribers
 	plisIn  atomic.Uint64 // PLI and FIR received from subscribers
@@ -118,15 +131,16 @@ func New(cfg Config) (*SFU, error) {
 		}
 	}
 	lf := slogFactory{log: log}
-	s := &SFU{log: log, rooms: map[string]*room{}, observers: map[string][]*observer{}}
+	s := &SFU{log: log, rooms: map[string]*room{}, observers: map[string][]*observer{}, quit: make(chan struct{})}
 	t, err := s.listen(cfg, ip, lf)
 	if err != nil {
 		return nil, err
 	}
-	if s.api, err = newAPI(cfg, lf, t); err != nil {
+	if s.apis, err = newAPIs(cfg, lf, t); err != nil {
 		s.closeSockets()
 		return nil, err
 	}
+	s.spawn(s.controlLoop)
 	log.Info("sfu listening", "udp", s.addrs.UDP, "tcp", s.addrs.TCP)
 	return s, nil
 }
@@ -200,6 +214,7 @@ func (s *SFU) Close() error {
 	s.wgMu.Lock()
 	s.stopping = true
 	s.wgMu.Unlock()
+	close(s.quit)
 	err := s.closeSockets()
 	s.wg.Wait()
 	if err != nil {
@@ -306,6 +321,9 @@ type Stats struct {
 	NACKs          uint64 // NACK messages received from subscribers, ever
 	KeyframeAsks   uint64 // PLI and FIR messages received from subscribers, ever
 	PLIs           uint64 // PLI sent to publishers (after throttling), ever
+	// LayerSwitches counts the times a subscriber or observer of a
+	// simulcast track moved to another layer, ever.
+	LayerSwitches uint64
 }
 
 // Stats returns a snapshot of the SFU's activity.
@@ -317,6 +335,7 @@ func (s *SFU) Stats() Stats {
 		NACKs:          s.nacks.Load(),
 		KeyframeAsks:   s.plisIn.Load(),
 		PLIs:           s.plisOut.Load(),
+		LayerSwitches:  s.retiredSwitches.Load(),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

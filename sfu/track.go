@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +24,8 @@ type forwarder struct {
 	isKey    keyframeFunc  // nil for audio
 	levelID  uint8         // id of the audio level header extension; 0: none
 	sendPLI  func()        // asks the publisher for a keyframe
-	pli      chan struct{} // capacity 1: a keyframe is wanted; nil for audio
+	pli      chan struct{} // capacity 1: a keyframe is wanted; nil for audio and simulcast
+	sim      *simulcast    // the layers of a simulcast track (simulcast.go); nil: one stream
 	done     chan struct{}
 	stopOnce sync.Once
 
@@ -52,6 +54,16 @@ func newForwarder(id string, codec webrtc.RTPCodecCapability, sendPLI func()) *f
 		f.pli = make(chan struct{}, 1)
 	}
 	f.subs.Store(&[]*downTrack{})
+	return f
+}
+
+// newSimulcastForwarder returns the forwarder of a simulcast video track
+// of codec; ssrc (its first layer's) is the SSRC observers see. Its layers
+// are added as they arrive, each with its own reader and PLI goroutine.
+func newSimulcastForwarder(id string, codec webrtc.RTPCodecCapability, ssrc uint32) *forwarder {
+	f := newForwarder(id, codec, nil)
+	f.pli = nil
+	f.sim = &simulcast{ssrc: ssrc, vp8: strings.EqualFold(codec.MimeType, webrtc.MimeTypeVP8)}
 	return f
 }
 
@@ -119,6 +131,9 @@ func (f *forwarder) takeSubs() []*downTrack {
 // rate-limits them. Safe from any goroutine, never blocks, never allocates.
 func (f *forwarder) requestKeyframe() {
 	if f.pli == nil {
+		if f.sim != nil {
+			f.sim.requestKeyframe()
+		}
 		return
 	}
 	select {
@@ -129,25 +144,32 @@ func (f *forwarder) requestKeyframe() {
 
 // pliLoop sends the requested keyframe requests, at most one per
 // pliInterval: a request within the interval is delayed, not lost.
-func (f *forwarder) pliLoop() {
+func (f *forwarder) pliLoop() { throttlePLI(f.done, f.pli, f.sendPLI) }
+
+// pliLoop is the PLI goroutine of a simulcast layer, until done.
+func (l *layer) pliLoop(done <-chan struct{}) { throttlePLI(done, l.pli, l.sendPLI) }
+
+// throttlePLI calls send for the requests that arrive on want, at most once
+// per pliInterval, until done is closed.
+func throttlePLI(done, want <-chan struct{}, send func()) {
 	var last time.Time
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		select {
-		case <-f.done:
+		case <-done:
 			return
-		case <-f.pli:
+		case <-want:
 		}
 		if wait := pliInterval - time.Since(last); !last.IsZero() && wait > 0 {
 			timer.Reset(wait)
 			select {
-			case <-f.done:
+			case <-done:
 				return
 			case <-timer.C:
 			}
 		}
-		f.sendPLI()
+		send()
 		last = time.Now()
 	}
 }

@@ -23,6 +23,13 @@ then leaves. Prints a table, and with --json a last line of JSON. Give
 forwarded packet and its memory per participant, and --server-debug (the
 node's --debug-addr as a URL) for its live heap per participant.
 
+--simulcast sends each participant's video as three simulcast layers (RIDs
+q, h, f: 1/4, 1/2 and all of --video-kbps, at the same frame rate, each
+with its own keyframes), as a browser does, so the node chooses a layer
+for each receiver from its bandwidth estimate; the report adds the video
+packets received of each layer (layers_received) and the layer each
+stream is on at the end (streams_on_layer).
+
 --floor sends the same packet stream (sizes and rates) through a bare UDP
 relay on 127.0.0.1 in a child process (no SRTP, no RTCP, batched system
 calls) and reports its CPU time per relayed packet: the floor to compare
@@ -49,6 +56,7 @@ func loadCmd(args []string, e env) int {
 	fs.Float64Var(&o.JoinRate, "join-rate", o.JoinRate, "joins started per second")
 	fs.IntVar(&o.VideoKbps, "video-kbps", o.VideoKbps, "video bitrate per participant")
 	fs.IntVar(&o.FPS, "fps", o.FPS, "video frames per second")
+	fs.BoolVar(&o.Simulcast, "simulcast", o.Simulcast, "send video as three simulcast layers (1/4, 1/2 and all of --video-kbps) and report the layers received")
 	fs.BoolVar(&o.Record, "record", o.Record, "create recorded sessions")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "the node's process id, to sample its CPU and memory in /proc")
 	fs.StringVar(&o.ServerDebug, "server-debug", "", "the node's --debug-addr as a URL (http://127.0.0.1:6060), to read its live heap")

@@ -14,6 +14,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 )
@@ -82,7 +84,38 @@ type clientConfig struct {
 	videoBytes int // per frame
 	fps        int
 	keyEvery   time.Duration
-	audioBytes int // per 20 ms packet
+	audioBytes int  // per 20 ms packet
+	simulcast  bool // video as numLayers simulcast layers
+}
+
+// Simulcast: with --simulcast a client sends its video as three layers,
+// 1/4, 1/2 and all of the video bitrate, at the same frame rate, each
+// with its own keyframes (at start, every keyEvery and on a PLI for its
+// SSRC), negotiated with RIDs like a browser's (a=rid, a=simulcast) and
+// carrying the mid and rid header extensions. Every frame is stamped as
+// without simulcast and also names its layer, so receivers count what
+// they get of each.
+const numLayers = 3
+
+// layerRIDs are the layers' RIDs, lowest first, as browsers name them.
+var layerRIDs = [numLayers]string{"q", "h", "f"}
+
+// pubLayer is one simulcast layer a client sends.
+type pubLayer struct {
+	idx       int
+	rid       string
+	track     *webrtc.TrackLocalStaticRTP
+	pk        rtp.Packetizer
+	bytes     int // per frame
+	keyWanted atomic.Bool
+	lastKey   time.Time // sendMedia only
+}
+
+// simExt is what a simulcast sender puts in every packet's header
+// extensions, known once the publish answer is applied.
+type simExt struct {
+	mid          string
+	midID, ridID uint8
 }
 
 // client is one synthetic participant: a websocket, a publish connection
@@ -97,6 +130,9 @@ type client struct {
 
 	pub, sub     *webrtc.PeerConnection
 	video, audio *webrtc.TrackLocalStaticSample
+	layers       []*pubLayer       // with simulcast, instead of video
+	videoSender  *webrtc.RTPSender // of the layers
+	simExt       atomic.Pointer[simExt]
 
 	keyframeWanted atomic.Bool
 	pending        map[string][]webrtc.ICECandidateInit // read loop only
@@ -119,7 +155,8 @@ type client struct {
 // senderStats is what one client received from one sender.
 type senderStats struct {
 	packets, bytes atomic.Uint64
-	video          atomic.Bool // a video packet arrived
+	video          atomic.Bool  // a video packet arrived
+	layer          atomic.Int32 // simulcast layer of the last video frame + 1; 0: none
 }
 
 // joinAnswer is the part of POST /api/v1/join's answer a client uses.
@@ -241,19 +278,28 @@ func (c *client) startPeers() error {
 	if c.sub, err = c.cfg.api.NewPeerConnection(webrtc.Configuration{}); err != nil {
 		return err
 	}
-	if c.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "load"); err != nil {
-		return err
-	}
-	if c.audio, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "load"); err != nil {
-		return err
-	}
-	for _, tr := range []*webrtc.TrackLocalStaticSample{c.video, c.audio} {
-		s, err := c.pub.AddTrack(tr)
+	if c.cfg.simulcast {
+		if err := c.addLayers(); err != nil {
+			return err
+		}
+	} else {
+		if c.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "load"); err != nil {
+			return err
+		}
+		s, err := c.pub.AddTrack(c.video)
 		if err != nil {
 			return err
 		}
 		c.goRun(func() { c.readRTCP(s) })
 	}
+	if c.audio, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "load"); err != nil {
+		return err
+	}
+	s, err := c.pub.AddTrack(c.audio)
+	if err != nil {
+		return err
+	}
+	c.goRun(func() { c.readRTCP(s) })
 	c.pub.OnICECandidate(func(cand *webrtc.ICECandidate) { c.trickle("publish", cand) })
 	c.sub.OnICECandidate(func(cand *webrtc.ICECandidate) { c.trickle("subscribe", cand) })
 	c.sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -271,6 +317,66 @@ func (c *client) startPeers() error {
 	}
 	c.goRun(c.sendMedia)
 	return nil
+}
+
+// addLayers adds the video track as numLayers simulcast encodings (pion's
+// simulcast sender: one TrackLocalStaticRTP per RID on one RTPSender).
+func (c *client) addLayers() error {
+	for i := range numLayers {
+		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8},
+			"video", "load", webrtc.WithRTPStreamID(layerRIDs[i]))
+		if err != nil {
+			return err
+		}
+		c.layers = append(c.layers, &pubLayer{
+			idx: i, rid: layerRIDs[i], track: tr,
+			// Payload type and SSRC are the sender's: the track sets them.
+			pk: rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{EnablePictureID: true},
+				rtp.NewRandomSequencer(), 90000),
+			bytes: max(c.cfg.videoBytes>>(numLayers-1-i), minLayerFrame),
+		})
+	}
+	s, err := c.pub.AddTrack(c.layers[0].track)
+	if err != nil {
+		return err
+	}
+	for _, l := range c.layers[1:] {
+		if err := s.AddEncoding(l.track); err != nil {
+			return fmt.Errorf("simulcast encoding %s: %w", l.rid, err)
+		}
+	}
+	c.videoSender = s
+	for _, l := range c.layers {
+		c.goRun(func() { c.readLayerRTCP(s, l) })
+	}
+	return nil
+}
+
+// noteSimulcast finds, once the publish answer is applied, the mid and the
+// ids of the mid and rid header extensions the layers' packets carry.
+func (c *client) noteSimulcast() {
+	if c.videoSender == nil {
+		return
+	}
+	var e simExt
+	for _, h := range c.videoSender.GetParameters().HeaderExtensions {
+		switch h.URI {
+		case sdp.SDESMidURI:
+			e.midID = uint8(h.ID)
+		case sdp.SDESRTPStreamIDURI:
+			e.ridID = uint8(h.ID)
+		}
+	}
+	for _, tr := range c.pub.GetTransceivers() {
+		if tr.Sender() == c.videoSender {
+			e.mid = tr.Mid()
+		}
+	}
+	if e.midID == 0 || e.ridID == 0 || e.mid == "" {
+		c.fault(errors.New("simulcast refused: the answer has no mid or rid header extension"))
+		return
+	}
+	c.simExt.Store(&e)
 }
 
 func (c *client) trickle(pc string, cand *webrtc.ICECandidate) {
@@ -314,6 +420,8 @@ func (c *client) readLoop() {
 			err := c.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
 			if err != nil {
 				c.fault(fmt.Errorf("publish answer: %w", err))
+			} else if c.cfg.simulcast && c.simExt.Load() == nil {
+				c.noteSimulcast()
 			}
 			c.flushCandidates("publish")
 		case "offer":
@@ -395,12 +503,68 @@ func (c *client) sendMedia() {
 			}
 		case <-video.C:
 			now := time.Now()
+			if c.cfg.simulcast {
+				c.sendLayers(now, frame)
+				continue
+			}
 			key := c.keyframeWanted.Swap(false) || now.Sub(lastKey) >= c.cfg.keyEvery
 			if key {
 				lastKey = now
 			}
 			if err := c.video.WriteSample(media.Sample{Data: vp8Frame(c.cfg.videoBytes, key, now.UnixNano()), Duration: frame}); err != nil {
 				c.fault(err)
+			}
+		}
+	}
+}
+
+// sendLayers sends a frame of each simulcast layer, once the answer is
+// applied, each RTP packet with the mid and rid header extensions.
+func (c *client) sendLayers(now time.Time, frame time.Duration) {
+	e := c.simExt.Load()
+	if e == nil {
+		return
+	}
+	mid := []byte(e.mid)
+	samples := uint32(frame * 90000 / time.Second)
+	for _, l := range c.layers {
+		key := l.keyWanted.Swap(false) || now.Sub(l.lastKey) >= c.cfg.keyEvery
+		if key {
+			l.lastKey = now
+		}
+		for _, p := range l.pk.Packetize(vp8LayerFrame(l.bytes, key, now.UnixNano(), l.idx), samples) {
+			if err := p.Header.SetExtension(e.midID, mid); err != nil {
+				c.fault(err)
+				return
+			}
+			if err := p.Header.SetExtension(e.ridID, []byte(l.rid)); err != nil {
+				c.fault(err)
+				return
+			}
+			if err := l.track.WriteRTP(p); err != nil {
+				c.fault(err)
+			}
+		}
+	}
+}
+
+// readLayerRTCP reads the RTCP of one simulcast layer (so the
+// interceptors run) and asks that layer for a keyframe on PLI or FIR.
+func (c *client) readLayerRTCP(s *webrtc.RTPSender, l *pubLayer) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := s.ReadSimulcast(buf, l.rid)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				l.keyWanted.Store(true)
 			}
 		}
 	}
@@ -437,6 +601,7 @@ func (c *client) receive(tr *webrtc.TrackRemote) {
 	c.mu.Unlock()
 	s := c.cfg.sink
 	seqs := map[uint32]*seqTracker{} // by SSRC: a track may change it
+	layer := -1                      // simulcast layer of the current frame
 	buf := make([]byte, 1600)
 	for {
 		n, _, err := tr.Read(buf)
@@ -465,6 +630,13 @@ func (c *client) receive(tr *webrtc.TrackRemote) {
 		var ok bool
 		if video {
 			st.video.Store(true)
+			if l, ok := vp8Layer(p.payload); ok {
+				layer = l
+				st.layer.Store(int32(l + 1))
+			}
+			if layer >= 0 {
+				s.counters.layers[layer].Add(1)
+			}
 			sent, ok = vp8Stamp(p.payload)
 			if ok {
 				c.firstOnce.Do(func() {
@@ -494,6 +666,18 @@ func (c *client) faults() []error {
 			out = append(out, err)
 		default:
 			return out
+		}
+	}
+}
+
+// layersNow adds to on, per simulcast layer, the senders whose last video
+// frame this client received was of that layer.
+func (c *client) layersNow(on *[numLayers]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.senders {
+		if l := st.layer.Load(); l > 0 {
+			on[l-1]++
 		}
 	}
 }

@@ -32,6 +32,9 @@ type Options struct {
 	JoinRate  float64 // joins started per second
 	VideoKbps int
 	FPS       int
+	// Simulcast sends each participant's video as three layers of 1/4,
+	// 1/2 and all of VideoKbps, and reports which layers receivers got.
+	Simulcast bool
 	Record    bool // create recorded sessions
 	ServerPID int  // the node's process, sampled in /proc; 0 for none
 	// ServerDebug is the node's profiler address (its --debug-addr, as
@@ -109,6 +112,7 @@ type Result struct {
 	FirstFrames  int  `json:"first_frames"` // clients that received video
 	VideoKbps    int  `json:"video_kbps"`
 	FPS          int  `json:"fps"`
+	Simulcast    bool `json:"simulcast"`
 	Record       bool `json:"record"`
 
 	DurationS        float64 `json:"duration_s"`
@@ -136,6 +140,12 @@ type Result struct {
 	StreamsFlowing  int `json:"streams_flowing"`
 	ClientErrors    int `json:"client_errors"`
 
+	// With simulcast: the video packets receivers got of each layer in the
+	// window, and the (receiver, sender) video streams on each layer at
+	// its end (the layer of the last frame received).
+	LayersReceived *LayerCounts `json:"layers_received,omitempty"`
+	StreamsOnLayer *LayerCounts `json:"streams_on_layer,omitempty"`
+
 	ServerPID                 int     `json:"server_pid,omitempty"`
 	ServerCPUS                float64 `json:"server_cpu_s"`
 	ServerCPUUsPerPacket      float64 `json:"server_cpu_us_per_packet"`
@@ -156,6 +166,17 @@ type Result struct {
 
 	server       bool // a server run happened
 	clientFaults []error
+}
+
+// LayerCounts are figures per simulcast layer.
+type LayerCounts struct {
+	Low  uint64 `json:"low"`  // 1/4 of the video bitrate
+	Mid  uint64 `json:"mid"`  // 1/2
+	High uint64 `json:"high"` // all of it
+}
+
+func layerCounts(v [numLayers]uint64) *LayerCounts {
+	return &LayerCounts{Low: v[0], Mid: v[1], High: v[2]}
 }
 
 // Run performs a load run and writes its report to stdout (a table, then
@@ -198,7 +219,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := clientConfig{api: api, sink: s, fps: o.FPS, keyEvery: 2 * time.Second, audioBytes: 80,
-		videoBytes: max(o.VideoKbps*1000/o.FPS/8, minVP8Frame)}
+		videoBytes: max(o.VideoKbps*1000/o.FPS/8, minVP8Frame), simulcast: o.Simulcast}
 
 	var before procSample
 	if o.ServerPID > 0 {
@@ -228,7 +249,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	}
 
 	res := &Result{Rooms: o.Rooms, Participants: o.Participants, Clients: total, Joined: len(clients),
-		VideoKbps: o.VideoKbps, FPS: o.FPS, Record: o.Record, ServerPID: o.ServerPID, server: true}
+		VideoKbps: o.VideoKbps, FPS: o.FPS, Simulcast: o.Simulcast, Record: o.Record, ServerPID: o.ServerPID, server: true}
 	var start, end procSample
 	if o.ServerPID > 0 {
 		start, _ = readProc(o.ServerPID)
@@ -396,7 +417,9 @@ func fill(res *Result, d countSnapshot, window time.Duration, s *sink, clients [
 
 	var joins []time.Duration
 	bySession := map[string]int{}
+	var onLayer [numLayers]int
 	for _, c := range clients {
+		c.layersNow(&onLayer)
 		if j := c.joinTime.Load(); j > 0 {
 			joins = append(joins, time.Duration(j))
 		}
@@ -406,6 +429,14 @@ func fill(res *Result, d countSnapshot, window time.Duration, s *sink, clients [
 	}
 	for _, n := range bySession {
 		res.StreamsExpected += n * (n - 1)
+	}
+	if res.Simulcast {
+		res.LayersReceived = layerCounts(d.layers)
+		var on [numLayers]uint64
+		for i, n := range onLayer {
+			on[i] = uint64(n)
+		}
+		res.StreamsOnLayer = layerCounts(on)
 	}
 	res.FirstFrames = len(joins)
 	res.ClientErrors = len(res.clientFaults)
@@ -467,11 +498,20 @@ func (r *Result) write(w io.Writer, asJSON bool) error {
 // writeServer writes the rows of the server run.
 func (r *Result) writeServer(row func(k, format string, a ...any)) {
 	row("rooms × participants", "%d × %d (%d joined, %d receive video)", r.Rooms, r.Participants, r.Joined, r.FirstFrames)
-	row("media per participant", "VP8 %d kbps at %d fps + Opus, record %v", r.VideoKbps, r.FPS, r.Record)
+	if r.Simulcast {
+		row("media per participant", "VP8 simulcast %d+%d+%d kbps at %d fps + Opus, record %v",
+			r.VideoKbps/4, r.VideoKbps/2, r.VideoKbps, r.FPS, r.Record)
+	} else {
+		row("media per participant", "VP8 %d kbps at %d fps + Opus, record %v", r.VideoKbps, r.FPS, r.Record)
+	}
 	row("window", "%.1f s", r.DurationS)
 	row("sent", "%d packets (%.0f/s), %d bytes", r.SentPackets, r.SentPacketsPerS, r.SentBytes)
 	row("forwarded (received)", "%d packets (%.0f/s), %.0f bytes/s", r.ForwardedPackets, r.RecvPacketsPerS, r.RecvBytesPerS)
 	row("video streams flowing", "%d of %d", r.StreamsFlowing, r.StreamsExpected)
+	if l, on := r.LayersReceived, r.StreamsOnLayer; l != nil && on != nil {
+		row("simulcast layers received", "low %d, mid %d, high %d packets", l.Low, l.Mid, l.High)
+		row("streams on layer at the end", "low %d, mid %d, high %d", on.Low, on.Mid, on.High)
+	}
 	row("loss", "%.3f %%", r.LossPct)
 	row("added latency", "p50 %.3f ms, p99 %.3f ms, max %.3f ms", r.LatencyMS.P50, r.LatencyMS.P99, r.LatencyMS.Max)
 	row("join to first frame", "p50 %.1f ms, p95 %.1f ms, p99 %.1f ms", r.JoinMS.P50, r.JoinMS.P95, r.JoinMS.P99)

@@ -113,6 +113,53 @@ func TestRunAgainstNode(t *testing.T) {
 	}
 }
 
+// TestRunSimulcast runs clients that publish three simulcast layers: every
+// client receives everyone's video, one layer per stream, and the report
+// says which.
+func TestRunSimulcast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	base, res := startNode(t)
+	clerk := account(t, res, "clerk")
+	o := load.Defaults()
+	o.Server, o.Email, o.Password = base, clerk.Email, clerk.Password
+	o.Rooms, o.Participants, o.Duration, o.JoinRate = 1, 3, 3*time.Second, 20
+	o.Simulcast, o.JSON = true, true
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := load.Run(ctx, o, &stdout, &stderr)
+	t.Logf("stderr:\n%s\nstdout:\n%s", stderr.String(), stdout.String())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+	var got load.Result
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("last line is not JSON: %v", err)
+	}
+	if !got.Simulcast || got.Joined != 3 || got.FirstFrames != 3 {
+		t.Errorf("simulcast %v, joined %d, first frames %d, want 3", got.Simulcast, got.Joined, got.FirstFrames)
+	}
+	if got.StreamsFlowing != 6 || got.StreamsExpected != 6 {
+		t.Errorf("video streams %d of %d, want 6", got.StreamsFlowing, got.StreamsExpected)
+	}
+	l, on := got.LayersReceived, got.StreamsOnLayer
+	if l == nil || on == nil {
+		t.Fatalf("no layers in the report: %s", lines[len(lines)-1])
+	}
+	if l.Low+l.Mid+l.High == 0 {
+		t.Errorf("layers received %+v", *l)
+	}
+	if on.Low+on.Mid+on.High != 6 {
+		t.Errorf("streams on layers %+v, want 6 in all", *on)
+	}
+	if got.LatencyMS.P99 <= 0 || got.LossPct > 5 {
+		t.Errorf("latency %+v, loss %.2f%%", got.LatencyMS, got.LossPct)
+	}
+}
+
 func TestRunBadLogin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")

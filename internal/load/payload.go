@@ -21,6 +21,12 @@ const (
 
 	minVP8Frame  = vp8StampOffset + stampLen
 	minOpusFrame = opusStampOffset + stampLen
+
+	// A simulcast layer's frames also name their layer after the stamp:
+	// layerMagic, then the layer (0 lowest).
+	layerMagic     = 'L'
+	vp8LayerOffset = minVP8Frame
+	minLayerFrame  = vp8LayerOffset + 2
 )
 
 // vp8Frame returns a synthetic VP8 frame of size bytes (at least
@@ -42,6 +48,24 @@ func vp8Frame(size int, key bool, sentNanos int64) []byte {
 		f[i] = byte(i)
 	}
 	return f
+}
+
+// vp8LayerFrame is vp8Frame for a simulcast layer (0 lowest): the layer
+// follows the stamp, so receivers count what they get of each.
+func vp8LayerFrame(size int, key bool, sentNanos int64, layer int) []byte {
+	f := vp8Frame(max(size, minLayerFrame), key, sentNanos)
+	f[vp8LayerOffset], f[vp8LayerOffset+1] = layerMagic, byte(layer)
+	return f
+}
+
+// vp8Layer returns the simulcast layer named by a frame's first RTP
+// payload (see vp8LayerFrame).
+func vp8Layer(payload []byte) (int, bool) {
+	f, ok := vp8FrameStart(payload)
+	if !ok || len(f) < minLayerFrame || f[vp8LayerOffset] != layerMagic || f[vp8LayerOffset+1] >= numLayers {
+		return 0, false
+	}
+	return int(f[vp8LayerOffset+1]), true
 }
 
 // opusFrame returns a synthetic Opus packet of size bytes (at least

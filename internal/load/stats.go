@@ -137,27 +137,37 @@ func (s *seqTracker) Lost() uint64 {
 type counters struct {
 	sentPackets, sentBytes atomic.Uint64
 	recvPackets, recvBytes atomic.Uint64
-	expected, lost         atomic.Int64 // summed per stream as packets arrive
+	expected, lost         atomic.Int64             // summed per stream as packets arrive
+	layers                 [numLayers]atomic.Uint64 // video packets received per simulcast layer
 }
 
 type countSnapshot struct {
 	sentPackets, sentBytes uint64
 	recvPackets, recvBytes uint64
 	expected, lost         int64
+	layers                 [numLayers]uint64
 }
 
 func (c *counters) snapshot() countSnapshot {
-	return countSnapshot{
+	s := countSnapshot{
 		sentPackets: c.sentPackets.Load(), sentBytes: c.sentBytes.Load(),
 		recvPackets: c.recvPackets.Load(), recvBytes: c.recvBytes.Load(),
 		expected: c.expected.Load(), lost: c.lost.Load(),
 	}
+	for i := range s.layers {
+		s.layers[i] = c.layers[i].Load()
+	}
+	return s
 }
 
 func (a countSnapshot) sub(b countSnapshot) countSnapshot {
-	return countSnapshot{
+	d := countSnapshot{
 		sentPackets: a.sentPackets - b.sentPackets, sentBytes: a.sentBytes - b.sentBytes,
 		recvPackets: a.recvPackets - b.recvPackets, recvBytes: a.recvBytes - b.recvBytes,
 		expected: a.expected - b.expected, lost: a.lost - b.lost,
 	}
+	for i := range d.layers {
+		d.layers[i] = a.layers[i] - b.layers[i]
+	}
+	return d
 }
