@@ -54,8 +54,11 @@ func writeDoc(doc, imgDir string, outs []outcome, d time.Duration, kbps int, arg
 	b.WriteString(summary(outs))
 	for _, o := range outs {
 		sc, r := o.Scenario, o.Result
-		fmt.Fprintf(&b, "\n#### %d room%s x %d participants, %s\n\n", sc.Rooms, plural(sc.Rooms), sc.Participants,
-			map[bool]string{true: "recorded", false: "unrecorded"}[sc.Record])
+		mode := map[bool]string{true: "recorded", false: "unrecorded"}[sc.Record]
+		if sc.Simulcast {
+			mode += ", simulcast"
+		}
+		fmt.Fprintf(&b, "\n#### %d room%s x %d participants, %s\n\n", sc.Rooms, plural(sc.Rooms), sc.Participants, mode)
 		if o.Err != "" {
 			fmt.Fprintf(&b, "Run error: `%s`\n\n", firstLine(o.Err))
 		}
@@ -82,6 +85,10 @@ func writeDoc(doc, imgDir string, outs []outcome, d time.Duration, kbps int, arg
 			lossFloor = fmt.Sprintf(" (floor %.3f %%)", r.Floor.LossPct)
 		}
 		row("loss", "%.3f %%%s", r.LossPct, lossFloor)
+		if l, on := r.LayersReceived, r.StreamsOnLayer; l != nil && on != nil {
+			row("simulcast layers received (packets)", "low %d, mid %d, high %d", l.Low, l.Mid, l.High)
+			row("streams on each layer at the end", "low %d, mid %d, high %d", on.Low, on.Mid, on.High)
+		}
 		row("server RSS/participant", "%.2f MB (RSS %.0f MB)", r.ServerMemPerParticipantMB, r.ServerRSSMB)
 		if r.ServerHeapMB > 0 {
 			row("server live heap/participant", "%.2f MB (heap %.0f MB)", r.ServerHeapPerParticipantMB, r.ServerHeapMB)
@@ -168,7 +175,7 @@ func summary(outs []outcome) string {
 	// Growth compares like with like: the unrecorded scenarios.
 	var plain []outcome
 	for _, o := range ok {
-		if !o.Scenario.Record {
+		if !o.Scenario.Record && !o.Scenario.Simulcast {
 			plain = append(plain, o)
 		}
 	}

@@ -34,10 +34,12 @@ const (
 	endMarker   = "<!-- bench-load:end -->"
 )
 
-// scenario is one run: rooms × participants, recorded or not.
+// scenario is one run: rooms × participants, recorded or not, simulcast
+// or not.
 type scenario struct {
 	Rooms, Participants int
 	Record              bool
+	Simulcast           bool
 }
 
 func (s scenario) String() string {
@@ -45,26 +47,30 @@ func (s scenario) String() string {
 	if s.Record {
 		r = "recorded"
 	}
+	if s.Simulcast {
+		r += " simulcast"
+	}
 	return fmt.Sprintf("%dx%d %s", s.Rooms, s.Participants, r)
 }
 
 // streams is the number of forwarded video streams.
 func (s scenario) streams() int { return s.Rooms * s.Participants * (s.Participants - 1) }
 
-// parseScenarios parses "4x4r,10x4r,1x10,25x2": rooms x participants, r
-// for recorded.
+// parseScenarios parses "4x4r,10x4r,1x10,25x2,4x4s": rooms x
+// participants, then r for recorded and s for simulcast, in any order.
 func parseScenarios(list string) ([]scenario, error) {
 	var out []scenario
 	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
-		rec := strings.HasSuffix(f, "r")
-		rs, ps, ok := strings.Cut(strings.TrimSuffix(f, "r"), "x")
+		body := strings.TrimRight(f, "rs")
+		flags := f[len(body):]
+		rs, ps, ok := strings.Cut(body, "x")
 		r, err1 := strconv.Atoi(rs)
 		p, err2 := strconv.Atoi(ps)
-		if !ok || err1 != nil || err2 != nil || r < 1 || p < 2 {
-			return nil, fmt.Errorf("scenario %q: want ROOMSxPARTICIPANTS, r at the end for recorded", f)
+		if !ok || err1 != nil || err2 != nil || r < 1 || p < 2 || strings.Count(flags, "r") > 1 || strings.Count(flags, "s") > 1 {
+			return nil, fmt.Errorf("scenario %q: want ROOMSxPARTICIPANTS, then r for recorded, s for simulcast", f)
 		}
-		out = append(out, scenario{r, p, rec})
+		out = append(out, scenario{r, p, strings.Contains(flags, "r"), strings.Contains(flags, "s")})
 	}
 	return out, nil
 }
@@ -78,7 +84,7 @@ type outcome struct {
 
 func main() {
 	duration := flag.Duration("duration", 20*time.Second, "measurement window of each scenario (and of its floor)")
-	list := flag.String("scenarios", "10x2,4x4r,10x4r,1x10,25x2,17x4", "scenarios: ROOMSxPARTICIPANTS, r at the end for recorded")
+	list := flag.String("scenarios", "10x2,4x4r,10x4r,1x10,25x2,17x4,4x4s", "scenarios: ROOMSxPARTICIPANTS, then r for recorded, s for simulcast")
 	scale := flag.Float64("scale", 1, "multiply every scenario's rooms by this (at least 1 room)")
 	kbps := flag.Int("video-kbps", 500, "video bitrate per participant")
 	doc := flag.String("doc", "docs/benchmarks.md", "the markdown file whose generated block to rewrite (empty: none)")
@@ -217,6 +223,9 @@ func runScenario(ctx context.Context, exe string, sc scenario, d time.Duration, 
 		"--server-pid", strconv.Itoa(srv.Process.Pid), "--server-debug", "http://" + debugAddr, "--json", "--floor"}
 	if sc.Record {
 		args = append(args, "--record")
+	}
+	if sc.Simulcast {
+		args = append(args, "--simulcast")
 	}
 	var stdout bytes.Buffer
 	lc := exec.CommandContext(ctx, exe, args...)
