@@ -187,6 +187,9 @@ func (c *client) cleanup() {
 	if lc := c.s.cfg.Lifecycle; lc != nil {
 		lc.Left(c.session, c.pid, remaining)
 	}
+	if pl := c.s.cfg.Placement; pl != nil && remaining == 0 {
+		pl.Vacated(c.sessionID)
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	if err := c.s.records.MarkLeft(ctx, c.pid, time.Now()); err != nil {

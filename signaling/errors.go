@@ -23,7 +23,14 @@ const (
 	// CodeRecordingUnavailable: a recorded session whose recording cannot
 	// start is not joined (not fatal; the client may try again).
 	CodeRecordingUnavailable = "recording_unavailable"
+	// CodeCoordinationUnavailable: the node cannot tell which node hosts
+	// the room (Redis does not answer); not fatal, try again.
+	CodeCoordinationUnavailable = "coordination_unavailable"
 )
+
+// RedirectRoomElsewhere is the code of a redirect message: the session's
+// room is hosted by another node.
+const RedirectRoomElsewhere = "room_elsewhere"
 
 // fatal codes end the connection after the error is sent.
 var fatal = map[string]bool{

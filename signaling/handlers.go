@@ -27,6 +27,21 @@ func (c *client) onJoin(m Join) *Error {
 	if perr != nil {
 		return perr
 	}
+	if pl := c.s.cfg.Placement; pl != nil {
+		ctx, cancel := c.ctx()
+		to, err := pl.Claim(ctx, sess.ID)
+		cancel()
+		if err != nil {
+			c.s.log.Warn("cannot place session", "session", sess.ID, "err", err)
+			return errorf(CodeCoordinationUnavailable, "join", "the node hosting this session cannot be found right now; try again shortly")
+		}
+		if to != "" {
+			c.send(redirectMsg{Type: "redirect", Code: RedirectRoomElsewhere, URL: to, WSURL: wsURL(to)})
+			c.closeAfterFlush()
+			c.s.log.Info("join redirected to the session's node", "session", sess.ID, "participant", part.ID, "to", to)
+			return nil
+		}
+	}
 	if _, err := c.s.tokens.Use(m.Token); err != nil {
 		return tokenError(err)
 	}

@@ -232,6 +232,15 @@ type errorMsg struct {
 	Ref     string `json:"ref,omitempty"`
 }
 
+// redirectMsg sends the client to the node that hosts its room; the
+// server closes the connection after it.
+type redirectMsg struct {
+	Type  string `json:"type"`
+	Code  string `json:"code"`
+	URL   string `json:"url"`    // the node's public URL: POST <url>/api/v1/join there
+	WSURL string `json:"ws_url"` // its websocket
+}
+
 type byeMsg struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason"`

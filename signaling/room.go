@@ -1,5 +1,10 @@
 package signaling
 
+import (
+	"net/url"
+	"strings"
+)
+
 // room is the set of clients connected to one session. Rooms live in
 // Server.rooms and are guarded by Server.mu.
 type room struct {
@@ -61,4 +66,21 @@ func (s *Server) broadcast(sessionID string, except *client, msg any) {
 	for _, m := range to {
 		m.send(msg)
 	}
+}
+
+// wsURL is the websocket URL of the node at base (https://host → wss://host/ws).
+func wsURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	switch u.Scheme {
+	case "https":
+		u.Scheme = "wss"
+	case "http":
+		u.Scheme = "ws"
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/ws"
+	u.RawQuery, u.Fragment = "", ""
+	return u.String()
 }

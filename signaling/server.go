@@ -94,6 +94,25 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// Lifecycle, when set, is told of joins and leaves.
 	Lifecycle Lifecycle
+	// Placement, when set, decides whether this node hosts a session's
+	// room or sends the client to the node that does (several nodes).
+	Placement Placement
+	// OriginAllowed, when set, accepts further websocket origins (the
+	// other nodes of the installation).
+	OriginAllowed func(origin string) bool
+}
+
+// Placement says which node hosts a session's room.
+type Placement interface {
+	// Claim is called before a participant enters sessionID's room on
+	// this node. It returns "" when this node hosts the room (and holds
+	// it from now on), or the public URL of the node that hosts it, to
+	// which the client is redirected. An error refuses the join with
+	// coordination_unavailable (the client may try again).
+	Claim(ctx context.Context, sessionID string) (redirectURL string, err error)
+	// Vacated is called when the last participant left the room on this
+	// node.
+	Vacated(sessionID string)
 }
 
 func (c *Config) setDefaults() {
@@ -174,7 +193,7 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 			return true
 		}
 	}
-	return false
+	return s.cfg.OriginAllowed != nil && s.cfg.OriginAllowed(origin)
 }
 
 // ServeHTTP upgrades the request and runs the client's loop until the
@@ -251,6 +270,35 @@ func (s *Server) EndSession(sessionID string) int {
 		c.kick("session_ended")
 	}
 	return len(members)
+}
+
+// Moved closes the connections of a session whose room another node now
+// hosts, without bye: the clients reconnect, as after a network failure,
+// and are redirected there.
+func (s *Server) Moved(sessionID string) int {
+	s.mu.Lock()
+	var members []*client
+	if r := s.rooms[sessionID]; r != nil {
+		for _, c := range r.members {
+			members = append(members, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range members {
+		c.closeNow()
+	}
+	return len(members)
+}
+
+// Rooms lists the sessions with someone connected to this node.
+func (s *Server) Rooms() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.rooms))
+	for id := range s.rooms {
+		out = append(out, id)
+	}
+	return out
 }
 
 // Present returns the ids of the participants connected to a session.

@@ -26,6 +26,10 @@ type client struct {
 	t    *testing.T
 	name string
 	ws   *websocket.Conn
+	// base is the node the client joined on; redirectedFrom the node
+	// that sent it there, and redirects how many times it was sent.
+	base, redirectedFrom string
+	redirects            int
 
 	wmu sync.Mutex // guards writes to ws
 
@@ -117,7 +121,21 @@ func connectWithLevels(t *testing.T, base, invite string, media *clip, levels fu
 		recv: make(map[string]*received), done: make(chan struct{}), pending: map[string][]webrtc.ICECandidateInit{}}
 	t.Cleanup(c.close)
 	c.send(map[string]any{"type": "join", "version": 1, "token": a.JoinToken, "consent": true})
-	joined := c.readUntil("joined")
+	joined := c.readUntil("joined", "redirect")
+	if joined["type"] == "redirect" {
+		// The room lives on another node (docs/protocol.md): get a join
+		// token there and join there, as the web client does.
+		c.close()
+		to, _ := joined["url"].(string)
+		if joined["code"] != "room_elsewhere" || to == "" || to == base || c.redirects >= 3 {
+			t.Fatalf("%s: bad redirect %v from %s", c.name, joined, base)
+		}
+		next := connectWithLevels(t, to, invite, media, levels)
+		next.redirects = c.redirects + 1
+		next.redirectedFrom = base
+		return next
+	}
+	c.base = base
 	c.self = joined["self"].(map[string]any)["id"].(string)
 	c.joinedAt = time.Now()
 	c.startPeers()
@@ -135,22 +153,24 @@ func (c *client) send(v any) {
 	}
 }
 
-// readUntil reads messages until one of type typ arrives (before the read
-// loop runs). An error message fails the test.
-func (c *client) readUntil(typ string) map[string]any {
+// readUntil reads messages until one of the types arrives (before the
+// read loop runs). An error message fails the test.
+func (c *client) readUntil(types ...string) map[string]any {
 	c.t.Helper()
 	_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	defer c.ws.SetReadDeadline(time.Time{})
 	for {
 		var m map[string]any
 		if err := c.ws.ReadJSON(&m); err != nil {
-			c.t.Fatalf("%s: waiting for %s: %v", c.name, typ, err)
+			c.t.Fatalf("%s: waiting for %s: %v", c.name, types, err)
 		}
-		if m["type"] == typ {
-			return m
+		for _, typ := range types {
+			if m["type"] == typ {
+				return m
+			}
 		}
 		if m["type"] == "error" {
-			c.t.Fatalf("%s: waiting for %s got error %v", c.name, typ, m)
+			c.t.Fatalf("%s: waiting for %s got error %v", c.name, types, m)
 		}
 	}
 }

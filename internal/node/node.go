@@ -29,6 +29,7 @@ import (
 	"github.com/kuayang/kuayang/internal/blob/s3"
 	"github.com/kuayang/kuayang/internal/clientip"
 	"github.com/kuayang/kuayang/internal/config"
+	"github.com/kuayang/kuayang/internal/coord"
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/metrics"
@@ -72,6 +73,9 @@ type Node struct {
 	acmeSrv      *http.Server      // the HTTP-01 listener, with --acme-http-addr
 	turn         *turn.Server      // the embedded TURN server, or nil
 	issuers      []*turn.Issuer    // the TURN servers handed to clients
+	coord        coord.Coordinator // in-process, or Redis with --redis-url
+	member       *coord.Member     // this node's registration and leases
+	cpu          cpuMeter
 }
 
 // New opens the backends and the media sockets. Nothing listens for HTTP
@@ -116,7 +120,11 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openArchive(ctx); err != nil {
 		return err
 	}
-	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP, Lifecycle: n.archive},
+	if err := n.openCoord(ctx); err != nil {
+		return err
+	}
+	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
+		Placement: placement{n}, OriginAllowed: n.nodeOrigin},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
 }
@@ -190,8 +198,10 @@ func (n *Node) allowedOrigins() []string {
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", n.sig)
-	mux.Handle("POST /api/v1/join", &api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log,
+	join := n.joinCORS(&api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log,
 		ICEServers: n.iceServers})
+	mux.Handle("POST /api/v1/join", join)
+	mux.Handle("OPTIONS /api/v1/join", join)
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
 		Ender: n, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
@@ -253,6 +263,7 @@ func (n *Node) Start() error {
 	}
 	n.loops.Add(1)
 	go n.expireLogins()
+	n.startMember()
 	a := n.media.Addrs()
 	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "tls", n.tlsConf != nil, "udp", a.UDP, "tcp", a.TCP)
 	return nil
@@ -333,6 +344,7 @@ func (n *Node) Close(ctx context.Context) error {
 		close(n.stop)
 	}
 	n.loops.Wait()
+	errs = append(errs, n.closeCoord(ctx))
 	errs = append(errs, n.closeBackends())
 	return errors.Join(errs...)
 }
@@ -365,6 +377,7 @@ func (n *Node) EndSession(ctx context.Context, sessionID string) error {
 	}
 	n.sig.EndSession(sessionID)
 	n.archive.End(sessionID)
+	n.publish(coord.Event{Type: coord.SessionEnded, Room: sessionID}) // the node hosting it may be another
 	return nil
 }
 

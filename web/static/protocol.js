@@ -53,6 +53,21 @@ const LEAVE_TIMEOUT_MS = 2_000;
 const WS_OPEN = 1;
 
 /**
+ * How many `redirect`s one join attempt follows (the room's node moved
+ * while the client was on its way) before it gives up.
+ */
+const MAX_REDIRECTS = 3;
+
+/** A `redirect` from the server: the room lives on the node at url. */
+class Redirect extends Error {
+  /** @param {string} url the hosting node's public URL */
+  constructor(url) {
+    super(`the room is on ${url}`);
+    this.url = url;
+  }
+}
+
+/**
  * @typedef {object} Participant
  * @property {string} id
  * @property {string} name
@@ -119,6 +134,7 @@ export class Client extends EventTarget {
   /** @type {typeof WebSocket} */ #WebSocket;
   /** @type {{protocol: string, host: string, href: string}} */ #location;
   /** @type {string} */ #apiBase;
+  /** @type {string} */ #homeApiBase;
   /** @type {number} */ #joinTimeoutMs;
   /** @type {Peers} */ #peers;
   /** @type {Backoff} */ #backoff;
@@ -150,6 +166,7 @@ export class Client extends EventTarget {
     this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this.#location = options.location ?? globalThis.location;
     this.#apiBase = options.apiBase ?? '';
+    this.#homeApiBase = this.#apiBase;
     this.#joinTimeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
     this.#backoff = new Backoff(options.backoff);
     this.#peers = new Peers({
@@ -323,10 +340,34 @@ export class Client extends EventTarget {
    * @returns {Promise<JoinedDetail>}
    */
   async #joinOnce(fresh) {
-    const info = this.#takeJoinInfo(fresh) ?? await fetchJoinInfo(this.#fetch, this.#apiBase, this.#invite);
-    if (this.#leaving) throw new ProtocolError('aborted', 'left before joining');
-    this.#info = info;
-    return this.#connect(info);
+    for (let hops = 0; ; hops++) {
+      let info = this.#takeJoinInfo(fresh);
+      if (!info) {
+        try {
+          info = await fetchJoinInfo(this.#fetch, this.#apiBase, this.#invite);
+        } catch (err) {
+          // The node the room was on is unreachable: go in through the
+          // node the page came from, which places the room again.
+          if (this.#apiBase === this.#homeApiBase || !(err instanceof ProtocolError) || err.code !== 'network') throw err;
+          this.#apiBase = this.#homeApiBase;
+          info = await fetchJoinInfo(this.#fetch, this.#apiBase, this.#invite);
+        }
+      }
+      if (this.#leaving) throw new ProtocolError('aborted', 'left before joining');
+      this.#info = info;
+      try {
+        return await this.#connect(info);
+      } catch (err) {
+        if (!(err instanceof Redirect)) throw err;
+        // docs/protocol.md, "Several nodes": the room lives on another
+        // node; ask it for a join token (the invite is the same) and join
+        // there, transparently to the person.
+        this.#closeTransport();
+        if (hops + 1 >= MAX_REDIRECTS) throw new ProtocolError('too_many_redirects', `redirected ${hops + 1} times`);
+        this.#apiBase = err.url.replace(/\/+$/, '');
+        fresh = true;
+      }
+    }
   }
 
   /**
@@ -411,6 +452,7 @@ export class Client extends EventTarget {
       case 'participant_left': this.#onParticipantLeft(msg.id); break;
       case 'error': this.#onServerError(msg); break;
       case 'bye': this.#onBye(msg.reason); break;
+      case 'redirect': this.#onRedirect(msg); break;
       default: break; // a newer server; unknown types are ignored
     }
   }
@@ -476,6 +518,16 @@ export class Client extends EventTarget {
     }
     if (err.fatal && isPermanent(err)) this.#finalReason = err.code;
     this.#emit('error', { code: err.code, message: err.message, ref: err.ref, fatal: err.fatal });
+  }
+
+  /** @param {any} msg */
+  #onRedirect(msg) {
+    if (!this.#pendingJoin) return; // only an answer to join
+    if (typeof msg.url !== 'string' || !/^https?:\/\//.test(msg.url)) {
+      this.#pendingJoin.reject(new ProtocolError('internal', 'malformed redirect'));
+      return;
+    }
+    this.#pendingJoin.reject(new Redirect(msg.url));
   }
 
   /** @param {unknown} reason */

@@ -321,3 +321,75 @@ test('fatal session_ended ends without reconnecting', async () => {
   assert.equal(client.state, 'closed');
   assert.deepEqual(events.at(-1), { type: 'closed', detail: { reason: 'session_ended' } });
 });
+
+// Several nodes (docs/protocol.md): a join that reaches a node whose
+// session lives elsewhere is redirected; the client gets a join token from
+// the hosting node with the same invite and joins there, without the
+// caller noticing, and comes back through the page's node when the
+// hosting node is gone.
+test('follows a redirect to the node hosting the room', async () => {
+  const calls = [];
+  let nodeBDown = false;
+  const server = new FakeServer();
+  server.fetch = async (url, init) => {
+    calls.push(url);
+    assert.deepEqual(JSON.parse(init.body), { invite: 'INV' });
+    if (url.startsWith('https://b.example.org') && nodeBDown) throw new TypeError('Failed to fetch');
+    server.joinAnswers++;
+    const b = url.startsWith('https://b.example.org');
+    return {
+      ok: true, status: 200,
+      json: async () => ({
+        join_token: `tok${server.joinAnswers}`, expires_at: new Date(Date.now() + 120_000).toISOString(),
+        ws_url: b ? 'wss://b.example.org/ws' : 'wss://a.example.org/ws',
+        session: { id: 's1', title: 'T', record: true }, participant: { id: 'p1', name: 'Anna', role: 'party' },
+      }),
+    };
+  };
+  const client = newClient(server);
+  const events = record(client);
+  const joining = client.join({ invite: 'INV', consent: true });
+  await until(() => server.ws?.sent.length, 'join on node A');
+  const wsA = server.ws;
+  assert.equal(wsA.url, 'wss://a.example.org/ws');
+  server.push({ type: 'redirect', code: 'room_elsewhere', url: 'https://b.example.org/', ws_url: 'wss://b.example.org/ws' });
+  await until(() => server.ws !== wsA && server.ws.sent.length, 'join on node B');
+  assert.equal(server.ws.url, 'wss://b.example.org/ws');
+  assert.equal(wsA.readyState, 3, 'the socket of node A is closed');
+  assert.deepEqual(calls, ['/api/v1/join', 'https://b.example.org/api/v1/join']);
+  assert.deepEqual(server.ws.sent[0], { type: 'join', version: 1, token: 'tok2', consent: true });
+  server.push({ type: 'joined', self: { id: 'p1' }, session: { id: 's1' }, participants: [] });
+  await joining;
+  assert.equal(client.state, 'joined');
+  assert.ok(!events.some((e) => e.type === 'error' || e.type === 'closed'), 'the redirect is invisible');
+
+  // A reconnect goes straight to node B; when B is gone, through A again.
+  server.ws.drop();
+  await until(() => calls.length === 3, 'reconnect to B');
+  assert.equal(calls[2], 'https://b.example.org/api/v1/join');
+  await until(() => server.ws.url === 'wss://b.example.org/ws' && server.sockets.length === 3 && server.ws.sent.length, 'join on B');
+  server.push({ type: 'joined', self: { id: 'p1' }, session: { id: 's1' }, participants: [] });
+  await until(() => client.state === 'joined', 'joined on B again');
+  nodeBDown = true;
+  server.ws.drop();
+  await until(() => server.sockets.length === 4 && server.ws.sent.length, 'join through A');
+  assert.equal(server.ws.url, 'wss://a.example.org/ws');
+  assert.deepEqual(calls.slice(3), ['https://b.example.org/api/v1/join', '/api/v1/join']);
+  server.push({ type: 'joined', self: { id: 'p1' }, session: { id: 's1' }, participants: [] });
+  await until(() => client.state === 'joined', 'joined through A');
+  await client.leave();
+});
+
+test('gives up after too many redirects', async () => {
+  const server = new FakeServer();
+  const real = server.fetch;
+  server.fetch = async (url, init) => real('/api/v1/join', init);
+  const client = newClient(server);
+  const joining = client.join({ invite: 'INV', consent: true });
+  for (let i = 0; i < 3; i++) {
+    await until(() => server.sockets.length === i + 1 && server.ws.sent.length, `join ${i}`);
+    server.push({ type: 'redirect', code: 'room_elsewhere', url: `https://n${i}.example.org`, ws_url: `wss://n${i}.example.org/ws` });
+  }
+  await assert.rejects(joining, (err) => err instanceof ProtocolError && err.code === 'too_many_redirects');
+  assert.equal(client.state, 'idle');
+});
