@@ -133,6 +133,9 @@ func plots(outs []outcome, cpuPath, latPath string) error {
 		if o.Scenario.Record {
 			label += "r"
 		}
+		if o.Scenario.Simulcast {
+			label += "s"
+		}
 		server.add(x, o.Result.ServerCPUUsPerPacket, label)
 		serverLat.add(x, o.Result.LatencyMS.P99, label)
 		if f := o.Result.Floor; f != nil {
