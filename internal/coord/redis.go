@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,12 +20,23 @@ import (
 // Keys (after the prefix): node:<id> holds a node's registration (JSON,
 // expiring after the node TTL), nodes is the set of node ids seen (pruned
 // of ids whose registration expired), lease:<room> holds "<node>|<token>"
-// (expiring after the lease TTL); room events are published on the
-// channel events.
+// (expiring after the lease TTL); epoch marks that the server holds the
+// installation's state (set by the first registration, it vanishes when a
+// restart loses every key), and recovering, set for a membership round
+// when a node that had registered before finds epoch gone, says the other
+// nodes may not have re-asserted their leases yet (see Recovering); room
+// events are published on the channel events.
 type Redis struct {
 	c    *redis.Client
 	opts Options
+	// registered: a registration of this node has succeeded before, so a
+	// missing epoch means the server lost its state.
+	registered atomic.Bool
 }
+
+// recoveryGrace is how long after Redis lost its state the nodes may take
+// to re-assert their leases: one membership round and one slow call.
+func (o Options) recoveryGrace() time.Duration { return DefaultInterval + o.OpTimeout }
 
 var (
 	// renewScript extends the lease when the token matches, sets it again
@@ -41,6 +53,16 @@ if not v then
 end
 return 0
 `)
+	// epochScript sets epoch when it is missing and then, when the node
+	// had registered before (ARGV[1]), marks the state as recovering for
+	// ARGV[2] milliseconds.
+	epochScript = `
+if redis.call('SET', KEYS[1], '1', 'NX') and ARGV[1] == '1' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+  return 1
+end
+return 0
+`
 	// releaseScript deletes the lease only when the token matches.
 	releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -130,12 +152,44 @@ func (r *Redis) Register(ctx context.Context, n NodeInfo) error {
 	}
 	ctx, cancel := r.op(ctx)
 	defer cancel()
+	again := "0"
+	if r.registered.Load() {
+		again = "1"
+	}
 	_, err = r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.key("node:", n.ID), b, r.opts.NodeTTL)
 		p.SAdd(ctx, r.key("nodes"), n.ID)
+		p.Eval(ctx, epochScript, []string{r.key("epoch"), r.key("recovering")}, again,
+			strconv.FormatInt(r.opts.recoveryGrace().Milliseconds(), 10))
 		return nil
 	})
+	if err == nil {
+		r.registered.Store(true)
+	}
 	return wrap(err)
+}
+
+// Recovering reports whether Redis lost its state (a restart without
+// persistence) so recently that live nodes may not have re-asserted the
+// leases of the rooms they host yet: no node has registered since
+// (epoch is missing), or one did less than a membership round ago. A room
+// without a lease may then be one that is running elsewhere; placing it
+// anew would split it.
+func (r *Redis) Recovering(ctx context.Context) (bool, error) {
+	ctx, cancel := r.op(ctx)
+	defer cancel()
+	n, err := r.c.Exists(ctx, r.key("epoch")).Result()
+	if err != nil {
+		return false, wrap(err)
+	}
+	if n == 0 {
+		return true, nil
+	}
+	n, err = r.c.Exists(ctx, r.key("recovering")).Result()
+	if err != nil {
+		return false, wrap(err)
+	}
+	return n == 1, nil
 }
 
 // Deregister implements Coordinator.

@@ -126,6 +126,9 @@ func TestRedisOutageRecovery(t *testing.T) {
 	if !m.Healthy() {
 		t.Fatal("member not healthy")
 	}
+	if rec, err := direct.Recovering(ctx); rec || err != nil {
+		t.Fatalf("recovering %v %v on a first start, want false", rec, err)
+	}
 	if _, err := m.Acquire(ctx, "room-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +154,9 @@ func TestRedisOutageRecovery(t *testing.T) {
 	if h, _ := direct.Holder(ctx, "room-1"); h != "" {
 		t.Fatalf("holder %q after the flush", h)
 	}
+	if rec, err := direct.Recovering(ctx); !rec || err != nil {
+		t.Fatalf("recovering %v %v after Redis lost its state, want true", rec, err)
+	}
 	time.Sleep(300 * time.Millisecond) // the member retries in vain a few times
 	proxy.Start()
 
@@ -165,6 +171,15 @@ func TestRedisOutageRecovery(t *testing.T) {
 	if _, err := direct.Acquire(ctx, "room-1", "n2"); !errors.Is(err, coord.ErrLeased) {
 		t.Fatalf("another node acquired the re-asserted room: %v", err)
 	}
+	// The state counts as recovering for a membership round after the
+	// member registered again (other nodes may not have yet), then no more.
+	if rec, err := direct.Recovering(ctx); !rec || err != nil {
+		t.Fatalf("recovering %v %v just after the member registered again, want true", rec, err)
+	}
+	waitFor(t, coord.DefaultInterval+2*time.Second, "recovery over", func() bool {
+		rec, err := direct.Recovering(ctx)
+		return err == nil && !rec
+	})
 	// The subscription reconnects by itself: keep publishing until an
 	// event arrives.
 	deadline := time.Now().Add(10 * time.Second)
@@ -202,8 +217,8 @@ func TestRedisKeysUnderPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 3 {
-		t.Fatalf("keys %v, want node, nodes and lease", keys)
+	if len(keys) != 4 {
+		t.Fatalf("keys %v, want node, nodes, epoch and lease", keys)
 	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, testredis.Prefix(url)) {

@@ -135,6 +135,9 @@ func (p placement) Claim(ctx context.Context, sessionID string) (string, error) 
 	if m.Holds(sessionID) {
 		return "", nil
 	}
+	if err := p.awaitRecovery(ctx, sessionID); err != nil {
+		return "", err
+	}
 	target, err := coord.Place(ctx, n.coord, sessionID)
 	switch {
 	case errors.Is(err, coord.ErrNoNodes):
@@ -169,6 +172,44 @@ func (p placement) Claim(ctx context.Context, sessionID string) (string, error) 
 		}
 	}
 	return "", err
+}
+
+// recovering is a coordinator that can tell that it lost its state a
+// moment ago (coord.Redis after a Redis restart).
+type recovering interface {
+	Recovering(ctx context.Context) (bool, error)
+}
+
+// awaitRecovery: right after Redis lost its state, a room without a lease
+// may be running on a node that has not re-asserted its lease yet (it
+// does within a membership round). Placing it anew would start a second
+// room elsewhere, and the node hosting the call would then hand its
+// participants over to it. So while the state is recovering, wait until
+// the room is leased or the recovery is over; a new room is placed a
+// little later, a running one is found where it is.
+func (p placement) awaitRecovery(ctx context.Context, sessionID string) error {
+	r, ok := p.n.coord.(recovering)
+	if !ok {
+		return nil
+	}
+	for logged := false; ; logged = true {
+		rec, err := r.Recovering(ctx)
+		if err != nil || !rec {
+			return err
+		}
+		if h, err := p.n.coord.Holder(ctx, sessionID); err != nil || h != "" {
+			return err
+		}
+		if !logged {
+			p.n.log.Info("Redis lost its state a moment ago; waiting for the nodes to re-assert their rooms before placing this one",
+				"session", sessionID)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: waiting for the nodes to re-assert their rooms: %w", coord.ErrUnavailable, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // selfLoad is this node's load as it last reported it.
