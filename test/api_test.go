@@ -233,6 +233,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	// Another organization's case never shows in a search.
 	c := w.login(t, 0, cases.RoleClerk)
+	// The header of the staff pages names the account's organization.
+	if _, out := c.do("GET", "/api/v1/me", nil); out["account"].(map[string]any)["org_name"] != w.orgs[0].Name {
+		t.Errorf("me: organization name %v, want %q", out["account"], w.orgs[0].Name)
+	}
 	if _, out := c.do("GET", "/api/v1/cases?q=%E6%B5%990328", nil); out["total"] != float64(1) {
 		t.Errorf("search across organizations: %v", out)
 	}

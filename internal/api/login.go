@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,15 +20,24 @@ type loginRequest struct {
 }
 
 type accountView struct {
-	ID    string `json:"id"`
-	OrgID string `json:"org_id"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
-	Role  string `json:"role"`
+	ID      string `json:"id"`
+	OrgID   string `json:"org_id"`
+	OrgName string `json:"org_name,omitempty"`
+	Email   string `json:"email"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
 }
 
-func viewAccount(a *cases.Account) accountView {
-	return accountView{ID: a.ID, OrgID: a.OrgID, Email: a.Email, Name: a.Name, Role: string(a.Role)}
+// viewAccount is a's view with its organization's name, which staff pages
+// show in their header (left out if the organization cannot be read).
+func (s *Server) viewAccount(ctx context.Context, a *cases.Account) accountView {
+	v := accountView{ID: a.ID, OrgID: a.OrgID, Email: a.Email, Name: a.Name, Role: string(a.Role)}
+	if o, err := s.Store.Org(ctx, a.OrgID); err == nil {
+		v.OrgName = o.Name
+	} else {
+		s.Log.Warn("organization of an account unreadable", "org", a.OrgID, "err", err)
+	}
+	return v
 }
 
 type loginResponse struct {
@@ -107,7 +117,7 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, a *cases.Acc
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", Expires: l.ExpiresAt,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 	s.record(r.Context(), &audit.Entry{ActorKind: audit.ActorAccount, ActorID: a.ID, Action: "login", OrgID: a.OrgID, IP: ip})
-	writeJSON(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: l.CSRF, ExpiresAt: l.ExpiresAt, Account: viewAccount(a)})
+	writeJSON(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: l.CSRF, ExpiresAt: l.ExpiresAt, Account: s.viewAccount(r.Context(), a)})
 	return nil
 }
 
@@ -133,7 +143,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, p *principal) error {
-	writeJSON(w, http.StatusOK, map[string]any{"account": viewAccount(p.account), "csrf_token": p.login.CSRF,
+	writeJSON(w, http.StatusOK, map[string]any{"account": s.viewAccount(r.Context(), p.account), "csrf_token": p.login.CSRF,
 		"expires_at": p.login.ExpiresAt})
 	return nil
 }

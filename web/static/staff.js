@@ -120,7 +120,7 @@ function renderHeader() {
   if (a) {
     $('account-name').textContent = a.name;
     $('account-role').textContent = roleLabel(a.role);
-    $('account-org').textContent = t('staff.org', { id: a.org_id });
+    $('account-org').textContent = a.org_name || t('staff.org', { id: a.org_id });
     $('account-org').title = a.org_id;
   }
 }
