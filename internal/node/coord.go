@@ -13,6 +13,7 @@ import (
 
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/coord"
+	"github.com/kuayang/kuayang/internal/metrics"
 	"github.com/kuayang/kuayang/signaling"
 )
 
@@ -21,14 +22,16 @@ import (
 // does not answer yet is no reason not to start: the node keeps trying.
 func (n *Node) openCoord(ctx context.Context) error {
 	if n.cfg.RedisURL == "" {
-		n.coord = coord.NewMemory(coord.Options{})
+		n.coordMetrics = metrics.NewCoord(coord.NewMemory(coord.Options{}))
+		n.coord = n.coordMetrics
 		return nil
 	}
 	r, err := coord.OpenRedis(n.cfg.RedisURL, coord.Options{})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	n.coord = r
+	n.coordMetrics = metrics.NewCoord(r)
+	n.coord = n.coordMetrics
 	coord.SetRedisLogger(n.log)
 	if err := r.Ping(ctx); err != nil {
 		n.log.Warn("Redis does not answer yet; rooms on other nodes cannot be joined until it does", "err", err)

@@ -52,4 +52,7 @@ func (n *Node) collect(w *metrics.Writer) {
 	}
 
 	n.storeMetrics.Write(w)
+	if n.coordMetrics != nil {
+		n.coordMetrics.Write(w)
+	}
 }

@@ -73,8 +73,9 @@ type Node struct {
 	acmeSrv      *http.Server      // the HTTP-01 listener, with --acme-http-addr
 	turn         *turn.Server      // the embedded TURN server, or nil
 	issuers      []*turn.Issuer    // the TURN servers handed to clients
-	coord        coord.Coordinator // in-process, or Redis with --redis-url
-	member       *coord.Member     // this node's registration and leases
+	coord        coord.Coordinator // in-process, or Redis with --redis-url; timed by coordMetrics
+	coordMetrics *metrics.Coord
+	member       *coord.Member // this node's registration and leases
 	cpu          cpuMeter
 }
 
