@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,6 +137,13 @@ const statsJS = `(async () => {
   return out;
 })()`
 
+// simulcastJS lists the RIDs of the video streams the page sends.
+const simulcastJS = `(async () => {
+  const pc = window.kuayang.client.publishPC, rids = [];
+  (await pc.getStats()).forEach(r => { if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid) rids.push(r.rid); });
+  return rids;
+})()`
+
 func stats(ctx context.Context) (mediaStats, error) {
 	return chromedp.Run(ctx, chromedp.Evaluate[mediaStats](statsJS, chromedp.EvalAwaitPromise))
 }
@@ -192,6 +200,15 @@ func browserCall(t *testing.T) {
 			s, err := stats(tab)
 			return err == nil && s.FramesDecoded > first.FramesDecoded+10 && s.AudioSamples > first.AudioSamples
 		})
+		// The camera goes out as three simulcast layers.
+		rids, err := chromedp.Run(tab, chromedp.Evaluate[[]string](simulcastJS, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: publish stats: %v", name, err)
+		}
+		slices.Sort(rids)
+		if !slices.Equal(rids, []string{"f", "h", "q"}) {
+			t.Errorf("%s sends video layers %v, want f, h and q", name, rids)
+		}
 	}
 	// Leaving shows the other side the departure.
 	if err := chromedp.Do(tabs[1], chromedp.Click(css(`[data-testid="leave"]`))); err != nil {
