@@ -29,19 +29,6 @@ import { errorText } from './protocol-errors.js';
  * @property {() => void} onFailed a current connection failed
  */
 
-/**
- * The camera is sent as three simulcast layers (quarter, half and full
- * resolution), lowest first; the SFU forwards to each participant the layer
- * their link takes, so one poor overseas connection does not lower what the
- * others see, and the recording keeps the full layer.
- * @type {RTCRtpEncodingParameters[]}
- */
-export const SIMULCAST = [
-  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-  { rid: 'f', maxBitrate: 1_500_000 },
-];
-
 /** The publish and subscribe connections of one join. */
 export class Peers {
   /** @type {typeof RTCPeerConnection} */ #RTCPeerConnection;
@@ -91,10 +78,10 @@ export class Peers {
     this.#transceivers = {};
     for (const kind of /** @type {const} */ (['audio', 'video'])) {
       const track = stream?.getTracks().find((t) => t.kind === kind) ?? null;
-      /** @type {RTCRtpTransceiverInit} */
-      const init = { direction: 'sendonly', streams: stream ? [stream] : [] };
-      if (kind === 'video') init.sendEncodings = SIMULCAST.map((e) => ({ ...e }));
-      this.#transceivers[kind] = publish.addTransceiver(track ?? kind, init);
+      this.#transceivers[kind] = publish.addTransceiver(track ?? kind, {
+        direction: 'sendonly',
+        streams: stream ? [stream] : [],
+      });
     }
   }
 
