@@ -138,7 +138,7 @@ func connectWithLevels(t *testing.T, base, invite string, media *clip, levels fu
 	c.base = base
 	c.self = joined["self"].(map[string]any)["id"].(string)
 	c.joinedAt = time.Now()
-	c.startPeers()
+	c.startPeers(webrtc.Configuration{})
 	c.wg.Add(1)
 	go c.readLoop()
 	return c
@@ -196,17 +196,19 @@ func (c *client) isClosed() bool {
 	return c.closed
 }
 
-func (c *client) startPeers() {
+// startPeers creates the client's two connections with conf (ICE servers,
+// a relay-only policy), starts publishing and sends the publish offer.
+func (c *client) startPeers(conf webrtc.Configuration) {
 	t := c.t
 	api := newAPI(t)
 	if c.levels != nil {
 		api = newLevelAPI(t, c.levels)
 	}
 	var err error
-	if c.pub, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if c.pub, err = api.NewPeerConnection(conf); err != nil {
 		t.Fatal(err)
 	}
-	if c.sub, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if c.sub, err = api.NewPeerConnection(conf); err != nil {
 		t.Fatal(err)
 	}
 	c.video, _ = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", c.self)

@@ -101,47 +101,10 @@ func connectVia(t *testing.T, v via, base, invite string) *client {
 	if v.pc != nil {
 		conf = v.pc(a)
 	}
-	startPeersWith(c, conf)
+	c.startPeers(conf)
 	c.wg.Add(1)
 	go c.readLoop()
 	return c
-}
-
-// startPeersWith is client.startPeers with a configuration of the
-// caller's (ICE servers, transport policy).
-func startPeersWith(c *client, conf webrtc.Configuration) {
-	t := c.t
-	api := newAPI(t)
-	var err error
-	if c.pub, err = api.NewPeerConnection(conf); err != nil {
-		t.Fatal(err)
-	}
-	if c.sub, err = api.NewPeerConnection(conf); err != nil {
-		t.Fatal(err)
-	}
-	c.video, _ = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", c.self)
-	c.audio, _ = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", c.self)
-	for _, tr := range []*webrtc.TrackLocalStaticSample{c.video, c.audio} {
-		s, err := c.pub.AddTrack(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.wg.Add(1)
-		go c.readRTCP(s)
-	}
-	c.pub.OnICECandidate(func(cand *webrtc.ICECandidate) { c.trickle("publish", cand) })
-	c.sub.OnICECandidate(func(cand *webrtc.ICECandidate) { c.trickle("subscribe", cand) })
-	c.sub.OnTrack(c.onTrack)
-	offer, err := c.pub.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.pub.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	c.send(map[string]any{"type": "publish", "sdp": offer.SDP})
-	c.wg.Add(1)
-	go c.sendMedia()
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and localhost and its key
