@@ -47,15 +47,19 @@ func (s staffTab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// text is the text of the first element matching sel, once there is one.
+// It is found and read in one evaluation in the page: a node looked up
+// first and read after could be replaced by a re-render in between.
 func (s staffTab) text(what, sel string) string {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-	if err != nil {
-		s.t.Fatalf("%s: %v", what, err)
-	}
-	return strings.TrimSpace(v)
+	js := `(async () => {
+	  for (const t0 = performance.now(); performance.now() - t0 < 20000; await new Promise((r) => setTimeout(r, 50))) {
+	    const el = document.querySelector(` + jsString(sel) + `);
+	    if (el) return el.innerText;
+	  }
+	  throw new Error('no element ' + ` + jsString(sel) + `);
+	})()`
+	return strings.TrimSpace(s.eval(what, js))
 }
 
 func (s staffTab) eval(what, js string) string {
