@@ -149,6 +149,11 @@ func TestRecordingRecoversFromKill(t *testing.T) {
 	clerk := staffClient(t, p.url, demo.Accounts, "clerk")
 	waitSealed(t, clerk, demo.SessionID, 90*time.Second)
 	out := t.TempDir()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node logs after the restart:\n%s", p.logs.String())
+		}
+	})
 	path := downloadBundle(t, clerk, demo.SessionID, out)
 	if msg, err := exec.Command(bin, "verify", path).CombinedOutput(); err != nil || !strings.Contains(string(msg), "INTACT") {
 		t.Fatalf("kuayang verify: %v\n%s\nnode logs:\n%s", err, msg, p.logs.String())
