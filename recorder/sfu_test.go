@@ -52,12 +52,18 @@ func (c *publisher) Candidate(d sfu.Direction, ci webrtc.ICECandidateInit) {
 // Failed implements sfu.Handler.
 func (c *publisher) Failed(err error) { c.t.Errorf("connection failed: %v", err) }
 
-// publisherAPI is a loopback-only pion API sending sender reports.
-func publisherAPI(t *testing.T) *webrtc.API {
+// publisherAPI is a loopback-only pion API sending sender reports; with
+// simulcast it also puts the mid and rid header extensions on its packets.
+func publisherAPI(t *testing.T, simulcast bool) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
+	}
+	if simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
@@ -79,7 +85,7 @@ func publish(t *testing.T, s *sfu.SFU, room, pid string) *publisher {
 	t.Helper()
 	c := &publisher{t: t, up: make(chan struct{})}
 	var err error
-	if c.pc, err = publisherAPI(t).NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if c.pc, err = publisherAPI(t, false).NewPeerConnection(webrtc.Configuration{}); err != nil {
 		t.Fatal(err)
 	}
 	c.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {

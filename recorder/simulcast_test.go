@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -10,9 +9,6 @@ import (
 	"time"
 
 	"github.com/kuayang/kuayang/sfu"
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/sdp/v3"
@@ -50,26 +46,8 @@ type simulcastPublisher struct {
 // encoding per RID and an Opus track.
 func publishSimulcast(t *testing.T, s *sfu.SFU, room, pid string, rids ...string) *simulcastPublisher {
 	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	sr, err := report.NewSenderInterceptor(report.SenderInterval(500 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	reg.Add(sr)
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(reg))
+	api := publisherAPI(t, true)
+	var err error
 
 	c := &simulcastPublisher{publisher: &publisher{t: t, up: make(chan struct{})}}
 	if c.pc, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {

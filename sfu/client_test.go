@@ -33,11 +33,21 @@ func newTestSFU(t *testing.T, tcpPort int) *SFU {
 
 // clientAPI is the pion API of the test clients: default codecs, no
 // interceptors, loopback only.
-func clientAPI(t *testing.T) *webrtc.API {
+func clientAPI(t *testing.T) *webrtc.API { return newClientAPI(t, false) }
+
+// newClientAPI is clientAPI; with simulcast it also registers the header
+// extensions a simulcast sender puts on its packets (mid, rid), as
+// browsers do.
+func newClientAPI(t *testing.T, simulcast bool) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
+	}
+	if simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)

@@ -2,40 +2,16 @@ package sfu
 
 import (
 	"math/rand/v2"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 )
-
-// simulcastClientAPI is clientAPI with the header extensions a simulcast
-// sender puts on its packets (mid, rid), as browsers do.
-func simulcastClientAPI(t *testing.T) *webrtc.API {
-	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se),
-		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
-}
 
 // sendLayer is one simulcast layer a test client publishes: VP8 frames of
 // perFrame packets of size bytes every 20 ms, named by id (layerPayload),
@@ -253,7 +229,7 @@ func TestSimulcastLayersPerSubscriber(t *testing.T) {
 	carol := join(t, s, api, "r", "carol")
 	bob.logMedia.Store(true)
 	carol.logMedia.Store(true)
-	alice := join(t, s, simulcastClientAPI(t), "r", "alice")
+	alice := join(t, s, newClientAPI(t, true), "r", "alice")
 	// About 850, 270 and 100 kbit/s on the wire: the initial estimate
 	// (1 Mbit/s, no feedback from these clients) allows the top layer.
 	full := &sendLayer{rid: "f", id: 'f', perFrame: 2, size: 1000}
