@@ -251,6 +251,30 @@ type Recording struct {
 	GapCount *int
 }
 
+// RecordingNode is one node's part in recording a session. The node
+// hosting a recorded session's room records it; when that node stops
+// without a word (killed, cut off) another node takes the recording over,
+// and the first node's part becomes pending until what its spool held is
+// stored.
+type RecordingNode struct {
+	SessionID string
+	Node      string
+	State     string    // NodeRecording, NodePending or NodeDone
+	Since     time.Time // when it entered State
+}
+
+// The states of a node's part in a recording.
+const (
+	// NodeRecording: the node records the session now, or did when it
+	// stopped without a word. At most one node of a session is in it.
+	NodeRecording = "recording"
+	// NodePending: the node no longer records the session, and media of
+	// it may still wait in that node's spool.
+	NodePending = "pending"
+	// NodeDone: everything the node recorded of the session is stored.
+	NodeDone = "done"
+)
+
 // Segment is one stored media file of one participant of a recorded
 // session.
 type Segment struct {

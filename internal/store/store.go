@@ -101,6 +101,23 @@ type Store interface {
 	// Segments lists a session's segments by wall_start, participant, index.
 	Segments(ctx context.Context, sessionID string) ([]*cases.Segment, error)
 
+	// ClaimRecording makes node the recorder of a session (the node now
+	// hosts its room): node's part becomes NodeRecording (created when
+	// absent), and every other node's part that was NodeRecording becomes
+	// NodePending; those nodes are returned, sorted. Atomic.
+	ClaimRecording(ctx context.Context, sessionID, node string, at time.Time) (displaced []string, err error)
+	// AdoptRecording makes node the recorder of a session if from is still
+	// its recorder (from "" meaning no node's part is NodeRecording):
+	// from's part becomes NodePending (unless from is node) and node's
+	// NodeRecording. ErrConflict when the recorder is no longer from.
+	// Atomic: of nodes adopting the same session at once, one succeeds.
+	AdoptRecording(ctx context.Context, sessionID, from, node string, at time.Time) error
+	// SetRecordingNode sets node's part in a session to state (created
+	// when absent).
+	SetRecordingNode(ctx context.Context, sessionID, node, state string, at time.Time) error
+	// RecordingNodes lists the nodes' parts in a session, by since, node.
+	RecordingNodes(ctx context.Context, sessionID string) ([]*cases.RecordingNode, error)
+
 	// PutSigningKey registers a public key; registering the same id again
 	// is a no-op.
 	PutSigningKey(ctx context.Context, k *cases.SigningKey) error
