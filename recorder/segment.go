@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -110,6 +111,16 @@ func segmentBase(spool, session, participant string, index int) string {
 // segmentKey is the object key of a segment.
 func segmentKey(session, participant string, index int, f format) string {
 	return fmt.Sprintf("sessions/%s/%s/%06d%s", safeName(session), safeName(participant), index, f.ext)
+}
+
+// Renumbered is s under another index: the same file, stored under the
+// key of that index. The uploader renumbers a segment whose index another
+// node used meanwhile (it took the recording over while this node was
+// down, and numbered on from what was stored).
+func (s Segment) Renumbered(index int) Segment {
+	s.Index = index
+	s.Key = fmt.Sprintf("%s/%06d%s", path.Dir(s.Key), index, path.Ext(s.Key))
+	return s
 }
 
 // writeJSON writes v to path durably: a temporary file, synced, renamed.

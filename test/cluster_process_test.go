@@ -43,6 +43,7 @@ type serveCluster struct {
 	s3       string
 	logDir   string
 	nodes    []*serveNode
+	extra    []string // more flags for every node
 }
 
 // serveNode is one `kuayang serve` process.
@@ -110,6 +111,7 @@ func (c *serveCluster) run(n *serveNode, demo bool) error {
 		"--http-addr", "127.0.0.1:" + strconv.Itoa(httpPort), "--public-url", n.url,
 		"--udp-port", strconv.Itoa(udpPort), "--tcp-port", "0", "--public-ip", "127.0.0.1",
 		"--postgres-url", c.pg, "--redis-url", c.redisURL, "--s3-url", c.s3}
+	args = append(args, c.extra...)
 	if demo {
 		args = append(args, "--demo")
 	}
@@ -226,24 +228,38 @@ func (c *serveCluster) node(id string) *serveNode {
 // session and k party invites (party-1, party-2, ...); it returns the
 // session id and the invite tokens.
 func (c *serveCluster) session(k int) (string, []string) {
+	return c.newSession(k, false)
+}
+
+// staff signs in through node n as the demo account of role (node 1
+// created the demo accounts).
+func (c *serveCluster) staff(n *serveNode, role string) *apiClient {
 	t := c.t
 	t.Helper()
-	n1 := c.nodes[0]
 	var demo struct {
 		Accounts []map[string]string `json:"accounts"`
 	}
+	n1 := c.nodes[0]
 	waitFor(t, 30*time.Second, n1.id+"'s demo.json", func() bool {
 		raw, err := os.ReadFile(filepath.Join(n1.dataDir, "demo.json"))
 		return err == nil && json.Unmarshal(raw, &demo) == nil && len(demo.Accounts) > 0
 	})
-	clerk := staffClient(t, n1.url, demo.Accounts, "clerk")
+	return staffClient(t, n.url, demo.Accounts, role)
+}
+
+// newSession is session, recorded or not.
+func (c *serveCluster) newSession(k int, record bool) (string, []string) {
+	t := c.t
+	t.Helper()
+	n1 := c.nodes[0]
+	clerk := c.staff(n1, "clerk")
 	status, cs := clerk.do("POST", "/api/v1/cases", map[string]string{"kind": "mediation",
 		"number": "CLUSTER-" + strings.ToUpper(store.NewID()[:8]), "title": "Several processes"})
 	if status != http.StatusOK && status != http.StatusCreated {
 		t.Fatalf("creating a case on %s: %d %v", n1.id, status, cs)
 	}
 	status, sess := clerk.do("POST", "/api/v1/cases/"+cs["id"].(string)+"/sessions", map[string]any{
-		"title": "Across nodes", "scheduled_start": time.Now().Format(time.RFC3339), "time_zone": "UTC", "record": false})
+		"title": "Across nodes", "scheduled_start": time.Now().Format(time.RFC3339), "time_zone": "UTC", "record": record})
 	if status != http.StatusOK && status != http.StatusCreated {
 		t.Fatalf("creating a session on %s: %d %v", n1.id, status, sess)
 	}
@@ -268,9 +284,15 @@ func (c *serveCluster) session(k int) (string, []string) {
 // enter joins a client through node n (following a redirect) and checks
 // it ended up on the node holding the room's lease.
 func (c *serveCluster) enter(n *serveNode, sid, invite string) *client {
+	c.t.Helper()
+	return c.enterWith(n, sid, invite, nil)
+}
+
+// enterWith is enter for a client sending media (nil: synthetic frames).
+func (c *serveCluster) enterWith(n *serveNode, sid, invite string, media *clip) *client {
 	t := c.t
 	t.Helper()
-	cl := connectTo(t, n.url, invite, nil)
+	cl := connectTo(t, n.url, invite, media)
 	on := c.nodeAt(cl.base)
 	t.Logf("%s entered through %s, joined on %s after %d redirect(s)", cl.name, n.id, on, cl.redirects)
 	if h := c.holder(sid); h != on {

@@ -10,6 +10,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -45,10 +46,43 @@ type Config struct {
 	SegmentDuration time.Duration
 	// Grace is how long an empty session waits for someone to come back
 	// before it ends and is sealed (2 minutes when zero).
-	Grace  time.Duration
-	Logger *slog.Logger
-	Now    func() time.Time
+	Grace time.Duration
+	// Rooms, when set, is the installation's coordination (several nodes
+	// on one database): a node records a session while it holds the
+	// lease of its room. Without it the node is alone.
+	Rooms Rooms
+	// FailoverWait is how long sealing waits for a node that stopped
+	// while recording the session to come back and store what its spool
+	// held (15 minutes when zero). After that the session is sealed
+	// without it, and the manifest says so.
+	FailoverWait time.Duration
+	// SweepInterval is how often the archive looks for recordings left by
+	// a node that stopped (10 s when zero).
+	SweepInterval time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
+
+// Rooms is what the archive needs of the installation's coordination.
+type Rooms interface {
+	// Acquire leases the session's room to this node; an error when
+	// another node holds it or the coordination does not answer.
+	Acquire(ctx context.Context, sessionID string) error
+	// Release gives the lease up, unless people are connected to the room
+	// on this node.
+	Release(sessionID string)
+	// Live reports whether node is a live node of the installation; ok is
+	// false when that cannot be told now (the coordination does not
+	// answer).
+	Live(node string) (live, ok bool)
+}
+
+// alone is Rooms for a node without others.
+type alone struct{ self string }
+
+func (alone) Acquire(context.Context, string) error { return nil }
+func (alone) Release(string)                        {}
+func (a alone) Live(node string) (bool, bool)       { return node == a.self, true }
 
 // Archive records and seals sessions.
 type Archive struct {
@@ -60,8 +94,11 @@ type Archive struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex // guards live
-	live map[string]*liveSession
+	mu      sync.Mutex // guards the maps below
+	live    map[string]*liveSession
+	sealing map[string]bool // sessions with a seal loop running
+	parts   map[string]bool // sessions whose pending part is being recovered
+	gaveUp  map[string]bool // "session node": sealing stopped waiting for node
 }
 
 // liveSession is a session being recorded.
@@ -85,7 +122,17 @@ func New(cfg Config) *Archive {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &Archive{cfg: cfg, log: cfg.Logger.With("component", "archive"), live: map[string]*liveSession{}}
+	if cfg.FailoverWait == 0 {
+		cfg.FailoverWait = 15 * time.Minute
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = 10 * time.Second
+	}
+	if cfg.Rooms == nil {
+		cfg.Rooms = alone{cfg.Node}
+	}
+	a := &Archive{cfg: cfg, log: cfg.Logger.With("component", "archive"), live: map[string]*liveSession{},
+		sealing: map[string]bool{}, parts: map[string]bool{}, gaveUp: map[string]bool{}}
 	a.up = newUploader(cfg.Blob, cfg.Store, a.log)
 	a.up.retention = a.retention
 	a.up.failed = func(seg recorder.Segment, err error) {
@@ -98,8 +145,8 @@ func New(cfg Config) *Archive {
 
 func (a *Archive) now() time.Time { return a.cfg.Now().UTC() }
 
-// Start registers the signing key, queues what the spool holds, resumes
-// sealing left unfinished, and starts the uploader.
+// Start registers the signing key, queues what the spool holds and starts
+// the uploader; Run then takes up unfinished recordings.
 func (a *Archive) Start(ctx context.Context) error {
 	k := &cases.SigningKey{ID: a.cfg.Key.ID, Node: a.cfg.Node, PublicPEM: string(a.cfg.Key.PublicPEM()), CreatedAt: a.now()}
 	if err := a.cfg.Store.PutSigningKey(ctx, k); err != nil {
@@ -109,8 +156,10 @@ func (a *Archive) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("archive: recovering the spool: %w", err)
 	}
+	spooled := map[string]int{}
 	for _, s := range segs {
 		a.up.add(s)
+		spooled[s.SessionID]++
 	}
 	if len(segs) > 0 {
 		a.log.Info("spool recovered", "segments", len(segs))
@@ -120,31 +169,192 @@ func (a *Archive) Start(ctx context.Context) error {
 		defer a.wg.Done()
 		a.up.run(a.ctx)
 	}()
-	return a.resume(ctx)
-}
-
-// resume restarts the end of sessions a stopped node left recording or
-// sealing: a recording session ends unless someone joins within the grace
-// period; a sealing one is sealed again.
-func (a *Archive) resume(ctx context.Context) error {
-	for _, state := range []string{cases.RecordingActive, cases.RecordingSealing} {
-		recs, err := a.cfg.Store.RecordingsInState(ctx, state)
-		if err != nil {
-			return fmt.Errorf("archive: %w", err)
-		}
-		for _, r := range recs {
-			a.audit(ctx, r.SessionID, evidence.EventRecordingFailure, `{"reason":"node restarted"}`)
-			if state == cases.RecordingSealing {
-				a.goSeal(r.SessionID)
-				continue
-			}
-			a.mu.Lock()
-			a.live[r.SessionID] = &liveSession{}
-			a.armLocked(r.SessionID)
-			a.mu.Unlock()
+	// The spool's sessions: where another node took the recording over
+	// meanwhile, this node's part is recovered once they are stored.
+	for sid, n := range spooled {
+		if own, err := a.ownPart(ctx, sid); err == nil && own != nil && own.State == cases.NodePending {
+			a.recoverPart(sid, "restart", n)
 		}
 	}
 	return nil
+}
+
+// Run takes up at once what this node (or a node that stopped) left
+// recording or sealing, and then looks again every SweepInterval until
+// Close. Call it once the coordination (Rooms) works, before the node
+// accepts participants.
+func (a *Archive) Run(ctx context.Context) {
+	if err := a.sweep(ctx); err != nil {
+		a.log.Warn("looking for recordings left unfinished", "err", err)
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.sweepLoop()
+	}()
+}
+
+// sweepLoop sweeps every SweepInterval until Close.
+func (a *Archive) sweepLoop() {
+	t := time.NewTicker(a.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+		if err := a.sweep(ctx); err != nil && a.ctx.Err() == nil {
+			a.log.Warn("looking for recordings left by stopped nodes", "err", err)
+		}
+		cancel()
+	}
+}
+
+// sweep takes up the recordings nobody looks after: those this node was
+// recording or sealing when it stopped, and those of a node that is gone.
+// A recording is taken up by the node that gets the lease of its room, so
+// of several nodes sweeping at once one does; the others leave it. A
+// recording whose room is empty ends after the grace period unless
+// someone joins; one that was sealing is sealed.
+func (a *Archive) sweep(ctx context.Context) error {
+	for _, state := range []string{cases.RecordingActive, cases.RecordingSealing} {
+		recs, err := a.cfg.Store.RecordingsInState(ctx, state)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := a.takeUp(ctx, r); err != nil {
+				a.log.Warn("taking up a recording", "session", r.SessionID, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// takeUp takes up r if nobody looks after it (see sweep).
+func (a *Archive) takeUp(ctx context.Context, r *cases.Recording) error {
+	sid := r.SessionID
+	a.mu.Lock()
+	busy := a.live[sid] != nil || a.sealing[sid]
+	a.mu.Unlock()
+	if busy {
+		return nil
+	}
+	parts, err := a.cfg.Store.RecordingNodes(ctx, sid)
+	if err != nil {
+		return err
+	}
+	from := ""
+	for _, p := range parts {
+		switch {
+		case p.Node == a.cfg.Node && p.State == cases.NodePending:
+			a.recoverPart(sid, "restart", 0)
+			return nil
+		case p.State == cases.NodeRecording:
+			from = p.Node
+		}
+	}
+	if from != "" && from != a.cfg.Node {
+		if live, ok := a.cfg.Rooms.Live(from); live || !ok {
+			return nil // its node looks after it (or nobody can tell now)
+		}
+	}
+	if err := a.cfg.Rooms.Acquire(ctx, sid); err != nil {
+		return nil // another node hosts the room: it looks after it
+	}
+	err = a.cfg.Store.AdoptRecording(ctx, sid, from, a.cfg.Node, a.now())
+	if errors.Is(err, store.ErrConflict) {
+		a.cfg.Rooms.Release(sid)
+		return nil // another node took it up a moment ago
+	} else if err != nil {
+		a.cfg.Rooms.Release(sid)
+		return err
+	}
+	switch from {
+	case a.cfg.Node:
+		a.audit(ctx, sid, evidence.EventRecordingFailure, `{"reason":"node restarted"}`)
+	case "":
+		a.audit(ctx, sid, evidence.EventRecordingFailure, `{"reason":"recording taken up by another node"}`)
+	default:
+		a.audit(ctx, sid, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":"node stopped","node":%q}`, from))
+	}
+	a.log.Info("recording taken up", "session", sid, "state", r.State, "from", cmp.Or(from, "(none)"))
+	if r.State == cases.RecordingSealing {
+		a.goSeal(sid)
+		return nil
+	}
+	a.mu.Lock()
+	if a.live[sid] == nil {
+		a.live[sid] = &liveSession{}
+		a.armLocked(sid)
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// ownPart is this node's part in recording a session, nil when it has
+// none.
+func (a *Archive) ownPart(ctx context.Context, sessionID string) (*cases.RecordingNode, error) {
+	parts, err := a.cfg.Store.RecordingNodes(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		if p.Node == a.cfg.Node {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+// recoverPart: another node records the session now (it took over while
+// this node was down, or took the room over). Once what this node's spool
+// held of the session is stored, this node's part is done, and sealing
+// (on whichever node seals) stops waiting for it.
+func (a *Archive) recoverPart(sessionID, reason string, segments int) {
+	a.mu.Lock()
+	if a.parts[sessionID] {
+		a.mu.Unlock()
+		return
+	}
+	a.parts[sessionID] = true
+	a.mu.Unlock()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() {
+			a.mu.Lock()
+			delete(a.parts, sessionID)
+			a.mu.Unlock()
+		}()
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-a.up.drained(sessionID):
+		}
+		for backoff := time.Second; ; backoff = min(backoff*2, time.Minute) {
+			err := a.cfg.Store.SetRecordingNode(a.ctx, sessionID, a.cfg.Node, cases.NodeDone, a.now())
+			if err == nil {
+				break
+			}
+			a.log.Warn("recording this node's part as stored", "session", sessionID, "err", err)
+			select {
+			case <-a.ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+		}
+		after := false
+		if rec, err := a.cfg.Store.Recording(a.ctx, sessionID); err == nil {
+			after = rec.State == cases.RecordingSealed
+		}
+		a.audit(a.ctx, sessionID, evidence.EventRecordingRecovered, fmt.Sprintf(`{"node":%q,"reason":%q,"segments":%d,"after_seal":%t}`,
+			a.cfg.Node, reason, segments, after))
+		a.log.Info("this node's part of a recording taken over elsewhere is stored", "session", sessionID,
+			"segments", segments, "after_seal", after)
+	}()
 }
 
 // Joined implements signaling.Lifecycle: the first participant of a
@@ -214,6 +424,16 @@ func (a *Archive) startLocked(sess *cases.Session, ls *liveSession) error {
 	if err := a.cfg.Store.PutRecording(ctx, rec); err != nil {
 		return err
 	}
+	displaced, err := a.cfg.Store.ClaimRecording(ctx, sess.ID, a.cfg.Node, a.now())
+	if err != nil {
+		return err
+	}
+	for _, d := range displaced {
+		// That node stopped (or lost the room) while recording: what it
+		// stored stays; this node records on in new segments.
+		a.audit(ctx, sess.ID, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":"node stopped","node":%q}`, d))
+		a.log.Warn("recording taken over from a node that stopped", "session", sess.ID, "node", d)
+	}
 	r := recorder.New(recorder.Config{SessionID: sess.ID, SpoolDir: a.cfg.SpoolDir, SegmentDuration: a.cfg.SegmentDuration,
 		Logger: a.log, OnSegment: a.up.add, NextIndex: a.nextIndex(sess.ID)})
 	stop, err := a.cfg.Media.Observe(sess.ID, r)
@@ -270,9 +490,21 @@ func (a *Archive) End(sessionID string) {
 }
 
 func (a *Archive) goSeal(sessionID string) {
+	a.mu.Lock()
+	if a.sealing[sessionID] {
+		a.mu.Unlock()
+		return
+	}
+	a.sealing[sessionID] = true
+	a.mu.Unlock()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		defer func() {
+			a.mu.Lock()
+			delete(a.sealing, sessionID)
+			a.mu.Unlock()
+		}()
 		a.sealLoop(sessionID)
 	}()
 }
@@ -312,10 +544,15 @@ func (a *Archive) seal(ctx context.Context, sessionID string) error {
 			return err
 		}
 	}
+	// Nobody records the session any more: its room may go.
+	a.cfg.Rooms.Release(sessionID)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-a.up.drained(sessionID):
+	}
+	if err := a.awaitParts(ctx, sessionID); err != nil {
+		return err
 	}
 	m, _, err := a.buildManifest(ctx, sessionID, *rec.EndedAt)
 	if err != nil {
@@ -333,6 +570,52 @@ func (a *Archive) seal(ctx context.Context, sessionID string) error {
 		return err
 	}
 	return a.finish(ctx, rec, manifest, m, until)
+}
+
+// awaitParts waits until no other node's part in the session is pending
+// (a node that stopped while recording it has come back and stored what
+// its spool held), or FailoverWait has passed since it stopped: then the
+// session is sealed without it, and an event of the manifest says what
+// may be missing.
+func (a *Archive) awaitParts(ctx context.Context, sessionID string) error {
+	for logged := false; ; logged = true {
+		parts, err := a.cfg.Store.RecordingNodes(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		var waiting []string
+		for _, p := range parts {
+			if p.Node == a.cfg.Node || p.State != cases.NodePending {
+				continue
+			}
+			if a.now().Sub(p.Since) < a.cfg.FailoverWait {
+				waiting = append(waiting, p.Node)
+				continue
+			}
+			a.mu.Lock()
+			told := a.gaveUp[sessionID+" "+p.Node]
+			a.gaveUp[sessionID+" "+p.Node] = true
+			a.mu.Unlock()
+			if !told {
+				a.audit(ctx, sessionID, evidence.EventRecordingFailure, fmt.Sprintf(
+					`{"reason":"node did not come back; what its spool held of the session is missing","node":%q,"waited_s":%d}`,
+					p.Node, int(a.cfg.FailoverWait.Seconds())))
+				a.log.Warn("sealing without the media a stopped node may hold", "session", sessionID, "node", p.Node)
+			}
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+		if !logged {
+			a.log.Info("sealing waits for stopped nodes to store what they recorded", "session", sessionID,
+				"nodes", waiting, "at_most", a.cfg.FailoverWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func (a *Archive) beginSealing(ctx context.Context, rec *cases.Recording) error {
@@ -357,6 +640,9 @@ func (a *Archive) finish(ctx context.Context, rec *cases.Recording, manifest []b
 	rec.GapCount = new(len(m.Gaps))
 	if err := a.cfg.Store.PutRecording(ctx, rec); err != nil {
 		return err
+	}
+	if err := a.cfg.Store.SetRecordingNode(ctx, rec.SessionID, a.cfg.Node, cases.NodeDone, now); err != nil {
+		a.log.Warn("recording this node's part as done", "session", rec.SessionID, "err", err)
 	}
 	a.audit(ctx, rec.SessionID, "recording.sealed", fmt.Sprintf(`{"manifest_sha256":"%x","chain_head":%q,"key_id":%q,"segments":%d}`,
 		sum, m.ChainHead, m.KeyID, len(m.Segments)))
@@ -398,6 +684,45 @@ func (a *Archive) audit(ctx context.Context, sessionID, action, detail string) {
 	if err := a.cfg.Store.AppendAudit(ctx, e); err != nil {
 		a.log.Error("audit append failed", "action", action, "session", sessionID, "err", err)
 	}
+}
+
+// Handoff: another node hosts the session's room now (this node lost its
+// lease, say while cut off from Redis). The recorder stops here without
+// ending the session, the new host records on, and this node's part is
+// done once its last segments are stored.
+func (a *Archive) Handoff(sessionID string) {
+	a.mu.Lock()
+	ls := a.live[sessionID]
+	delete(a.live, sessionID)
+	a.mu.Unlock()
+	if ls == nil {
+		return
+	}
+	if ls.timer != nil {
+		ls.timer.Stop()
+	}
+	if ls.stop != nil {
+		ls.stop()
+	}
+	if ls.rec != nil {
+		ls.rec.Close()
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
+	defer cancel()
+	if err := a.cfg.Store.SetRecordingNode(ctx, sessionID, a.cfg.Node, cases.NodePending, a.now()); err != nil {
+		a.log.Warn("recording the hand-over of a recording", "session", sessionID, "err", err)
+	}
+	a.log.Info("recording handed over to the room's new host", "session", sessionID)
+	a.recoverPart(sessionID, "handoff", 0)
+}
+
+// Holds reports whether the archive keeps the session going on this node
+// (it records it, or waits out the grace period of its empty room): the
+// room's lease must stay with the node until the session ends.
+func (a *Archive) Holds(sessionID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.live[sessionID] != nil
 }
 
 // Pending is the number of segments waiting for upload.

@@ -333,7 +333,8 @@ func events(extract []*audit.Entry) []evidence.Event {
 	for _, e := range extract {
 		switch e.Action {
 		case evidence.EventRecordingStart, evidence.EventRecordingStop, evidence.EventRecordingPause,
-			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd:
+			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd,
+			evidence.EventRecordingRecovered:
 			out = append(out, evidence.Event{Time: evidence.At(e.Time), Kind: e.Action, Detail: e.Detail})
 		}
 	}

@@ -172,8 +172,24 @@ func (u *uploader) upload(ctx context.Context, seg recorder.Segment) error {
 	if err != nil {
 		return err
 	}
-	if err := u.put(ctx, seg, until, mode); err != nil {
-		return err
+	for tries := 0; ; tries++ {
+		err := u.put(ctx, seg, until, mode)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errTaken) || tries == 100 {
+			return err
+		}
+		// Another node took the recording over while this one was down
+		// and numbered its segments on from what was stored, not knowing
+		// what this spool held: this segment takes the next free index.
+		next, err := u.freeIndex(ctx, seg)
+		if err != nil {
+			return err
+		}
+		u.log.Warn("segment index taken by another node's segment; storing under the next free index",
+			"key", seg.Key, "index", next)
+		seg = seg.Renumbered(next)
 	}
 	rec := toRecord(seg, u.now(), until)
 	if err := u.store.AddSegment(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
@@ -204,9 +220,28 @@ func (u *uploader) put(ctx context.Context, seg recorder.Segment, until time.Tim
 		return err
 	}
 	if info.Size != seg.Bytes || string(info.SHA256) != string(seg.SHA256) {
-		return fmt.Errorf("%w: %s is already stored with different content", errPermanent, seg.Key)
+		return fmt.Errorf("%w: %s is already stored with different content", errTaken, seg.Key)
 	}
 	return nil
+}
+
+// errTaken: another segment is stored under the key.
+var errTaken = errors.New("segment key taken")
+
+// freeIndex is an index after every segment of seg's participant that is
+// recorded or stored, and after seg's own.
+func (u *uploader) freeIndex(ctx context.Context, seg recorder.Segment) (int, error) {
+	segs, err := u.store.Segments(ctx, seg.SessionID)
+	if err != nil {
+		return 0, err
+	}
+	next := seg.Index + 1
+	for _, s := range segs {
+		if s.ParticipantID == seg.ParticipantID && s.Index >= next {
+			next = s.Index + 1
+		}
+	}
+	return next, nil
 }
 
 // errPermanent marks an upload that retrying cannot fix.

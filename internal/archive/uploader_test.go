@@ -33,6 +33,18 @@ func (s *segStore) AddSegment(_ context.Context, seg *cases.Segment) error {
 	return nil
 }
 
+func (s *segStore) Segments(_ context.Context, sessionID string) ([]*cases.Segment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*cases.Segment
+	for _, seg := range s.segs {
+		if seg.SessionID == sessionID {
+			out = append(out, seg)
+		}
+	}
+	return out, nil
+}
+
 // flaky fails Put until up is set.
 type flaky struct {
 	blob.Store
@@ -138,5 +150,59 @@ func TestUploaderQuarantinesACorruptSpoolFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(spool, "quarantine")); err != nil {
 		t.Fatalf("no quarantine: %v", err)
+	}
+}
+
+// A node that took the recording over while this one was down numbered
+// its segments on from what was stored: this node's spooled segment 1
+// finds index 1 (and 2) taken by other content, and is stored as 3, with
+// nothing of the other node's overwritten.
+func TestUploaderRenumbersASegmentWhoseIndexWasTaken(t *testing.T) {
+	fs, err := file.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, st := newTestUploader(t, fs)
+	other := t.TempDir()
+	taken := []recorder.Segment{spoolSegment(t, other, "p1", 1, []byte("the other node's 1")),
+		spoolSegment(t, other, "p1", 2, []byte("the other node's 2"))}
+	for _, seg := range taken {
+		f, _ := os.Open(seg.Path)
+		if _, err := fs.Put(context.Background(), seg.Key, f, seg.Bytes, seg.SHA256, blob.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	// Index 2 is stored but not yet recorded (the other node is between
+	// the two steps): only index 1 is in the records.
+	st.segs = append(st.segs, toRecord(taken[0], time.Now(), time.Time{}))
+
+	spool := t.TempDir()
+	mine := spoolSegment(t, spool, "p1", 1, []byte("this node's last segment"))
+	u.add(mine)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); u.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-u.drained("s1"):
+	case <-time.After(10 * time.Second):
+		t.Fatal("not drained")
+	}
+	if n := u.quarantined.Load(); n != 0 {
+		t.Fatalf("%d segments quarantined", n)
+	}
+	last := st.segs[len(st.segs)-1]
+	if last.Index != 3 || last.Key != "sessions/s1/p1/000003.webm" || !bytes.Equal(last.SHA256, mine.SHA256) {
+		t.Fatalf("recorded index %d key %s, want 3 and sessions/s1/p1/000003.webm with this node's content", last.Index, last.Key)
+	}
+	for _, seg := range append(taken, mine.Renumbered(3)) {
+		info, err := fs.Stat(context.Background(), seg.Key)
+		if err != nil || !bytes.Equal(info.SHA256, seg.SHA256) {
+			t.Fatalf("%s: %v, stored %x, want %x", seg.Key, err, info.SHA256, seg.SHA256)
+		}
+	}
+	if _, err := os.Stat(mine.Path); !os.IsNotExist(err) {
+		t.Fatalf("the spool still holds the segment: %v", err)
 	}
 }

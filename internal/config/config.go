@@ -52,6 +52,9 @@ type Config struct {
 	// SealGrace is how long an empty recorded session waits for someone to
 	// come back before it ends and is sealed.
 	SealGrace time.Duration `yaml:"seal_grace"`
+	// FailoverWait is how long sealing waits for a node that stopped while
+	// recording the session to come back and store what its spool held.
+	FailoverWait time.Duration `yaml:"failover_wait"`
 	// TrustedProxies are reverse proxies (addresses or CIDRs) whose
 	// X-Forwarded-For is believed for the client address.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -119,6 +122,7 @@ func Default() Config {
 		InviteTTL:       30 * 24 * time.Hour,
 		SegmentDuration: 30 * time.Second,
 		SealGrace:       2 * time.Minute,
+		FailoverWait:    15 * time.Minute,
 		MetricsAllow:    []string{"127.0.0.0/8", "::1/128"},
 		TURNTTL:         12 * time.Hour,
 	}
@@ -152,6 +156,7 @@ func (c *Config) fields() []field {
 		{"node-id", "this node's name in manifests and logs (default: the host name)", &c.NodeID},
 		{"segment-duration", "length of a recorded segment", &c.SegmentDuration},
 		{"seal-grace", "how long an empty recorded session waits before it ends and is sealed", &c.SealGrace},
+		{"failover-wait", "how long sealing waits for a node that stopped while recording to come back with its spool", &c.FailoverWait},
 		{"udp-batch", "send and receive media in batches (sendmmsg, recvmmsg) instead of one system call per packet", &c.UDPBatch},
 		{"trusted-proxies", "comma-separated reverse proxy addresses or CIDRs whose X-Forwarded-For is believed", &c.TrustedProxies},
 		{"metrics-allow", "comma-separated client addresses or CIDRs that GET /metrics answers (default loopback)", &c.MetricsAllow},
@@ -355,6 +360,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SealGrace < time.Second || c.SealGrace > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("seal-grace %s: want between 1s and 24h", c.SealGrace))
+	}
+	if c.FailoverWait < time.Second || c.FailoverWait > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("failover-wait %s: want between 1s and 168h", c.FailoverWait))
 	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {

@@ -28,6 +28,10 @@ const (
 	EventRecordingResume  = "recording.resume"
 	EventRecordingFailure = "recording.failure"
 	EventSessionEnd       = "session.end"
+	// EventRecordingRecovered: a node that stopped recording the session
+	// (it failed, or another node took the room over) stored what its
+	// spool still held of it.
+	EventRecordingRecovered = "recording.recovered"
 )
 
 // Gap reasons: why media is missing while a participant was present.

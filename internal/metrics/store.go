@@ -241,6 +241,26 @@ func (m *Store) Segments(ctx context.Context, sessionID string) (r0 []*cases.Seg
 	return m.Store.Segments(ctx, sessionID)
 }
 
+func (m *Store) ClaimRecording(ctx context.Context, sessionID string, node string, at time.Time) (r0 []string, err error) {
+	defer m.done("ClaimRecording", time.Now(), &err)
+	return m.Store.ClaimRecording(ctx, sessionID, node, at)
+}
+
+func (m *Store) AdoptRecording(ctx context.Context, sessionID string, from string, node string, at time.Time) (err error) {
+	defer m.done("AdoptRecording", time.Now(), &err)
+	return m.Store.AdoptRecording(ctx, sessionID, from, node, at)
+}
+
+func (m *Store) SetRecordingNode(ctx context.Context, sessionID string, node string, state string, at time.Time) (err error) {
+	defer m.done("SetRecordingNode", time.Now(), &err)
+	return m.Store.SetRecordingNode(ctx, sessionID, node, state, at)
+}
+
+func (m *Store) RecordingNodes(ctx context.Context, sessionID string) (r0 []*cases.RecordingNode, err error) {
+	defer m.done("RecordingNodes", time.Now(), &err)
+	return m.Store.RecordingNodes(ctx, sessionID)
+}
+
 func (m *Store) PutSigningKey(ctx context.Context, k *cases.SigningKey) (err error) {
 	defer m.done("PutSigningKey", time.Now(), &err)
 	return m.Store.PutSigningKey(ctx, k)

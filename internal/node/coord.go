@@ -54,6 +54,44 @@ func (n *Node) startMember() {
 func (n *Node) leaseLost(room string) {
 	n.log.Warn("room now hosted by another node; disconnecting its clients here", "session", room)
 	n.sig.Moved(room)
+	n.archive.Handoff(room)
+}
+
+// archiveRooms implements archive.Rooms over the membership: the node
+// recording a session holds its room's lease.
+type archiveRooms struct{ n *Node }
+
+func (r archiveRooms) Acquire(ctx context.Context, sessionID string) error {
+	if r.n.member == nil {
+		return coord.ErrUnavailable
+	}
+	_, err := r.n.member.Acquire(ctx, sessionID)
+	return err
+}
+
+func (r archiveRooms) Release(sessionID string) {
+	n := r.n
+	if n.member == nil || len(n.sig.Present(sessionID)) > 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.member.Release(ctx, sessionID); err != nil {
+		n.log.Warn("releasing room lease", "session", sessionID, "err", err)
+	}
+}
+
+func (r archiveRooms) Live(node string) (live, ok bool) {
+	m := r.n.member
+	if m == nil || !m.Healthy() {
+		return false, false
+	}
+	for _, o := range m.Nodes() {
+		if o.ID == node {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // self is this node's registration: id, URLs and load.
@@ -235,8 +273,8 @@ func (p placement) Vacated(sessionID string) {
 			return
 		default:
 		}
-		if len(n.sig.Present(sessionID)) > 0 {
-			return
+		if len(n.sig.Present(sessionID)) > 0 || n.archive.Holds(sessionID) {
+			return // people came back, or the session's recording goes on (its grace period): keep the room here
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

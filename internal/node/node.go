@@ -144,7 +144,8 @@ func (n *Node) openArchive(ctx context.Context) error {
 	}
 	n.archive = archive.New(archive.Config{Store: n.store, Blob: b, Media: n.media, Key: key,
 		SpoolDir: filepath.Join(n.cfg.DataDir, "spool"), Node: n.cfg.NodeID, Version: n.version,
-		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, Logger: n.log})
+		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, FailoverWait: n.cfg.FailoverWait,
+		Rooms: archiveRooms{n}, Logger: n.log})
 	return n.archive.Start(ctx)
 }
 
@@ -246,6 +247,12 @@ func (n *Node) Start() error {
 	if n.cfg.PublicURL == "" {
 		n.cfg.PublicURL = n.derivedURL(ln.Addr().(*net.TCPAddr).Port)
 	}
+	// Membership first: the archive takes up what this node (or a node
+	// that stopped) left recording before anyone can join.
+	n.startMember()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	n.archive.Run(ctx)
+	cancel()
 	n.srv = &http.Server{
 		Handler:           n.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -264,7 +271,6 @@ func (n *Node) Start() error {
 	}
 	n.loops.Add(1)
 	go n.expireLogins()
-	n.startMember()
 	a := n.media.Addrs()
 	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "tls", n.tlsConf != nil, "udp", a.UDP, "tcp", a.TCP)
 	return nil

@@ -2,11 +2,16 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
@@ -138,6 +143,143 @@ func (db *DB) Segments(ctx context.Context, sessionID string) ([]*cases.Segment,
 		return nil, readErr("segments", err)
 	}
 	return collect(rows, scanSegment, "segments")
+}
+
+const recordingNodeCols = `session_id, node, state, since`
+
+func scanRecordingNode(r pgx.Row) (*cases.RecordingNode, error) {
+	var n cases.RecordingNode
+	if err := r.Scan(&n.SessionID, &n.Node, &n.State, &n.Since); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// execer is a *pgxpool.Pool or a pgx.Tx.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// putRecordingNode sets node's part in the session to state since at,
+// inserting it if absent.
+func putRecordingNode(ctx context.Context, e execer, what, sessionID, node, state string, at time.Time) error {
+	_, err := e.Exec(ctx,
+		`INSERT INTO recording_nodes (`+recordingNodeCols+`) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (session_id, node) DO UPDATE SET state = excluded.state, since = excluded.since`,
+		sessionID, node, state, at)
+	if err != nil {
+		return writeErr(what, err)
+	}
+	return nil
+}
+
+// inRecordingTx runs fn in a transaction that first locks the session's
+// row (store.ErrNotFound if there is none), and commits if fn succeeds.
+// The lock serializes the changes of recorder of the session, from this
+// process or other nodes, even before it has any recording_nodes row; FOR
+// NO KEY UPDATE leaves alone the inserts of rows referencing the session
+// (which take FOR KEY SHARE). The transaction is READ COMMITTED, whatever
+// the server's default, so that the reads after the lock see what the
+// previous holder committed.
+func (db *DB) inRecordingTx(ctx context.Context, what, sessionID string, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, sessionID).Scan(&one)
+	if err != nil {
+		return readErr(what+": session "+sessionID, err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return writeErr(what+": commit", err)
+	}
+	return nil
+}
+
+// ClaimRecording makes node the recorder of the session, in a transaction
+// that locks the session: node's part becomes cases.NodeRecording since at
+// (inserted when absent; since is reset when it already was), and the
+// parts of the other nodes that were cases.NodeRecording become
+// cases.NodePending since at. It returns those other nodes sorted (byte
+// order), nil if none. An unknown session is store.ErrNotFound.
+func (db *DB) ClaimRecording(ctx context.Context, sessionID, node string, at time.Time) (displaced []string, err error) {
+	const what = "claim recording"
+	err = db.inRecordingTx(ctx, what, sessionID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx,
+			`UPDATE recording_nodes SET state = $1, since = $2
+			WHERE session_id = $3 AND state = $4 AND node <> $5 RETURNING node`,
+			cases.NodePending, at, sessionID, cases.NodeRecording, node)
+		if err != nil {
+			return writeErr(what, err)
+		}
+		nodes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return writeErr(what, err)
+		}
+		if len(nodes) > 0 {
+			displaced = nodes
+		}
+		return putRecordingNode(ctx, tx, what, sessionID, node, cases.NodeRecording, at)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(displaced)
+	return displaced, nil
+}
+
+// AdoptRecording makes node the recorder of the session if from is its
+// recorder ("" for none), in a transaction that locks the session: from's
+// part becomes cases.NodePending since at, unless from is node, and node's
+// part cases.NodeRecording since at (inserted when absent; since is reset
+// when it already was). If the recorder is not from, it changes nothing
+// and returns store.ErrConflict; of nodes adopting from the same recorder
+// at once, one succeeds. An unknown session is store.ErrNotFound.
+func (db *DB) AdoptRecording(ctx context.Context, sessionID, from, node string, at time.Time) error {
+	const what = "adopt recording"
+	return db.inRecordingTx(ctx, what, sessionID, func(tx pgx.Tx) error {
+		var cur string
+		err := tx.QueryRow(ctx,
+			`SELECT node FROM recording_nodes WHERE session_id = $1 AND state = $2`,
+			sessionID, cases.NodeRecording).Scan(&cur)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return readErr(what+": recorder", err)
+		}
+		if cur != from {
+			return fmt.Errorf("%w: %s of %s from %q: the recorder is %q", store.ErrConflict, what, sessionID, from, cur)
+		}
+		if from != "" && from != node {
+			if err := putRecordingNode(ctx, tx, what, sessionID, from, cases.NodePending, at); err != nil {
+				return err
+			}
+		}
+		return putRecordingNode(ctx, tx, what, sessionID, node, cases.NodeRecording, at)
+	})
+}
+
+// SetRecordingNode sets node's part in the session to state since at,
+// inserting it if absent. The session must exist. Setting a node to
+// cases.NodeRecording while another node's part is is store.ErrConflict
+// (use ClaimRecording or AdoptRecording to change recorders).
+func (db *DB) SetRecordingNode(ctx context.Context, sessionID, node, state string, at time.Time) error {
+	return putRecordingNode(ctx, db.pool, "set recording node", sessionID, node, state, at)
+}
+
+// RecordingNodes returns the nodes' parts in the session ordered by Since,
+// then Node (byte order); none is an empty list, not an error.
+func (db *DB) RecordingNodes(ctx context.Context, sessionID string) ([]*cases.RecordingNode, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+recordingNodeCols+` FROM recording_nodes WHERE session_id = $1
+		ORDER BY since, node`, sessionID)
+	if err != nil {
+		return nil, readErr("recording nodes", err)
+	}
+	return collect(rows, scanRecordingNode, "recording nodes")
 }
 
 const signingKeyCols = `id, node, public_pem, created_at`

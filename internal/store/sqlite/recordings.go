@@ -2,9 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/sqlbase"
 )
 
@@ -129,6 +134,142 @@ func (db *DB) Segments(ctx context.Context, sessionID string) ([]*cases.Segment,
 		return nil, readErr("segments", err)
 	}
 	return collect(rows, scanSegment, "segments")
+}
+
+const recordingNodeCols = `session_id, node, state, since`
+
+func scanRecordingNode(r rowScanner) (*cases.RecordingNode, error) {
+	var n cases.RecordingNode
+	if err := r.Scan(&n.SessionID, &n.Node, &n.State, timeCol{&n.Since}); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// execer is a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// putRecordingNode sets node's part in the session to state since at,
+// inserting it if absent.
+func putRecordingNode(ctx context.Context, e execer, what, sessionID, node, state string, at time.Time) error {
+	_, err := e.ExecContext(ctx,
+		`INSERT INTO recording_nodes (`+recordingNodeCols+`) VALUES (?, ?, ?, ?)
+		ON CONFLICT (session_id, node) DO UPDATE SET state = excluded.state, since = excluded.since`,
+		sessionID, node, state, encTime(at))
+	if err != nil {
+		return writeErr(what, err)
+	}
+	return nil
+}
+
+// inRecordingTx runs fn in a write transaction, which SQLite runs alone
+// (BEGIN IMMEDIATE takes the database's write lock, also against other
+// processes), after checking that the session exists (else
+// store.ErrNotFound), and commits if fn succeeds.
+func (db *DB) inRecordingTx(ctx context.Context, what, sessionID string, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return writeErr(what, err)
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, sessionID).Scan(&one); err != nil {
+		return readErr(what+": session "+sessionID, err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return writeErr(what+": commit", err)
+	}
+	return nil
+}
+
+// ClaimRecording makes node the recorder of the session, in one write
+// transaction: node's part becomes cases.NodeRecording since at (inserted
+// when absent; since is reset when it already was), and the parts of the
+// other nodes that were cases.NodeRecording become cases.NodePending since
+// at. It returns those other nodes sorted, nil if none. An unknown session
+// is store.ErrNotFound.
+func (db *DB) ClaimRecording(ctx context.Context, sessionID, node string, at time.Time) (displaced []string, err error) {
+	const what = "claim recording"
+	err = db.inRecordingTx(ctx, what, sessionID, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx,
+			`UPDATE recording_nodes SET state = ?, since = ?
+			WHERE session_id = ? AND state = ? AND node <> ? RETURNING node`,
+			cases.NodePending, encTime(at), sessionID, cases.NodeRecording, node)
+		if err != nil {
+			return writeErr(what, err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("sqlite: %s: %w", what, err)
+			}
+			displaced = append(displaced, n)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return writeErr(what, err)
+		}
+		return putRecordingNode(ctx, tx, what, sessionID, node, cases.NodeRecording, at)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(displaced)
+	return displaced, nil
+}
+
+// AdoptRecording makes node the recorder of the session if from is its
+// recorder ("" for none), in one write transaction: from's part becomes
+// cases.NodePending since at, unless from is node, and node's part
+// cases.NodeRecording since at (inserted when absent; since is reset when
+// it already was). If the recorder is not from, it changes nothing and
+// returns store.ErrConflict; of nodes adopting from the same recorder at
+// once, one succeeds. An unknown session is store.ErrNotFound.
+func (db *DB) AdoptRecording(ctx context.Context, sessionID, from, node string, at time.Time) error {
+	const what = "adopt recording"
+	return db.inRecordingTx(ctx, what, sessionID, func(tx *sql.Tx) error {
+		var cur string
+		err := tx.QueryRowContext(ctx,
+			`SELECT node FROM recording_nodes WHERE session_id = ? AND state = ?`,
+			sessionID, cases.NodeRecording).Scan(&cur)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return readErr(what+": recorder", err)
+		}
+		if cur != from {
+			return fmt.Errorf("%w: %s of %s from %q: the recorder is %q", store.ErrConflict, what, sessionID, from, cur)
+		}
+		if from != "" && from != node {
+			if err := putRecordingNode(ctx, tx, what, sessionID, from, cases.NodePending, at); err != nil {
+				return err
+			}
+		}
+		return putRecordingNode(ctx, tx, what, sessionID, node, cases.NodeRecording, at)
+	})
+}
+
+// SetRecordingNode sets node's part in the session to state since at,
+// inserting it if absent. The session must exist. Setting a node to
+// cases.NodeRecording while another node's part is is store.ErrConflict
+// (use ClaimRecording or AdoptRecording to change recorders).
+func (db *DB) SetRecordingNode(ctx context.Context, sessionID, node, state string, at time.Time) error {
+	return putRecordingNode(ctx, db.w, "set recording node", sessionID, node, state, at)
+}
+
+// RecordingNodes returns the nodes' parts in the session ordered by Since,
+// then Node; none is an empty list, not an error.
+func (db *DB) RecordingNodes(ctx context.Context, sessionID string) ([]*cases.RecordingNode, error) {
+	rows, err := db.r.QueryContext(ctx,
+		`SELECT `+recordingNodeCols+` FROM recording_nodes WHERE session_id = ?
+		ORDER BY since, node`, sessionID)
+	if err != nil {
+		return nil, readErr("recording nodes", err)
+	}
+	return collect(rows, scanRecordingNode, "recording nodes")
 }
 
 const signingKeyCols = `id, node, public_pem, created_at`

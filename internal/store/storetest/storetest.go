@@ -57,6 +57,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Segments", testSegments},
 		{"SegmentConflict", testSegmentConflict},
 		{"SigningKeys", testSigningKeys},
+		{"ClaimRecording", testClaimRecording},
+		{"AdoptRecording", testAdoptRecording},
+		{"SetRecordingNode", testSetRecordingNode},
+		{"RecordingNodesOrder", testRecordingNodesOrder},
+		{"AdoptConcurrent", testAdoptConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

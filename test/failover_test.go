@@ -1,0 +1,151 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuayang/kuayang/internal/cases"
+	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/store/postgres"
+)
+
+// TestClusterRecordingFailover: a recorded call runs on one of two nodes;
+// that node is killed (SIGKILL). Within 10 s the participants are in the
+// room again through the other node and media flows; the recording goes
+// on there under the same session in new segments. The killed node
+// restarts and stores what its spool held (its segment numbers were taken
+// meanwhile: it stores under the next free ones). Once the session is
+// sealed the bundle verifies, holds the media of both nodes, and the
+// manifest shows the gap, the failure and the recovery.
+func TestClusterRecordingFailover(t *testing.T) {
+	media := realClip(t)
+	c := newServeCluster(t, "")
+	c.extra = []string{"--segment-duration", "2s", "--seal-grace", "4s"}
+	c.startNodes(2)
+	sid, invites := c.newSession(2, true)
+	p1 := c.enterWith(c.nodes[0], sid, invites[0], media)
+	p2 := c.enterWith(c.nodes[1], sid, invites[1], media)
+	host := c.inOneRoom(p1, p2)
+	other := c.nodes[0]
+	if host == other {
+		other = c.nodes[1]
+	}
+	flowing(t, p1, 30, p2)
+	time.Sleep(5 * time.Second) // a few segments stored, one open in the spool
+
+	killedAt := time.Now()
+	if err := host.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	<-host.done
+	p1.close()
+	p2.close()
+	t.Logf("killed %s, the host of the recorded room", host.id)
+
+	// The room's lease and the dead node's registration expire; the
+	// participants come back through the other node.
+	waitFor(t, 10*time.Second, "the killed node's lease and registration to expire", func() bool {
+		return c.holder(sid) != host.id && c.rdb.Exists(context.Background(), c.prefix+"node:"+host.id).Val() == 0
+	})
+	q1 := c.enterWith(other, sid, invites[0], media)
+	q2 := c.enterWith(other, sid, invites[1], media)
+	flowing(t, q1, 30, q2)
+	rejoinedAt := time.Now()
+	back := rejoinedAt.Sub(killedAt)
+	t.Logf("in the room again on %s with media both ways %s after the kill", other.id, back.Round(time.Millisecond))
+	if back > 10*time.Second {
+		t.Errorf("the participants were back in the room with media %s after the kill, want within 10s", back.Round(time.Millisecond))
+	}
+	if q1.self != p1.self || q2.self != p2.self {
+		t.Fatalf("the participants came back as %s and %s, were %s and %s", q1.self, q2.self, p1.self, p2.self)
+	}
+	time.Sleep(5 * time.Second) // segments recorded on the new host
+
+	// The killed node comes back and stores what its spool held.
+	if err := c.run(host, false); err != nil {
+		t.Fatalf("restarting %s: %v", host.id, err)
+	}
+	st, err := postgres.Open(context.Background(), c.pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	waitFor(t, 30*time.Second, host.id+"'s part of the recording to be stored after its restart", func() bool {
+		parts, err := st.RecordingNodes(context.Background(), sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			if p.Node == host.id && p.State == cases.NodeDone {
+				return true
+			}
+		}
+		return false
+	})
+	q1.leave(t)
+	q2.leave(t)
+
+	clerk := c.staff(other, "clerk")
+	waitSealed(t, clerk, sid, 90*time.Second)
+	out := t.TempDir()
+	path := downloadBundle(t, clerk, sid, out)
+	if msg, err := exec.Command(c.bin, "verify", path).CombinedOutput(); err != nil || !strings.Contains(string(msg), "INTACT") {
+		t.Fatalf("kuayang verify: %v\n%s", err, msg)
+	}
+	ext := filepath.Join(out, "x")
+	unzip(t, path, ext)
+	m := manifestOf(t, ext)
+	checkMedia(t, ext, m)
+	checkKillGaps(t, m, killedAt, rejoinedAt, p1.self, p2.self)
+	if m.Node != other.id {
+		t.Errorf("sealed by %q, want %s (the node hosting the room at the end)", m.Node, other.id)
+	}
+	checkFailoverEvents(t, m, host.id)
+	for _, id := range []string{p1.self, p2.self} {
+		var before, after int
+		for _, s := range m.Segments {
+			switch {
+			case s.ParticipantID != id:
+			case s.WallEnd.Before(killedAt):
+				before++
+			case s.WallStart.After(killedAt):
+				after++
+			}
+		}
+		if before < 2 || after < 2 {
+			t.Errorf("participant %s: %d segments before the kill and %d after, want both at least 2", id, before, after)
+		}
+	}
+}
+
+// checkFailoverEvents: the manifest says that node stopped while recording
+// and that it stored what its spool held when it came back.
+func checkFailoverEvents(t *testing.T, m *evidence.Manifest, node string) {
+	t.Helper()
+	var failed, recovered bool
+	for _, e := range m.Events {
+		var d struct {
+			Node     string `json:"node"`
+			Reason   string `json:"reason"`
+			Segments int    `json:"segments"`
+		}
+		_ = json.Unmarshal([]byte(e.Detail), &d)
+		switch {
+		case e.Kind == evidence.EventRecordingFailure && d.Node == node && d.Reason == "node stopped":
+			failed = true
+		case e.Kind == evidence.EventRecordingRecovered && d.Node == node:
+			recovered = true
+			if d.Segments < 1 {
+				t.Errorf("the recovery event says %d segments came from %s's spool, want at least one: %s", d.Segments, node, e.Detail)
+			}
+		}
+	}
+	if !failed || !recovered {
+		t.Errorf("events lack %s's failure (%t) or recovery (%t): %+v", node, failed, recovered, m.Events)
+	}
+}
