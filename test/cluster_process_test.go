@@ -22,6 +22,7 @@ import (
 
 	"github.com/kuayang/kuayang/internal/blob/miniotest"
 	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/store/postgres"
 	"github.com/kuayang/kuayang/internal/testpg"
 	"github.com/kuayang/kuayang/internal/testredis"
 )
@@ -44,6 +45,7 @@ type serveCluster struct {
 	logDir   string
 	nodes    []*serveNode
 	extra    []string // more flags for every node
+	db       *postgres.DB
 }
 
 // serveNode is one `kuayang serve` process.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/store/postgres"
@@ -70,11 +71,7 @@ func TestClusterRecordingFailover(t *testing.T) {
 	if err := c.run(host, false); err != nil {
 		t.Fatalf("restarting %s: %v", host.id, err)
 	}
-	st, err := postgres.Open(context.Background(), c.pg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := c.store()
 	waitFor(t, 30*time.Second, host.id+"'s part of the recording to be stored after its restart", func() bool {
 		parts, err := st.RecordingNodes(context.Background(), sid)
 		if err != nil {
@@ -148,4 +145,85 @@ func checkFailoverEvents(t *testing.T, m *evidence.Manifest, node string) {
 	if !failed || !recovered {
 		t.Errorf("events lack %s's failure (%t) or recovery (%t): %+v", node, failed, recovered, m.Events)
 	}
+}
+
+// TestClusterRecordingTakenUpAfterItsNodeDied: the participants of a
+// recorded call leave, and the node that recorded it is killed during the
+// grace period, before it sealed, and never comes back. Another node
+// takes the recording up (its recorder is no longer registered), waits
+// --failover-wait for the dead node's spool, and seals without it; the
+// bundle verifies and says which node stopped and that what its spool
+// held is missing.
+func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
+	c := newServeCluster(t, "")
+	c.extra = []string{"--segment-duration", "2s", "--seal-grace", "4s", "--failover-wait", "5s"}
+	c.startNodes(2)
+	sid, invites := c.newSession(2, true)
+	media := realClip(t)
+	p1 := c.enterWith(c.nodes[0], sid, invites[0], media)
+	p2 := c.enterWith(c.nodes[1], sid, invites[1], media)
+	host := c.inOneRoom(p1, p2)
+	other := c.nodes[0]
+	if host == other {
+		other = c.nodes[1]
+	}
+	flowing(t, p1, 30, p2)
+	time.Sleep(3 * time.Second)
+	p1.leave(t)
+	p2.leave(t)
+	waitFor(t, 10*time.Second, "both leaves in the audit log", func() bool {
+		es, err := c.store().AuditEntries(context.Background(), audit.Filter{SessionID: sid, Actions: []string{"session.leave"}})
+		return err == nil && len(es) == 2
+	})
+	if err := host.cmd.Process.Kill(); err != nil { // within the grace period
+		t.Fatal(err)
+	}
+	<-host.done
+	killedAt := time.Now()
+	clerk := c.staff(other, "clerk")
+	waitSealed(t, clerk, sid, 60*time.Second)
+	t.Logf("sealed by the other node %s after the kill", time.Since(killedAt).Round(time.Millisecond))
+	path := downloadBundle(t, clerk, sid, t.TempDir())
+	if msg, err := exec.Command(c.bin, "verify", path).CombinedOutput(); err != nil || !strings.Contains(string(msg), "INTACT") {
+		t.Fatalf("kuayang verify: %v\n%s", err, msg)
+	}
+	ext := filepath.Join(t.TempDir(), "x")
+	unzip(t, path, ext)
+	m := manifestOf(t, ext)
+	checkMedia(t, ext, m)
+	if m.Node != other.id {
+		t.Errorf("sealed by %q, want %s", m.Node, other.id)
+	}
+	var stopped, missing bool
+	for _, e := range m.Events {
+		if e.Kind != evidence.EventRecordingFailure || !strings.Contains(e.Detail, `"node":"`+host.id+`"`) {
+			continue
+		}
+		stopped = stopped || strings.Contains(e.Detail, `"reason":"node stopped"`)
+		missing = missing || strings.Contains(e.Detail, "did not come back")
+	}
+	for _, g := range m.Gaps {
+		if g.Reason != evidence.GapNodeFailure {
+			t.Errorf("gap %s..%s of %s is %q: the media lost with %s's spool is a node failure", g.From.Format("15:04:05.000"),
+				g.To.Format("15:04:05.000"), g.ParticipantID, g.Reason, host.id)
+		}
+	}
+	if !stopped || !missing {
+		t.Errorf("the events do not say that %s stopped (%t) and that what its spool held is missing (%t): %+v",
+			host.id, stopped, missing, m.Events)
+	}
+}
+
+// store opens the cluster's database (once per test) for checks the API
+// does not show.
+func (c *serveCluster) store() *postgres.DB {
+	if c.db == nil {
+		db, err := postgres.Open(context.Background(), c.pg)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.t.Cleanup(func() { db.Close() })
+		c.db = db
+	}
+	return c.db
 }

@@ -278,7 +278,7 @@ func (a *Archive) takeUp(ctx context.Context, r *cases.Recording) error {
 	case "":
 		a.audit(ctx, sid, evidence.EventRecordingFailure, `{"reason":"recording taken up by another node"}`)
 	default:
-		a.audit(ctx, sid, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":"node stopped","node":%q}`, from))
+		a.audit(ctx, sid, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":%q,"node":%q}`, reasonNodeStopped, from))
 	}
 	a.log.Info("recording taken up", "session", sid, "state", r.State, "from", cmp.Or(from, "(none)"))
 	if r.State == cases.RecordingSealing {
@@ -431,7 +431,7 @@ func (a *Archive) startLocked(sess *cases.Session, ls *liveSession) error {
 	for _, d := range displaced {
 		// That node stopped (or lost the room) while recording: what it
 		// stored stays; this node records on in new segments.
-		a.audit(ctx, sess.ID, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":"node stopped","node":%q}`, d))
+		a.audit(ctx, sess.ID, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":%q,"node":%q}`, reasonNodeStopped, d))
 		a.log.Warn("recording taken over from a node that stopped", "session", sess.ID, "node", d)
 	}
 	r := recorder.New(recorder.Config{SessionID: sess.ID, SpoolDir: a.cfg.SpoolDir, SegmentDuration: a.cfg.SegmentDuration,
@@ -572,6 +572,16 @@ func (a *Archive) seal(ctx context.Context, sessionID string) error {
 	return a.finish(ctx, rec, manifest, m, until)
 }
 
+// The reasons of recording.failure events that name a node.
+const (
+	// reasonNodeStopped: the node recording the session stopped (or lost
+	// its room) and another node took the recording over.
+	reasonNodeStopped = "node stopped"
+	// reasonNotBack: that node did not come back within FailoverWait;
+	// what its spool held of the session is missing.
+	reasonNotBack = "node did not come back; what its spool held of the session is missing"
+)
+
 // awaitParts waits until no other node's part in the session is pending
 // (a node that stopped while recording it has come back and stored what
 // its spool held), or FailoverWait has passed since it stopped: then the
@@ -597,9 +607,8 @@ func (a *Archive) awaitParts(ctx context.Context, sessionID string) error {
 			a.gaveUp[sessionID+" "+p.Node] = true
 			a.mu.Unlock()
 			if !told {
-				a.audit(ctx, sessionID, evidence.EventRecordingFailure, fmt.Sprintf(
-					`{"reason":"node did not come back; what its spool held of the session is missing","node":%q,"waited_s":%d}`,
-					p.Node, int(a.cfg.FailoverWait.Seconds())))
+				a.audit(ctx, sessionID, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":%q,"node":%q,"waited_s":%d}`,
+					reasonNotBack, p.Node, int(a.cfg.FailoverWait.Seconds())))
 				a.log.Warn("sealing without the media a stopped node may hold", "session", sessionID, "node", p.Node)
 			}
 		}

@@ -283,7 +283,7 @@ func holes(m *evidence.Manifest) []evidence.Gap {
 		slices.SortFunc(spans, func(x, y [2]time.Time) int { return x[0].Compare(y[0]) })
 		for _, pr := range p.Presence {
 			for _, g := range uncovered(p.ID, pr, spans) {
-				if failedDuring(m.Events, g) {
+				if failedDuring(m.Events, g) || lostWithNode(m.Events, g, spans) {
 					g.Reason = evidence.GapNodeFailure
 				}
 				out = append(out, g)
@@ -291,6 +291,41 @@ func holes(m *evidence.Manifest) []evidence.Gap {
 		}
 	}
 	return out
+}
+
+// failureDetail is what a recording.failure event's detail says.
+type failureDetail struct {
+	Reason string `json:"reason"`
+	Node   string `json:"node"`
+}
+
+// lostWithNode reports whether g is media that was lost with a node that
+// stopped while recording and never came back with its spool: g begins
+// before another node took the recording over from it, and none of the
+// participant's media was stored between g's end and that moment.
+func lostWithNode(events []evidence.Event, g evidence.Gap, spans [][2]time.Time) bool {
+	gone := map[string]bool{}
+	for _, e := range events {
+		var d failureDetail
+		if e.Kind == evidence.EventRecordingFailure && json.Unmarshal([]byte(e.Detail), &d) == nil && d.Reason == reasonNotBack {
+			gone[d.Node] = true
+		}
+	}
+	for _, e := range events {
+		var d failureDetail
+		if e.Kind != evidence.EventRecordingFailure || json.Unmarshal([]byte(e.Detail), &d) != nil ||
+			d.Reason != reasonNodeStopped || !gone[d.Node] || !g.From.Before(e.Time.Time) {
+			continue
+		}
+		stored := false
+		for _, sp := range spans {
+			stored = stored || (!sp[0].Before(g.To.Time) && sp[0].Before(e.Time.Time))
+		}
+		if !stored {
+			return true
+		}
+	}
+	return false
 }
 
 // failedDuring reports whether the recording failed (the node restarted)

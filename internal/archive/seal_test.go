@@ -55,3 +55,50 @@ func format(ivs []evidence.Interval) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// TestHolesOfAFailover: the reasons of the holes in a participant's media
+// when the node recording it stopped. The hole that contains the
+// takeover is a node failure; so is the one before a takeover from a
+// node that never came back with its spool (its last seconds were in
+// it); a hole followed by stored media before the takeover is a
+// disconnect.
+func TestHolesOfAFailover(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	at := func(s float64) evidence.Time { return evidence.At(t0.Add(time.Duration(s * float64(time.Second)))) }
+	seg := func(from, to float64) evidence.Segment {
+		return evidence.Segment{ParticipantID: "p1", WallStart: at(from), WallEnd: at(to)}
+	}
+	stopped := evidence.Event{Time: at(60), Kind: evidence.EventRecordingFailure, Detail: `{"reason":"node stopped","node":"n1"}`}
+	notBack := evidence.Event{Time: at(100), Kind: evidence.EventRecordingFailure,
+		Detail: fmt.Sprintf(`{"reason":%q,"node":"n1","waited_s":900}`, reasonNotBack)}
+	reasons := func(events []evidence.Event, segs ...evidence.Segment) string {
+		m := &evidence.Manifest{Participants: []evidence.Participant{{ID: "p1",
+			Presence: []evidence.Presence{{JoinedAt: at(0), LeftAt: at(90)}}}}, Segments: segs, Events: events}
+		var out []string
+		for _, g := range holes(m) {
+			out = append(out, fmt.Sprintf("%g-%g %s", g.From.Sub(t0).Seconds(), g.To.Sub(t0).Seconds(), g.Reason))
+		}
+		return strings.Join(out, " ")
+	}
+	// Stored until 50 s, then nothing until the new node's media at 65 s.
+	if got, want := reasons([]evidence.Event{stopped}, seg(2, 50), seg(65, 90)), "50-65 node_failure"; got != want {
+		t.Errorf("hole across the takeover: %q, want %q", got, want)
+	}
+	// The participant left at 90 s; the node died in the grace period
+	// and its recording was taken up at 100 s: the media from 40 s on was
+	// in its spool. Gone for good, that is a node failure; had it come
+	// back (no such event), the hole would be what it is, a disconnect.
+	later := evidence.Event{Time: at(100), Kind: stopped.Kind, Detail: stopped.Detail}
+	notBack.Time = at(110)
+	if got, want := reasons([]evidence.Event{later, notBack}, seg(2, 20), seg(25, 40)), "20-25 disconnect 40-90 node_failure"; got != want {
+		t.Errorf("node never back: %q, want %q", got, want)
+	}
+	if got, want := reasons([]evidence.Event{later}, seg(2, 20), seg(25, 40)), "20-25 disconnect 40-90 disconnect"; got != want {
+		t.Errorf("node back: %q, want %q", got, want)
+	}
+	// Media stored after a hole and before the takeover: the hole is not
+	// the dead node's spool.
+	if got, want := reasons([]evidence.Event{stopped, notBack}, seg(2, 20), seg(25, 40), seg(45, 90)), "20-25 disconnect 40-45 disconnect"; got != want {
+		t.Errorf("media after the hole: %q, want %q", got, want)
+	}
+}
