@@ -37,10 +37,20 @@ type client struct {
 	role      cases.Role
 	session   *cases.Session
 
-	mu    sync.Mutex // guards the fields below
-	media MediaParticipant
-	audio bool
-	video bool
+	// callMu serializes moves between the call and the waiting room
+	// (call.go) with the media messages.
+	callMu sync.Mutex
+
+	// Guarded by Server.mu.
+	inCall     bool   // in the call (else waiting, once joined)
+	waitReason string // why it waits
+
+	mu        sync.Mutex // guards the fields below
+	media     MediaParticipant
+	audio     bool
+	video     bool
+	hand      bool
+	chatTimes []time.Time // of the last chat messages, for the rate limit
 }
 
 func newClient(s *Server, conn *websocket.Conn, ip string) *client {
@@ -130,6 +140,17 @@ func (c *client) handle(m Message) *Error {
 	if _, ok := m.(Join); !ok && !c.joined.Load() {
 		return errorf(CodeNotJoined, m.Type(), "send join first")
 	}
+	switch m.(type) {
+	case Join, Leave:
+	case Answer, Candidate:
+		if !c.isInCall() {
+			return nil // media negotiation overtaken by a move to the waiting room
+		}
+	default:
+		if !c.isInCall() {
+			return errorf(CodeNotAdmitted, m.Type(), "you are in the waiting room: a host has not let you in yet")
+		}
+	}
 	switch m := m.(type) {
 	case Join:
 		return c.onJoin(m)
@@ -143,6 +164,24 @@ func (c *client) handle(m Message) *Error {
 		return c.onState(m)
 	case Leave:
 		return c.onLeave()
+	case Chat:
+		return c.onChat(m)
+	case Hand:
+		return c.onHand(m)
+	case Admit:
+		return c.onAdmit(m)
+	case Reject:
+		return c.onReject(m)
+	case Notice:
+		return c.onNotice(m)
+	case Lock:
+		return c.onLock(m)
+	case Mute:
+		return c.onMute(m)
+	case Remove:
+		return c.onRemove(m)
+	case EndSession:
+		return c.onEndSession()
 	}
 	return errorf(CodeUnknownType, "", "unknown message type %q", m.Type())
 }
@@ -151,11 +190,29 @@ func (c *client) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 5*time.Second)
 }
 
+// isInCall reports whether the client is in the call.
+func (c *client) isInCall() bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.inCall
+}
+
+// auditNow appends an audit entry by the client about its session.
+func (c *client) auditNow(action, detail string) {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	c.audit(ctx, c.session, c.pid, action, detail)
+}
+
 func (c *client) info() ParticipantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video}
+	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host()}
 }
+
+// host reports whether the client presides the session (mediator, notary,
+// judge): the host of the call.
+func (c *client) host() bool { return c.role.Presides() }
 
 func (c *client) mediaParticipant() MediaParticipant {
 	c.mu.Lock()
@@ -180,7 +237,9 @@ func (c *client) cleanup() {
 	if !c.joined.Load() || c.replaced.Load() {
 		return
 	}
-	was, remaining := c.s.exit(c)
+	c.callMu.Lock() // a move to or from the call in progress ends first
+	was, inCall, remaining := c.s.exit(c)
+	c.callMu.Unlock()
 	if !was {
 		return
 	}
@@ -190,14 +249,18 @@ func (c *client) cleanup() {
 	if pl := c.s.cfg.Placement; pl != nil && remaining == 0 {
 		pl.Vacated(c.sessionID)
 	}
-	ctx, cancel := c.ctx()
-	defer cancel()
-	if err := c.s.records.MarkLeft(ctx, c.pid, time.Now()); err != nil {
-		c.s.log.Error("recording leave", "participant", c.pid, "err", err)
+	if !inCall {
+		c.auditNow("lobby.leave", "")
+		c.s.lobbyChanged(c.sessionID)
+		c.s.log.Info("participant left the waiting room", "session", c.sessionID, "participant", c.pid)
+		return
 	}
-	c.audit(ctx, c.session, c.pid, "session.leave", "")
+	c.recordLeave()
 	c.s.broadcast(c.sessionID, c, leftMsg{Type: "participant_left", ID: c.pid})
 	c.s.log.Info("participant left", "session", c.sessionID, "participant", c.pid)
+	if c.host() {
+		c.s.hostLeft(c.sessionID, c.session.WaitingRoom)
+	}
 }
 
 // send queues a message. A client whose queue is full is too slow to keep

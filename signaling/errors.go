@@ -26,6 +26,14 @@ const (
 	// CodeCoordinationUnavailable: the node cannot tell which node hosts
 	// the room (Redis does not answer); not fatal, try again.
 	CodeCoordinationUnavailable = "coordination_unavailable"
+	// CodeNotHost: a host-only message from someone who does not preside.
+	CodeNotHost = "not_host"
+	// CodeNotAdmitted: a message other than leave from the waiting room.
+	CodeNotAdmitted = "not_admitted"
+	// CodeNoSuchParticipant: a host action names nobody it can act on.
+	CodeNoSuchParticipant = "no_such_participant"
+	// CodeRateLimited: chat messages too fast.
+	CodeRateLimited = "rate_limited"
 )
 
 // RedirectRoomElsewhere is the code of a redirect message: the session's

@@ -51,7 +51,7 @@ func (c *client) onJoin(m Join) *Error {
 			return errorf(CodeRecordingUnavailable, "join", "the recording of this session cannot start, so it cannot be joined now; try again shortly")
 		}
 	}
-	if perr := c.recordJoin(sess, part, m.Consent); perr != nil {
+	if perr := c.recordConsent(sess, part, m.Consent); perr != nil {
 		return perr
 	}
 	c.sessionID, c.pid, c.name, c.role, c.session = sess.ID, part.ID, part.DisplayName, part.Role, sess
@@ -60,32 +60,23 @@ func (c *client) onJoin(m Join) *Error {
 	c.mu.Unlock()
 	c.joined.Store(true)
 
-	old, others := c.s.enter(c)
+	old, inCall, reason := c.s.enter(c)
 	if old != nil {
 		old.replaced.Store(true)
 		old.leaveMedia()
 		old.kick("replaced")
 	}
-	if others == nil {
-		others = []ParticipantInfo{}
+	if inCall {
+		if perr := c.enterCall(true); perr != nil {
+			return perr
+		}
+	} else {
+		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: []ParticipantInfo{}, Chat: []ChatMsg{},
+			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}})
+		c.waitInLobby(reason)
 	}
-	c.send(joinedMsg{
-		Type:         "joined",
-		Self:         c.info(),
-		Session:      SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record},
-		Participants: others,
-	})
-	media, err := c.s.media.Join(sess.ID, part.ID, mediaHandler{c})
-	if err != nil {
-		c.s.log.Error("joining media plane", "session", sess.ID, "participant", part.ID, "err", err)
-		c.closeAfterFlush()
-		return errorf(CodeInternal, "join", "the media server could not add you; try again")
-	}
-	c.mu.Lock()
-	c.media = media
-	c.mu.Unlock()
-	c.s.broadcast(sess.ID, c, participantMsg{Type: "participant_joined", Participant: c.info()})
-	c.s.log.Info("participant joined", "session", sess.ID, "participant", part.ID, "role", part.Role, "remote", c.ip, "replaced", old != nil)
+	c.s.log.Info("participant joined", "session", sess.ID, "participant", part.ID, "role", part.Role, "remote", c.ip,
+		"replaced", old != nil, "waiting", reason)
 	return nil
 }
 
@@ -126,17 +117,15 @@ func lookupError(c *client, err error) *Error {
 	return errorf(CodeInternal, "join", "the records could not be read; try again")
 }
 
-// recordJoin writes consent, join and the session going live.
-func (c *client) recordJoin(sess *cases.Session, part *cases.Participant, consent bool) *Error {
+// recordConsent writes consent and the session going live; presence
+// starts when the participant enters the call (enterCall).
+func (c *client) recordConsent(sess *cases.Session, part *cases.Participant, consent bool) *Error {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	now := time.Now()
 	var err error
 	if consent {
 		err = c.s.records.MarkConsent(ctx, part.ID, now)
-	}
-	if err == nil {
-		err = c.s.records.MarkJoined(ctx, part.ID, now, c.ip)
 	}
 	if err == nil {
 		err = c.s.records.MarkSessionLive(ctx, sess.ID, now)
@@ -148,7 +137,6 @@ func (c *client) recordJoin(sess *cases.Session, part *cases.Participant, consen
 	if consent {
 		c.audit(ctx, sess, part.ID, "consent", `{"recording":true,"online_procedure":true}`)
 	}
-	c.audit(ctx, sess, part.ID, "session.join", "")
 	return nil
 }
 
@@ -162,6 +150,8 @@ func (c *client) audit(ctx context.Context, sess *cases.Session, pid, action, de
 }
 
 func (c *client) onPublish(m Publish) *Error {
+	c.callMu.Lock()
+	defer c.callMu.Unlock()
 	media := c.mediaParticipant()
 	if media == nil {
 		return errorf(CodeInternal, "publish", "not connected to the media server")
@@ -175,6 +165,8 @@ func (c *client) onPublish(m Publish) *Error {
 }
 
 func (c *client) onAnswer(m Answer) *Error {
+	c.callMu.Lock()
+	defer c.callMu.Unlock()
 	media := c.mediaParticipant()
 	if media == nil {
 		return errorf(CodeInternal, "answer", "not connected to the media server")
@@ -192,6 +184,8 @@ func (c *client) onCandidate(m Candidate) *Error {
 	if _, err := ice.UnmarshalCandidate(m.Candidate.Candidate); err != nil {
 		return errorf(CodeBadCandidate, "candidate", "the candidate could not be parsed: %s", short(err))
 	}
+	c.callMu.Lock()
+	defer c.callMu.Unlock()
 	media := c.mediaParticipant()
 	if media == nil {
 		return errorf(CodeInternal, "candidate", "not connected to the media server")

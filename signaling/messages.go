@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/pion/webrtc/v4"
 
@@ -52,8 +55,82 @@ type State struct {
 // Leave leaves the session.
 type Leave struct{}
 
+// Chat is a chat message to everyone in the call.
+type Chat struct {
+	Text string `json:"text"`
+}
+
+// Hand raises or lowers the sender's hand.
+type Hand struct {
+	Raised bool `json:"raised"`
+}
+
+// Admit lets a waiting participant (or all) into the call (host).
+type Admit struct {
+	ID  string `json:"id"`
+	All bool   `json:"all"`
+}
+
+// Reject turns a waiting participant away (host).
+type Reject struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// Notice is a host's message to a waiting participant.
+type Notice struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+// Lock locks or unlocks the room (host).
+type Lock struct {
+	Locked bool `json:"locked"`
+}
+
+// Mute turns off a participant's microphone or camera (host).
+type Mute struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // audio or video
+}
+
+// Remove removes a participant from the call (host).
+type Remove struct {
+	ID string `json:"id"`
+}
+
+// EndSession ends the session for everyone (host).
+type EndSession struct{}
+
 // Type implements Message.
 func (Join) Type() string { return "join" }
+
+// Type implements Message.
+func (Chat) Type() string { return "chat" }
+
+// Type implements Message.
+func (Hand) Type() string { return "hand" }
+
+// Type implements Message.
+func (Admit) Type() string { return "admit" }
+
+// Type implements Message.
+func (Reject) Type() string { return "reject" }
+
+// Type implements Message.
+func (Notice) Type() string { return "notice" }
+
+// Type implements Message.
+func (Lock) Type() string { return "lock" }
+
+// Type implements Message.
+func (Mute) Type() string { return "mute" }
+
+// Type implements Message.
+func (Remove) Type() string { return "remove" }
+
+// Type implements Message.
+func (EndSession) Type() string { return "end_session" }
 
 // Type implements Message.
 func (Publish) Type() string { return "publish" }
@@ -81,6 +158,112 @@ var decoders = map[string]func([]byte) (Message, error){
 	"candidate": decodeCandidate,
 	"state":     decodeState,
 	"leave":     func([]byte) (Message, error) { return Leave{}, nil },
+	"chat":      decodeChat,
+	"hand":      decodeInto[Hand],
+	"admit":     decodeAdmit,
+	"reject":    decodeReject,
+	"notice":    decodeNotice,
+	"lock":      decodeInto[Lock],
+	"mute":      decodeMute,
+	"remove":    decodeRemove,
+	"end_session": func([]byte) (Message, error) {
+		return EndSession{}, nil
+	},
+}
+
+// Limits of the texts people type.
+const (
+	maxChat   = 2000 // characters of a chat message
+	maxNotice = 500  // characters of a host's notice or rejection message
+)
+
+// decodeInto decodes a message without further checks.
+func decodeInto[M Message](data []byte) (Message, error) {
+	var m M
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkText checks a typed text: required unless optional, at most max
+// characters, valid UTF-8.
+func checkText(field, text string, max int, optional bool) error {
+	switch n := utf8.RuneCountInString(text); {
+	case !utf8.ValidString(text):
+		return fmt.Errorf("%s is not valid UTF-8", field)
+	case n == 0 && !optional, strings.TrimSpace(text) == "" && !optional:
+		return fmt.Errorf("%s is required", field)
+	case n > max:
+		return fmt.Errorf("%s is longer than %d characters", field, max)
+	}
+	return nil
+}
+
+func decodeChat(data []byte) (Message, error) {
+	var m Chat
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, checkText("text", m.Text, maxChat, false)
+}
+
+func decodeAdmit(data []byte) (Message, error) {
+	var m Admit
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if (m.ID == "") == !m.All {
+		return nil, fmt.Errorf("id or all (but not both) is required")
+	}
+	return m, nil
+}
+
+func decodeReject(data []byte) (Message, error) {
+	var m Reject
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.ID == "" {
+		return nil, fmt.Errorf("id is required")
+	}
+	return m, checkText("message", m.Message, maxNotice, true)
+}
+
+func decodeNotice(data []byte) (Message, error) {
+	var m Notice
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.ID == "" {
+		return nil, fmt.Errorf("id is required")
+	}
+	return m, checkText("text", m.Text, maxNotice, false)
+}
+
+func decodeMute(data []byte) (Message, error) {
+	var m Mute
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.ID == "" {
+		return nil, fmt.Errorf("id is required")
+	}
+	if m.Kind != "audio" && m.Kind != "video" {
+		return nil, fmt.Errorf(`kind must be "audio" or "video"`)
+	}
+	return m, nil
+}
+
+func decodeRemove(data []byte) (Message, error) {
+	var m Remove
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.ID == "" {
+		return nil, fmt.Errorf("id is required")
+	}
+	return m, nil
 }
 
 // Decode parses one frame. Errors are *Error with code bad_json,
@@ -188,13 +371,23 @@ type ParticipantInfo struct {
 	Role  string `json:"role"`
 	Audio bool   `json:"audio"`
 	Video bool   `json:"video"`
+	Hand  bool   `json:"hand"`
+	Host  bool   `json:"host"`
+	// Reason is why a participant waits (in `lobby` only).
+	Reason string `json:"reason,omitempty"`
 }
 
 // SessionInfo describes the session in `joined`.
 type SessionInfo struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Record bool   `json:"record"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Record      bool   `json:"record"`
+	WaitingRoom bool   `json:"waiting_room"`
+}
+
+// RoomInfo is the room's state that hosts change.
+type RoomInfo struct {
+	Locked bool `json:"locked"`
 }
 
 type joinedMsg struct {
@@ -202,6 +395,61 @@ type joinedMsg struct {
 	Self         ParticipantInfo   `json:"self"`
 	Session      SessionInfo       `json:"session"`
 	Participants []ParticipantInfo `json:"participants"`
+	Admitted     bool              `json:"admitted"`
+	Room         RoomInfo          `json:"room"`
+	Chat         []ChatMsg         `json:"chat"`
+}
+
+// Waiting reasons (docs/protocol.md).
+const (
+	WaitWaitingRoom = "waiting_room" // the session has a waiting room: a host admits
+	WaitLocked      = "locked"       // the room is locked: a host admits
+	WaitHostAbsent  = "host_absent"  // no host in the call: back in when one returns
+	WaitRemoved     = "removed"      // a host removed them: a host admits
+)
+
+type waitingMsg struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+type admittedMsg struct {
+	Type         string            `json:"type"`
+	Participants []ParticipantInfo `json:"participants"`
+	Chat         []ChatMsg         `json:"chat"`
+}
+
+type lobbyMsg struct {
+	Type    string            `json:"type"`
+	Waiting []ParticipantInfo `json:"waiting"`
+}
+
+type roomMsg struct {
+	Type   string `json:"type"`
+	Locked bool   `json:"locked"`
+}
+
+type noticeMsg struct {
+	Type string          `json:"type"`
+	From ParticipantInfo `json:"from"`
+	Text string          `json:"text"`
+}
+
+type mutedMsg struct {
+	Type string `json:"type"`
+	Kind string `json:"kind"`
+	By   string `json:"by"`
+}
+
+// ChatMsg is one chat message as clients see it.
+type ChatMsg struct {
+	Type string    `json:"type"`
+	ID   string    `json:"id"`
+	From string    `json:"from"`
+	Name string    `json:"name"`
+	Role string    `json:"role"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
 }
 
 type sdpMsg struct {
@@ -242,6 +490,7 @@ type redirectMsg struct {
 }
 
 type byeMsg struct {
-	Type   string `json:"type"`
-	Reason string `json:"reason"`
+	Type    string `json:"type"`
+	Reason  string `json:"reason"`
+	Message string `json:"message,omitempty"`
 }

@@ -5,67 +5,114 @@ import (
 	"strings"
 )
 
-// room is the set of clients connected to one session. Rooms live in
-// Server.rooms and are guarded by Server.mu.
+// room is the set of clients connected to one session: those in the call
+// and those in its waiting room. Rooms live in Server.rooms and are
+// guarded by Server.mu, as are the clients' inCall and waitReason.
 type room struct {
 	id      string
-	members map[string]*client // by participant id
+	members map[string]*client // connected (in the call or waiting), by participant id
+	locked  bool               // newcomers wait until a host admits them
+	allowed map[string]bool    // let in once (freely or by a host): straight back in after a drop
+	removed map[string]bool    // removed by a host: they wait until admitted again
+	chat    []ChatMsg          // the last maxChatHistory messages
 }
 
-// enter adds c to its session's room. If the participant is already
-// connected, the old client is returned so the caller can replace it.
-// It also returns the infos of the others present.
-func (s *Server) enter(c *client) (old *client, others []ParticipantInfo) {
+// maxChatHistory is how many chat messages a newcomer to the call gets.
+const maxChatHistory = 200
+
+// enter adds c to its session's room and decides whether it goes into
+// the call or waits (and why). If the participant is already connected,
+// the old client is returned so the caller can replace it.
+func (s *Server) enter(c *client) (old *client, inCall bool, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.rooms[c.sessionID]
 	if r == nil {
-		r = &room{id: c.sessionID, members: make(map[string]*client)}
+		r = &room{id: c.sessionID, members: map[string]*client{}, allowed: map[string]bool{}, removed: map[string]bool{}}
 		s.rooms[c.sessionID] = r
 	}
 	old = r.members[c.pid]
 	r.members[c.pid] = c
-	for id, m := range r.members {
-		if id != c.pid {
-			others = append(others, m.info())
+	switch {
+	case c.host():
+	case r.removed[c.pid]:
+		reason = WaitRemoved
+	case c.session.WaitingRoom && !r.allowed[c.pid]:
+		reason = WaitWaitingRoom
+	case c.session.WaitingRoom && !r.hostInCallLocked(c):
+		reason = WaitHostAbsent
+	case r.locked && !r.allowed[c.pid]:
+		reason = WaitLocked
+	}
+	c.waitReason = reason
+	return old, reason == "", reason
+}
+
+// hostInCallLocked reports whether a host other than except is in the
+// call; called with Server.mu held.
+func (r *room) hostInCallLocked(except *client) bool {
+	for _, m := range r.members {
+		if m != except && m.inCall && m.host() {
+			return true
 		}
 	}
-	return old, others
+	return false
 }
 
 // exit removes c from its room if it is still the member for its
-// participant (a replaced client is not). It reports whether it was, and
-// how many remain.
-func (s *Server) exit(c *client) (bool, int) {
+// participant (a replaced client is not). It reports whether it was,
+// whether it was in the call, and how many remain connected (in the call
+// or waiting).
+func (s *Server) exit(c *client) (was, inCall bool, remaining int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.rooms[c.sessionID]
 	if r == nil || r.members[c.pid] != c {
-		return false, 0
+		return false, false, 0
 	}
 	delete(r.members, c.pid)
+	inCall = c.inCall
+	c.inCall = false
 	if len(r.members) == 0 {
 		delete(s.rooms, c.sessionID)
 	}
-	return true, len(r.members)
+	return true, inCall, len(r.members)
 }
 
-// broadcast sends msg to every member of the session but except.
-func (s *Server) broadcast(sessionID string, except *client, msg any) {
+// inCall lists the clients in the call of a session but except.
+func (s *Server) inCall(sessionID string, except *client) []*client {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var to []*client
 	if r := s.rooms[sessionID]; r != nil {
 		to = make([]*client, 0, len(r.members))
 		for _, m := range r.members {
-			if m != except {
+			if m != except && m.inCall {
 				to = append(to, m)
 			}
 		}
 	}
-	s.mu.Unlock()
-	for _, m := range to {
+	return to
+}
+
+// broadcast sends msg to everyone in the call of the session but except.
+func (s *Server) broadcast(sessionID string, except *client, msg any) {
+	for _, m := range s.inCall(sessionID, except) {
 		m.send(msg)
 	}
+}
+
+// member returns the client of participant pid in the session's room, and
+// whether it is in the call.
+func (s *Server) member(sessionID, pid string) (*client, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rooms[sessionID]; r != nil {
+		if m := r.members[pid]; m != nil {
+			return m, m.inCall
+		}
+	}
+	return nil, false
 }
 
 // wsURL is the websocket URL of the node at base (https://host → wss://host/ws).

@@ -100,6 +100,12 @@ type Config struct {
 	// OriginAllowed, when set, accepts further websocket origins (the
 	// other nodes of the installation).
 	OriginAllowed func(origin string) bool
+	// EndSession, when set, ends a session for everyone (a host's
+	// end_session): the records, every connection, the recording.
+	EndSession func(ctx context.Context, sessionID string) error
+	// OnHostAction, when set, is told of a host's action on a participant
+	// ("mute", "remove"), for the other nodes.
+	OnHostAction func(sessionID, host, action, target string)
 }
 
 // Placement says which node hosts a session's room.

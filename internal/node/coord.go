@@ -349,6 +349,11 @@ func (l eventLifecycle) Left(sess *cases.Session, pid string, remaining int) {
 	l.n.publish(coord.Event{Type: coord.ParticipantLeft, Room: sess.ID, Participant: pid})
 }
 
+// hostAction publishes a host's action on a participant as a room event.
+func (n *Node) hostAction(sessionID, host, action, target string) {
+	n.publish(coord.Event{Type: coord.HostAction, Room: sessionID, Participant: host, Action: action, Target: target})
+}
+
 // publish sends a room event to the other nodes without waiting; an event
 // that cannot be sent (Redis down) is logged and dropped.
 func (n *Node) publish(e coord.Event) {
@@ -393,10 +398,17 @@ func (n *Node) handleEvents(sub coord.Subscription) {
 			if e.Node == n.cfg.NodeID {
 				continue
 			}
-			if e.Type == coord.SessionEnded && (len(n.sig.Present(e.Room)) > 0 || n.member.Holds(e.Room)) {
+			switch {
+			case e.Type == coord.SessionEnded && (len(n.sig.Present(e.Room)) > 0 || n.member.Holds(e.Room)):
 				n.log.Info("session ended on another node", "session", e.Room, "by", e.Node)
 				n.sig.EndSession(e.Room)
 				n.archive.End(e.Room)
+			case e.Type == coord.HostAction && e.Action == "remove":
+				// The removed participant may be connected here for a moment
+				// (on their way to the room's node after a move).
+				if n.sig.RemoveParticipant(e.Room, e.Target) {
+					n.log.Info("participant removed by a host on another node", "session", e.Room, "participant", e.Target, "by", e.Node)
+				}
 			}
 		}
 	}

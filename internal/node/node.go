@@ -125,7 +125,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
-		Placement: placement{n}, OriginAllowed: n.nodeOrigin},
+		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
 }
