@@ -40,14 +40,20 @@ func (c *client) enterCall(withJoin bool) *Error {
 	r.allowed[c.pid] = true
 	delete(r.removed, c.pid)
 	others := []ParticipantInfo{}
+	var tell []*client // exactly those in the call now: a later newcomer sees c in its own list
 	for _, m := range r.members {
 		if m != c && m.inCall {
 			others = append(others, m.info())
+			tell = append(tell, m)
 		}
 	}
 	chat := append([]ChatMsg{}, r.chat...)
 	locked := r.locked
 	s.mu.Unlock()
+	arrival := participantMsg{Type: "participant_joined", Participant: c.info()}
+	for _, m := range tell {
+		m.send(arrival)
+	}
 
 	if withJoin {
 		sess := c.session
@@ -66,7 +72,6 @@ func (c *client) enterCall(withJoin bool) *Error {
 	if !withJoin {
 		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat})
 	}
-	s.broadcast(c.sessionID, c, participantMsg{Type: "participant_joined", Participant: c.info()})
 	if c.host() {
 		if l := s.lobby(c.sessionID); len(l.Waiting) > 0 || c.session.WaitingRoom {
 			c.send(l)
