@@ -46,6 +46,7 @@ type serveCluster struct {
 	nodes    []*serveNode
 	extra    []string // more flags for every node
 	db       *postgres.DB
+	accounts []map[string]string // the demo staff accounts
 }
 
 // serveNode is one `kuayang serve` process.
@@ -238,15 +239,18 @@ func (c *serveCluster) session(k int) (string, []string) {
 func (c *serveCluster) staff(n *serveNode, role string) *apiClient {
 	t := c.t
 	t.Helper()
-	var demo struct {
-		Accounts []map[string]string `json:"accounts"`
+	if c.accounts == nil { // read once: node 1's data directory may go later
+		var demo struct {
+			Accounts []map[string]string `json:"accounts"`
+		}
+		n1 := c.nodes[0]
+		waitFor(t, 30*time.Second, n1.id+"'s demo.json", func() bool {
+			raw, err := os.ReadFile(filepath.Join(n1.dataDir, "demo.json"))
+			return err == nil && json.Unmarshal(raw, &demo) == nil && len(demo.Accounts) > 0
+		})
+		c.accounts = demo.Accounts
 	}
-	n1 := c.nodes[0]
-	waitFor(t, 30*time.Second, n1.id+"'s demo.json", func() bool {
-		raw, err := os.ReadFile(filepath.Join(n1.dataDir, "demo.json"))
-		return err == nil && json.Unmarshal(raw, &demo) == nil && len(demo.Accounts) > 0
-	})
-	return staffClient(t, n.url, demo.Accounts, role)
+	return staffClient(t, n.url, c.accounts, role)
 }
 
 // newSession is session, recorded or not.

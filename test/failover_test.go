@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -155,8 +156,24 @@ func checkFailoverEvents(t *testing.T, m *evidence.Manifest, node string) {
 // bundle verifies and says which node stopped and that what its spool
 // held is missing.
 func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
+	testRecordingTakenUp(t, false)
+}
+
+// TestClusterRecordingNodeBackWithoutItsDisk: as above, but the killed
+// node comes back at once under its id with an empty data directory (a
+// new disk): sealing does not wait for a spool that no longer exists, and
+// the manifest says what was lost.
+func TestClusterRecordingNodeBackWithoutItsDisk(t *testing.T) {
+	testRecordingTakenUp(t, true)
+}
+
+func testRecordingTakenUp(t *testing.T, newDisk bool) {
 	c := newServeCluster(t, "")
-	c.extra = []string{"--segment-duration", "2s", "--seal-grace", "4s", "--failover-wait", "5s"}
+	wait := "5s"
+	if newDisk {
+		wait = "10m" // sealing must not need it
+	}
+	c.extra = []string{"--segment-duration", "2s", "--seal-grace", "4s", "--failover-wait", wait}
 	c.startNodes(2)
 	sid, invites := c.newSession(2, true)
 	media := realClip(t)
@@ -180,6 +197,25 @@ func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
 	}
 	<-host.done
 	killedAt := time.Now()
+	reason := "did not come back"
+	if newDisk {
+		reason = "came back without its spool"
+		if err := os.RemoveAll(host.dataDir); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, "the recording to be taken over", func() bool {
+			parts, _ := c.store().RecordingNodes(context.Background(), sid)
+			for _, p := range parts {
+				if p.Node == other.id && p.State == cases.NodeRecording {
+					return true
+				}
+			}
+			return false
+		})
+		if err := c.run(host, false); err != nil {
+			t.Fatalf("restarting %s: %v", host.id, err)
+		}
+	}
 	clerk := c.staff(other, "clerk")
 	waitSealed(t, clerk, sid, 60*time.Second)
 	t.Logf("sealed by the other node %s after the kill", time.Since(killedAt).Round(time.Millisecond))
@@ -200,7 +236,7 @@ func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
 			continue
 		}
 		stopped = stopped || strings.Contains(e.Detail, `"reason":"node stopped"`)
-		missing = missing || strings.Contains(e.Detail, "did not come back")
+		missing = missing || strings.Contains(e.Detail, reason)
 	}
 	for _, g := range m.Gaps {
 		if g.Reason != evidence.GapNodeFailure {
@@ -209,8 +245,8 @@ func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
 		}
 	}
 	if !stopped || !missing {
-		t.Errorf("the events do not say that %s stopped (%t) and that what its spool held is missing (%t): %+v",
-			host.id, stopped, missing, m.Events)
+		t.Errorf("the events do not say that %s stopped (%t) and that what its spool held is missing (%t, %q): %+v",
+			host.id, stopped, missing, reason, m.Events)
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -94,6 +96,8 @@ type Archive struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	freshSpool bool // the spool directory did not exist at Start
+
 	mu      sync.Mutex // guards the maps below
 	live    map[string]*liveSession
 	sealing map[string]bool // sessions with a seal loop running
@@ -151,6 +155,14 @@ func (a *Archive) Start(ctx context.Context) error {
 	k := &cases.SigningKey{ID: a.cfg.Key.ID, Node: a.cfg.Node, PublicPEM: string(a.cfg.Key.PublicPEM()), CreatedAt: a.now()}
 	if err := a.cfg.Store.PutSigningKey(ctx, k); err != nil {
 		return fmt.Errorf("archive: registering the signing key: %w", err)
+	}
+	// A node whose spool directory is gone (a new disk, a lost data
+	// directory) cannot vouch for what it recorded before.
+	if _, err := os.Stat(a.cfg.SpoolDir); errors.Is(err, fs.ErrNotExist) {
+		a.freshSpool = true
+	}
+	if err := os.MkdirAll(a.cfg.SpoolDir, 0o700); err != nil {
+		return fmt.Errorf("archive: %w", err)
 	}
 	segs, err := recorder.Recover(a.cfg.SpoolDir)
 	if err != nil {
@@ -334,6 +346,15 @@ func (a *Archive) recoverPart(sessionID, reason string, segments int) {
 			return
 		case <-a.up.drained(sessionID):
 		}
+		lost := a.freshSpool && reason == "restart"
+		if lost {
+			// Whatever this node held of the session was lost with its
+			// spool: say so (before sealing may go on), and let sealing
+			// go on without it.
+			a.audit(a.ctx, sessionID, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":%q,"node":%q}`, reasonSpoolLost, a.cfg.Node))
+			a.log.Warn("this node restarted without its spool: what it held of a recording taken over elsewhere is lost",
+				"session", sessionID)
+		}
 		for backoff := time.Second; ; backoff = min(backoff*2, time.Minute) {
 			err := a.cfg.Store.SetRecordingNode(a.ctx, sessionID, a.cfg.Node, cases.NodeDone, a.now())
 			if err == nil {
@@ -345,6 +366,9 @@ func (a *Archive) recoverPart(sessionID, reason string, segments int) {
 				return
 			case <-time.After(backoff):
 			}
+		}
+		if lost {
+			return
 		}
 		after := false
 		if rec, err := a.cfg.Store.Recording(a.ctx, sessionID); err == nil {
@@ -580,6 +604,9 @@ const (
 	// reasonNotBack: that node did not come back within FailoverWait;
 	// what its spool held of the session is missing.
 	reasonNotBack = "node did not come back; what its spool held of the session is missing"
+	// reasonSpoolLost: that node came back without its spool (a new
+	// disk, a lost data directory).
+	reasonSpoolLost = "node came back without its spool; what it held of the session is missing"
 )
 
 // awaitParts waits until no other node's part in the session is pending

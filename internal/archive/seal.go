@@ -307,7 +307,8 @@ func lostWithNode(events []evidence.Event, g evidence.Gap, spans [][2]time.Time)
 	gone := map[string]bool{}
 	for _, e := range events {
 		var d failureDetail
-		if e.Kind == evidence.EventRecordingFailure && json.Unmarshal([]byte(e.Detail), &d) == nil && d.Reason == reasonNotBack {
+		if e.Kind == evidence.EventRecordingFailure && json.Unmarshal([]byte(e.Detail), &d) == nil &&
+			(d.Reason == reasonNotBack || d.Reason == reasonSpoolLost) {
 			gone[d.Node] = true
 		}
 	}
