@@ -28,6 +28,7 @@ type participant struct {
 
 	mu     sync.Mutex // guards the fields below
 	closed bool       // the recorder closed
+	paused bool       // not recorded for now (a private room): frames are dropped
 	next   int        // index of the next segment
 	audio  *track     // live tracks
 	video  *track
@@ -81,7 +82,7 @@ func (p *participant) wantSegment(at time.Time) {
 func (p *participant) frame(fr frame) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || (fr.tr != p.audio && fr.tr != p.video) {
+	if p.closed || p.paused || (fr.tr != p.audio && fr.tr != p.video) {
 		return
 	}
 	if p.mediaStart.IsZero() {
@@ -240,7 +241,7 @@ func (p *participant) closeSegment(end time.Time) {
 func (p *participant) audioLevel(tr *track, at time.Time, dur time.Duration, loud bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || tr != p.audio {
+	if p.closed || p.paused || tr != p.audio {
 		return
 	}
 	p.speech.level(at, dur, loud)
@@ -337,6 +338,21 @@ func (p *participant) end() {
 	p.held = nil
 	p.videoMissing = false
 	p.want, p.wantSince = true, time.Time{}
+}
+
+// pause stops recording p (its open segment closes where its last frame
+// ends) until resume; resume records on in a new segment from the next
+// keyframe.
+func (p *participant) pause(paused bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.paused == paused {
+		return
+	}
+	if paused {
+		p.end()
+	}
+	p.paused = paused
 }
 
 // close ends p for good (the recorder closes).

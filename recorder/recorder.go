@@ -139,6 +139,16 @@ func (r *Recorder) participant(pid string) *participant {
 	return p
 }
 
+// Pause stops recording a participant (paused true) or records them
+// again (false): a participant in a private room that is not recorded.
+// Their open segment closes at its last frame; media while paused is
+// dropped; recording resumes in a new segment at the next keyframe.
+func (r *Recorder) Pause(participant string, paused bool) {
+	if p := r.participant(participant); p != nil {
+		p.pause(paused)
+	}
+}
+
 // seal queues a closed segment to be sealed.
 func (r *Recorder) seal(s *segment) { r.fin.add(s) }
 

@@ -452,3 +452,34 @@ func TestSafeNames(t *testing.T) {
 		}
 	}
 }
+
+// A participant paused (in a private room that is not recorded) has
+// nothing recorded until resumed: the segment before closes at the pause,
+// the media while paused is dropped, and recording goes on in a new
+// segment from the next keyframe.
+func TestPauseDropsMediaUntilResumed(t *testing.T) {
+	c := makeClip(t, 320, 240, 2)
+	r, clk, got, _ := newTestRecorder(t, 30*time.Second)
+	f := newFeeder(t, r, clk, "alice", true, true)
+	f.play(c, 0, nil)
+	r.Pause("alice", true)
+	f.play(c, 2*time.Second, nil)
+	r.Pause("alice", false)
+	f.play(c, 4*time.Second, nil)
+	f.end()
+	r.Close()
+	segs := got.all()
+	if len(segs) != 2 {
+		t.Fatalf("%d segments, want 2 (before the pause and after it): %+v", len(segs), segs)
+	}
+	pausedAt, resumedAt := f.base.Add(2*time.Second), f.base.Add(4*time.Second)
+	if end := segs[0].WallEnd; end.After(pausedAt.Add(100 * time.Millisecond)) {
+		t.Errorf("the first segment ends %v after the pause", end.Sub(pausedAt))
+	}
+	if start := segs[1].WallStart; start.Before(resumedAt.Add(-50*time.Millisecond)) || start.After(resumedAt.Add(500*time.Millisecond)) {
+		t.Errorf("the second segment starts %v after the resume", start.Sub(resumedAt))
+	}
+	for _, s := range segs {
+		checkSegment(t, s, true)
+	}
+}

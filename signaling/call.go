@@ -49,6 +49,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 	}
 	chat := append([]ChatMsg{}, r.chat...)
 	locked := r.locked
+	rooms := r.roomsLocked()
 	s.mu.Unlock()
 	arrival := participantMsg{Type: "participant_joined", Participant: c.info()}
 	for _, m := range tell {
@@ -57,7 +58,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 
 	if withJoin {
 		sess := c.session
-		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat,
+		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms,
 			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}})
 	}
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c})
@@ -68,9 +69,11 @@ func (c *client) enterCall(withJoin bool) *Error {
 	}
 	c.mu.Lock()
 	c.media = media
+	c.group = ""
 	c.mu.Unlock()
+	c.restorePrivate() // before any publish: callMu is held
 	if !withJoin {
-		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat})
+		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat, Rooms: rooms})
 	}
 	if c.host() {
 		if l := s.lobby(c.sessionID); len(l.Waiting) > 0 || c.session.WaitingRoom {

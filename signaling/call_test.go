@@ -2,7 +2,9 @@ package signaling
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -289,4 +291,97 @@ func TestChat(t *testing.T) {
 		t.Fatalf("history %d messages: %v", len(h), h)
 	}
 	waitedFor(t, "the chat in the audit log", func() bool { return f.audited("chat.message p2") })
+}
+
+// privacyLog records what a Lifecycle with Privacy is told.
+type privacyLog struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (p *privacyLog) Joined(*cases.Session, string) error { return nil }
+func (p *privacyLog) Left(*cases.Session, string, int)    {}
+func (p *privacyLog) Private(_, pid string, private bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.log = append(p.log, fmt.Sprintf("%s %t", pid, private))
+}
+
+func (p *privacyLog) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.log, ", ")
+}
+
+func (m *fakeMedia) group(pid string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.groups[pid]
+}
+
+// Caucus: the mediator opens a private room with one party; both move
+// there in the media plane, the recording pauses for them, everyone sees
+// the rooms; the party reconnects into it; closing brings all back.
+func TestCaucus(t *testing.T) {
+	priv := &privacyLog{}
+	f := newFixture(t, Config{Lifecycle: priv})
+	f.records.parts["p3"] = &cases.Participant{ID: "p3", SessionID: "s1", Role: cases.RoleParty, DisplayName: "Lin"}
+	host, _ := f.joinMsg(t, "p1")
+	party, _ := f.joinMsg(t, "p2")
+	other, _ := f.joinMsg(t, "p3")
+
+	_ = party.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p3"}})
+	if m := expect(t, party, "error"); m["code"] != CodeNotHost {
+		t.Fatalf("caucus by a party: %v", m)
+	}
+	_ = host.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"nobody"}})
+	if m := expect(t, host, "error"); m["code"] != CodeNoSuchParticipant {
+		t.Fatalf("caucus with nobody: %v", m)
+	}
+	_ = host.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p2"}})
+	rooms := expect(t, other, "rooms")["rooms"].([]any)
+	if len(rooms) != 1 {
+		t.Fatalf("rooms %v", rooms)
+	}
+	pr := rooms[0].(map[string]any)
+	id := pr["id"].(string)
+	if pr["record"] != false || fmt.Sprint(pr["members"]) != "[p1 p2]" {
+		t.Fatalf("private room %v", pr)
+	}
+	if f.media.group("p1") != id || f.media.group("p2") != id || f.media.group("p3") != "" {
+		t.Fatalf("media groups p1=%q p2=%q p3=%q", f.media.group("p1"), f.media.group("p2"), f.media.group("p3"))
+	}
+	if got := priv.String(); got != "p2 true, p1 true" && got != "p1 true, p2 true" {
+		t.Fatalf("privacy %q", got)
+	}
+
+	// The party drops and comes back: into the private room.
+	party.Close()
+	waitedFor(t, "the party to leave the media plane", func() bool { return f.media.count("p2") == 0 })
+	party2, j := f.joinMsg(t, "p2")
+	if rs := j["rooms"].([]any); len(rs) != 1 {
+		t.Fatalf("joined rooms %v", rs)
+	}
+	waitedFor(t, "the party back in the private room", func() bool { return f.media.group("p2") == id })
+
+	_ = host.WriteJSON(map[string]any{"type": "caucus_join", "room": ""})
+	waitedFor(t, "the host in the joint room", func() bool { return f.media.group("p1") == "" })
+	_ = host.WriteJSON(map[string]any{"type": "caucus_close", "all": true})
+	if rs := expect(t, party2, "rooms")["rooms"].([]any); len(rs) != 1 {
+		// the host's move leaves the room with the party: still one room
+		t.Fatalf("rooms after the host left: %v", rs)
+	}
+	for {
+		m := expect(t, party2, "rooms")
+		if len(m["rooms"].([]any)) == 0 {
+			break
+		}
+	}
+	waitedFor(t, "everyone in the joint room", func() bool { return f.media.group("p2") == "" })
+	if !strings.HasSuffix(priv.String(), "p2 false") {
+		t.Fatalf("privacy %q: the party's recording did not resume", priv.String())
+	}
+	waitedFor(t, "the audit entries", func() bool {
+		return f.audited("caucus.open p1") && f.audited("room.move p1") && f.audited("caucus.close p1") && f.audited("room.move p2")
+	})
 }

@@ -50,6 +50,7 @@ type client struct {
 	audio     bool
 	video     bool
 	hand      bool
+	group     string      // the private room the client's media is in ("" joint)
 	chatTimes []time.Time // of the last chat messages, for the rate limit
 }
 
@@ -182,6 +183,12 @@ func (c *client) handle(m Message) *Error {
 		return c.onRemove(m)
 	case EndSession:
 		return c.onEndSession()
+	case CaucusOpen:
+		return c.onCaucusOpen(m)
+	case CaucusJoin:
+		return c.onCaucusJoin(m)
+	case CaucusClose:
+		return c.onCaucusClose(m)
 	}
 	return errorf(CodeUnknownType, "", "unknown message type %q", m.Type())
 }
@@ -207,7 +214,7 @@ func (c *client) auditNow(action, detail string) {
 func (c *client) info() ParticipantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host()}
+	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host(), Room: c.group}
 }
 
 // host reports whether the client presides the session (mediator, notary,

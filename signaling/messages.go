@@ -102,6 +102,34 @@ type Remove struct {
 // EndSession ends the session for everyone (host).
 type EndSession struct{}
 
+// CaucusOpen opens a private room with some participants (host); the host
+// goes in with them.
+type CaucusOpen struct {
+	Members []string `json:"members"`
+	Record  bool     `json:"record"`
+}
+
+// CaucusJoin moves the host to a private room, or to the joint room ("").
+type CaucusJoin struct {
+	Room string `json:"room"`
+}
+
+// CaucusClose brings everyone in a private room (or in all) back to the
+// joint room (host).
+type CaucusClose struct {
+	Room string `json:"room"`
+	All  bool   `json:"all"`
+}
+
+// Type implements Message.
+func (CaucusOpen) Type() string { return "caucus_open" }
+
+// Type implements Message.
+func (CaucusJoin) Type() string { return "caucus_join" }
+
+// Type implements Message.
+func (CaucusClose) Type() string { return "caucus_close" }
+
 // Type implements Message.
 func (Join) Type() string { return "join" }
 
@@ -169,6 +197,31 @@ var decoders = map[string]func([]byte) (Message, error){
 	"end_session": func([]byte) (Message, error) {
 		return EndSession{}, nil
 	},
+	"caucus_open":  decodeCaucusOpen,
+	"caucus_join":  decodeInto[CaucusJoin],
+	"caucus_close": decodeCaucusClose,
+}
+
+func decodeCaucusOpen(data []byte) (Message, error) {
+	var m CaucusOpen
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if len(m.Members) == 0 || len(m.Members) > 16 {
+		return nil, fmt.Errorf("members must list 1 to 16 participants")
+	}
+	return m, nil
+}
+
+func decodeCaucusClose(data []byte) (Message, error) {
+	var m CaucusClose
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if (m.Room == "") == !m.All {
+		return nil, fmt.Errorf("room or all (but not both) is required")
+	}
+	return m, nil
 }
 
 // Limits of the texts people type.
@@ -373,6 +426,9 @@ type ParticipantInfo struct {
 	Video bool   `json:"video"`
 	Hand  bool   `json:"hand"`
 	Host  bool   `json:"host"`
+	// Room is the private room the participant is in, "" for the joint
+	// room.
+	Room string `json:"room"`
 	// Reason is why a participant waits (in `lobby` only).
 	Reason string `json:"reason,omitempty"`
 }
@@ -398,6 +454,7 @@ type joinedMsg struct {
 	Admitted     bool              `json:"admitted"`
 	Room         RoomInfo          `json:"room"`
 	Chat         []ChatMsg         `json:"chat"`
+	Rooms        []PrivateRoom     `json:"rooms"`
 }
 
 // Waiting reasons (docs/protocol.md).
@@ -417,6 +474,7 @@ type admittedMsg struct {
 	Type         string            `json:"type"`
 	Participants []ParticipantInfo `json:"participants"`
 	Chat         []ChatMsg         `json:"chat"`
+	Rooms        []PrivateRoom     `json:"rooms"`
 }
 
 type lobbyMsg struct {
@@ -433,6 +491,18 @@ type noticeMsg struct {
 	Type string          `json:"type"`
 	From ParticipantInfo `json:"from"`
 	Text string          `json:"text"`
+}
+
+// PrivateRoom describes a private room (caucus) to everyone.
+type PrivateRoom struct {
+	ID      string   `json:"id"`
+	Record  bool     `json:"record"`
+	Members []string `json:"members"`
+}
+
+type roomsMsg struct {
+	Type  string        `json:"type"`
+	Rooms []PrivateRoom `json:"rooms"`
 }
 
 type mutedMsg struct {

@@ -15,6 +15,9 @@ type room struct {
 	allowed map[string]bool    // let in once (freely or by a host): straight back in after a drop
 	removed map[string]bool    // removed by a host: they wait until admitted again
 	chat    []ChatMsg          // the last maxChatHistory messages
+
+	privates    map[string]*privateRoom // caucuses, by id
+	nextPrivate int                     // numbers them
 }
 
 // maxChatHistory is how many chat messages a newcomer to the call gets.
@@ -28,7 +31,8 @@ func (s *Server) enter(c *client) (old *client, inCall bool, reason string) {
 	defer s.mu.Unlock()
 	r := s.rooms[c.sessionID]
 	if r == nil {
-		r = &room{id: c.sessionID, members: map[string]*client{}, allowed: map[string]bool{}, removed: map[string]bool{}}
+		r = &room{id: c.sessionID, members: map[string]*client{}, allowed: map[string]bool{}, removed: map[string]bool{},
+			privates: map[string]*privateRoom{}}
 		s.rooms[c.sessionID] = r
 	}
 	old = r.members[c.pid]

@@ -36,6 +36,9 @@ type MediaParticipant interface {
 	Publish(offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
 	Answer(answer webrtc.SessionDescription) error
 	AddCandidate(d sfu.Direction, c webrtc.ICECandidateInit) error
+	// SetGroup moves the participant's media into a private room's group
+	// ("" is the joint room): media flows only within a group.
+	SetGroup(g string)
 	Leave()
 }
 

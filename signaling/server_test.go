@@ -83,6 +83,7 @@ func (f *fakeRecords) leaves(id string) int {
 type fakeMedia struct {
 	mu     sync.Mutex
 	joined map[string]int
+	groups map[string]string // pid -> media group
 }
 
 type fakeParticipant struct {
@@ -102,6 +103,15 @@ func (p *fakeParticipant) Publish(webrtc.SessionDescription) (webrtc.SessionDesc
 }
 func (p *fakeParticipant) Answer(webrtc.SessionDescription) error                    { return nil }
 func (p *fakeParticipant) AddCandidate(sfu.Direction, webrtc.ICECandidateInit) error { return nil }
+func (p *fakeParticipant) SetGroup(g string) {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	if p.m.groups == nil {
+		p.m.groups = map[string]string{}
+	}
+	p.m.groups[p.pid] = g
+}
+
 func (p *fakeParticipant) Leave() {
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()

@@ -752,6 +752,18 @@ func (a *Archive) Handoff(sessionID string) {
 	a.recoverPart(sessionID, "handoff", 0)
 }
 
+// Private implements signaling.Privacy: a participant in a private room
+// that is not recorded is not recorded until they come back (the manifest
+// shows the time as a private_room gap, from the room.move entries).
+func (a *Archive) Private(sessionID, participantID string, private bool) {
+	a.mu.Lock()
+	ls := a.live[sessionID]
+	a.mu.Unlock()
+	if ls != nil && ls.rec != nil {
+		ls.rec.Pause(participantID, private)
+	}
+}
+
 // Holds reports whether the archive keeps the session going on this node
 // (it records it, or waits out the grace period of its empty room): the
 // room's lease must stay with the node until the session ends.

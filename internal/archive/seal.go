@@ -40,7 +40,7 @@ func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt t
 		return nil, nil, err
 	}
 	m.Software, m.Node, m.SealedAt = "kuayang "+a.cfg.Version, a.cfg.Node, evidence.At(a.now())
-	m.Gaps = append(m.Gaps, holes(m)...)
+	m.Gaps = append(m.Gaps, splitPrivate(holes(m), privateSpans(extract, endedAt))...)
 	if m.Audit, err = evidence.NewAuditRef(extract, last); err != nil {
 		return nil, nil, err
 	}
@@ -293,6 +293,84 @@ func holes(m *evidence.Manifest) []evidence.Gap {
 	return out
 }
 
+// privateSpans are the stretches each participant spent in a private
+// room (caucus) that was not recorded, from the session's room.move
+// entries; a stretch still open ends at end.
+func privateSpans(extract []*audit.Entry, end time.Time) map[string][][2]time.Time {
+	out := map[string][][2]time.Time{}
+	open := map[string]time.Time{}
+	for _, e := range extract {
+		if e.Action != "room.move" {
+			continue
+		}
+		var d struct {
+			Participant string `json:"participant"`
+			Room        string `json:"room"`
+			Record      bool   `json:"record"`
+		}
+		if json.Unmarshal([]byte(e.Detail), &d) != nil || d.Participant == "" {
+			continue
+		}
+		if from, ok := open[d.Participant]; ok {
+			// Back in a recorded room, media takes a moment (a keyframe)
+			// to be recorded again, as after joining.
+			out[d.Participant] = append(out[d.Participant], [2]time.Time{from, e.Time.Add(2 * time.Second)})
+			delete(open, d.Participant)
+		}
+		if d.Room != "" && !d.Record {
+			open[d.Participant] = e.Time
+		}
+	}
+	for pid, from := range open {
+		out[pid] = append(out[pid], [2]time.Time{from, end})
+	}
+	return out
+}
+
+// splitPrivate cuts the gaps at the participants' unrecorded private
+// stretches: the part of a gap inside one is a private_room gap (nobody
+// failed: the room was not to be recorded), the rest keeps its reason.
+func splitPrivate(gaps []evidence.Gap, private map[string][][2]time.Time) []evidence.Gap {
+	var out []evidence.Gap
+	for _, g := range gaps {
+		spans := private[g.ParticipantID]
+		if len(spans) == 0 {
+			out = append(out, g)
+			continue
+		}
+		cursor := g.From.Time
+		for _, sp := range spans {
+			from, to := maxTime(sp[0], cursor), minTime(sp[1], g.To.Time)
+			if !to.After(from) {
+				continue
+			}
+			if from.Sub(cursor) >= minGap {
+				out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(cursor), To: evidence.At(from), Reason: g.Reason})
+			}
+			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(from), To: evidence.At(to), Reason: evidence.GapPrivateRoom})
+			cursor = to
+		}
+		if g.To.Sub(cursor) >= minGap || cursor.Equal(g.From.Time) {
+			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(cursor), To: g.To, Reason: g.Reason})
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // failureDetail is what a recording.failure event's detail says.
 type failureDetail struct {
 	Reason string `json:"reason"`
@@ -370,7 +448,7 @@ func events(extract []*audit.Entry) []evidence.Event {
 		switch e.Action {
 		case evidence.EventRecordingStart, evidence.EventRecordingStop, evidence.EventRecordingPause,
 			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd,
-			evidence.EventRecordingRecovered:
+			evidence.EventRecordingRecovered, "caucus.open", "caucus.close":
 			out = append(out, evidence.Event{Time: evidence.At(e.Time), Kind: e.Action, Detail: e.Detail})
 		}
 	}

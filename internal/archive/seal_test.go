@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/recorder"
 )
@@ -100,5 +101,34 @@ func TestHolesOfAFailover(t *testing.T) {
 	// the dead node's spool.
 	if got, want := reasons([]evidence.Event{stopped, notBack}, seg(2, 20), seg(25, 40), seg(45, 90)), "20-25 disconnect 40-45 disconnect"; got != want {
 		t.Errorf("media after the hole: %q, want %q", got, want)
+	}
+}
+
+// TestPrivateRoomGaps: a hole in a participant's media while they were in
+// a private room that was not recorded is a private_room gap; the parts
+// outside keep their reason; a recorded private room changes nothing.
+func TestPrivateRoomGaps(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	move := func(s float64, pid, room string, record bool) *audit.Entry {
+		return &audit.Entry{Time: at(s), Action: "room.move",
+			Detail: fmt.Sprintf(`{"participant":%q,"room":%q,"record":%t}`, pid, room, record)}
+	}
+	extract := []*audit.Entry{
+		move(10, "p1", "private-1", false), move(20, "p1", "", true), // 10 s unrecorded, and 2 s for media to come back
+		move(30, "p2", "private-2", true), move(40, "p2", "", true), // recorded
+		move(50, "p1", "private-3", false), // still there at the end (60 s)
+	}
+	spans := privateSpans(extract, at(60))
+	gap := func(pid string, from, to float64) evidence.Gap {
+		return evidence.Gap{ParticipantID: pid, From: evidence.At(at(from)), To: evidence.At(at(to)), Reason: evidence.GapDisconnect}
+	}
+	var got []string
+	for _, g := range splitPrivate([]evidence.Gap{gap("p1", 8, 21), gap("p1", 23, 24), gap("p2", 29, 41), gap("p1", 50, 60)}, spans) {
+		got = append(got, fmt.Sprintf("%s %g-%g %s", g.ParticipantID, g.From.Sub(t0).Seconds(), g.To.Sub(t0).Seconds(), g.Reason))
+	}
+	want := "p1 8-10 disconnect, p1 10-21 private_room, p1 23-24 disconnect, p2 29-41 disconnect, p1 50-60 private_room"
+	if s := strings.Join(got, ", "); s != want {
+		t.Fatalf("gaps\n%s\nwant\n%s", s, want)
 	}
 }

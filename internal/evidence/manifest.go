@@ -40,6 +40,7 @@ const (
 	GapDisconnect    = "disconnect"     // the participant's connection dropped
 	GapNodeFailure   = "node_failure"   // the recording node failed
 	GapUploadFailure = "upload_failure" // a segment was recorded but never stored
+	GapPrivateRoom   = "private_room"   // in a private room (caucus) that is not recorded
 )
 
 // Time is a moment in a manifest. It is encoded in UTC with exactly six

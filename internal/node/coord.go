@@ -344,6 +344,12 @@ func (l eventLifecycle) Joined(sess *cases.Session, pid string) error {
 	return nil
 }
 
+// Private implements signaling.Privacy: the archive pauses the recording
+// of a participant in a private room that is not recorded.
+func (l eventLifecycle) Private(sessionID, pid string, private bool) {
+	l.n.archive.Private(sessionID, pid, private)
+}
+
 func (l eventLifecycle) Left(sess *cases.Session, pid string, remaining int) {
 	l.next.Left(sess, pid, remaining)
 	l.n.publish(coord.Event{Type: coord.ParticipantLeft, Room: sess.ID, Participant: pid})
