@@ -36,9 +36,12 @@ type Participant struct {
 	subUp  atomic.Bool // the subscribe connection is connected
 	subMu  sync.Mutex  // orders the state handlers' read-and-store of subUp
 
-	// downs are p's subscriptions, one per track of another member; guarded
-	// by room.mu.
+	// downs are p's subscriptions, one per track of another member of p's
+	// group; guarded by room.mu.
 	downs map[*forwarder]*downTrack
+	// group is p's group in its room ("" is the joint room; see SetGroup);
+	// guarded by room.mu.
+	group string
 	// ctlSims is the controller's scratch list of p's simulcast
 	// subscriptions; guarded by room.mu.
 	ctlSims []*downTrack
@@ -307,16 +310,26 @@ func (p *Participant) subscribe(f *forwarder) (*downTrack, error) {
 }
 
 // unsubscribe stops d, removes its track from p's subscribe connection and
-// renegotiates.
+// renegotiates. d must no longer be among p's downs nor its forwarder's
+// subscribers.
 func (p *Participant) unsubscribe(d *downTrack) {
+	if p.dropTrack(d) {
+		p.renegotiate()
+	}
+}
+
+// dropTrack is unsubscribe without the renegotiation: it stops d, retires
+// its counters and removes its track from p's subscribe connection. False
+// means p left, so there is nothing to renegotiate.
+func (p *Participant) dropTrack(d *downTrack) bool {
 	p.s.retire(d)
 	if p.left.Load() {
-		return
+		return false
 	}
 	if err := p.sub.pc.RemoveTrack(d.sender); err != nil {
 		p.log.Debug("remove track failed", "track", d.fwd.id, "err", err)
 	}
-	p.renegotiate()
+	return true
 }
 
 // Leave closes both connections, removes the participant's tracks from every

@@ -6,13 +6,16 @@ import (
 	"time"
 )
 
-// room is a set of participants who all receive each other's tracks.
+// room is a set of participants. Each member is in one group of the room
+// (Participant.SetGroup; "" is the joint room, where everyone starts) and
+// receives the tracks of the other members of its group only; the room's
+// observers receive every track.
 type room struct {
 	s    *SFU
 	name string
 
-	// mu guards the fields below and the downs of every member. It is
-	// taken after SFU.mu and before forwarder.mu.
+	// mu guards the fields below and the downs and group of every member.
+	// It is taken after SFU.mu and before forwarder.mu.
 	mu    sync.Mutex
 	parts map[string]*Participant
 	fwds  []*forwarder // published tracks, in publication order
@@ -34,8 +37,8 @@ func (r *room) has(pid string) bool {
 // memberLocked reports whether p is (still) a member. r.mu must be held.
 func (r *room) memberLocked(p *Participant) bool { return r.parts[p.id] == p }
 
-// subscribeAll gives a new member every track already published in the
-// room, then offers them.
+// subscribeAll gives a new member every track already published in its
+// group, then offers them.
 func (r *room) subscribeAll(p *Participant) {
 	r.mu.Lock()
 	n := 0
@@ -52,8 +55,9 @@ func (r *room) subscribeAll(p *Participant) {
 	}
 }
 
-// publish starts forwarding f to every other member and to the room's
-// observers. It returns false when the publisher is no longer a member.
+// publish starts forwarding f to every other member of its publisher's
+// group and to the room's observers. It returns false when the publisher is
+// no longer a member.
 func (r *room) publish(f *forwarder) bool {
 	r.mu.Lock()
 	if !r.memberLocked(f.pub) {
@@ -83,9 +87,11 @@ func (r *room) publish(f *forwarder) bool {
 	return true
 }
 
-// attachLocked subscribes q to f. r.mu must be held.
+// attachLocked subscribes q to f unless q already is or is in another
+// group than f's publisher; true means it did, and q must renegotiate.
+// r.mu must be held.
 func (r *room) attachLocked(f *forwarder, q *Participant) bool {
-	if _, dup := q.downs[f]; dup {
+	if _, dup := q.downs[f]; dup || !sameGroupLocked(f, q) {
 		return false
 	}
 	d, err := q.subscribe(f)
@@ -102,6 +108,25 @@ func (r *room) attachLocked(f *forwarder, q *Participant) bool {
 		q.allocateLocked(time.Now())
 	}
 	return true
+}
+
+// sameGroupLocked reports whether q may receive f: f's publisher and q are
+// in the same group. r.mu must be held.
+func sameGroupLocked(f *forwarder, q *Participant) bool {
+	return f.pub == nil || f.pub.group == q.group
+}
+
+// detachLocked ends q's subscription to f, if any, and returns it; the
+// caller tears it down with q.unsubscribe (or q.dropTrack and a
+// renegotiation) once r.mu is released. r.mu must be held.
+func (r *room) detachLocked(f *forwarder, q *Participant) *downTrack {
+	d, ok := q.downs[f]
+	if !ok {
+		return nil
+	}
+	delete(q.downs, f)
+	f.removeSub(d)
+	return d
 }
 
 // unpublish stops forwarding f and removes it from every subscriber, who

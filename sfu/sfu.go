@@ -5,7 +5,9 @@
 // connection the SFU offers and the client answers. The offerer is always the
 // sender, so offers never collide. Each published track is read by one
 // goroutine and fanned out to every other participant of the room through
-// bounded per-subscriber queues.
+// bounded per-subscriber queues. A room may be divided into groups
+// (Participant.SetGroup, for caucuses): a track then reaches only the
+// members of its publisher's group, and the room's observers (group.go).
 //
 // The package knows nothing of cases, HTTP, signaling or storage, and imports
 // no other package of this module (deps_test.go keeps it so).
