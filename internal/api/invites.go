@@ -31,6 +31,9 @@ type inviteResponse struct {
 	ParticipantID string    `json:"participant_id"`
 	URL           string    `json:"url"`
 	ExpiresAt     time.Time `json:"expires_at"`
+	// Invitation is the email text and calendar file to send; like the
+	// URL, it is only shown now.
+	Invitation invitation `json:"invitation"`
 }
 
 func (s *Server) createInvite(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -63,8 +66,13 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request, p *princip
 	e.Detail = detail(map[string]any{"invite_id": inv.ID, "participant_id": part.ID, "name": part.DisplayName,
 		"role": part.Role, "expires_at": exp})
 	s.record(r.Context(), e)
-	writeJSON(w, http.StatusCreated, inviteResponse{ID: inv.ID, ParticipantID: part.ID,
-		URL: strings.TrimSuffix(s.PublicURL(), "/") + "/join/" + tok, ExpiresAt: exp})
+	link := strings.TrimSuffix(s.PublicURL(), "/") + "/join/" + tok
+	c, err := s.Store.Case(r.Context(), ss.CaseID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, inviteResponse{ID: inv.ID, ParticipantID: part.ID, URL: link, ExpiresAt: exp,
+		Invitation: newInvitation(c, ss, part, link, inv.ID+"@kuayang", s.now())})
 	return nil
 }
 
