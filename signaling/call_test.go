@@ -326,9 +326,20 @@ func TestCaucus(t *testing.T) {
 	priv := &privacyLog{}
 	f := newFixture(t, Config{Lifecycle: priv})
 	f.records.parts["p3"] = &cases.Participant{ID: "p3", SessionID: "s1", Role: cases.RoleParty, DisplayName: "Lin"}
+	f.records.parts["i2"] = &cases.Participant{ID: "i2", SessionID: "s1", Role: cases.RoleInterpreter, DisplayName: "Rossi", InterpretsFor: "p2"}
 	host, _ := f.joinMsg(t, "p1")
 	party, _ := f.joinMsg(t, "p2")
 	other, _ := f.joinMsg(t, "p3")
+	interp, ij := f.joinMsg(t, "i2")
+	if self := ij["self"].(map[string]any); self["interprets_for"] != "p2" {
+		t.Fatalf("interpreter's own info %v", self)
+	}
+	if m := expect(t, party, "participant_joined"); m["participant"].(map[string]any)["interprets_for"] != "p2" {
+		// p2 may first hear of p3
+		if m = expect(t, party, "participant_joined"); m["participant"].(map[string]any)["interprets_for"] != "p2" {
+			t.Fatalf("the party sees its interpreter as %v", m)
+		}
+	}
 
 	_ = party.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p3"}})
 	if m := expect(t, party, "error"); m["code"] != CodeNotHost {
@@ -345,15 +356,16 @@ func TestCaucus(t *testing.T) {
 	}
 	pr := rooms[0].(map[string]any)
 	id := pr["id"].(string)
-	if pr["record"] != false || fmt.Sprint(pr["members"]) != "[p1 p2]" {
-		t.Fatalf("private room %v", pr)
+	if pr["record"] != false || fmt.Sprint(pr["members"]) != "[i2 p1 p2]" {
+		t.Fatalf("private room %v: the party's interpreter goes with them", pr)
 	}
-	if f.media.group("p1") != id || f.media.group("p2") != id || f.media.group("p3") != "" {
-		t.Fatalf("media groups p1=%q p2=%q p3=%q", f.media.group("p1"), f.media.group("p2"), f.media.group("p3"))
+	if f.media.group("p1") != id || f.media.group("p2") != id || f.media.group("i2") != id || f.media.group("p3") != "" {
+		t.Fatalf("media groups p1=%q p2=%q i2=%q p3=%q", f.media.group("p1"), f.media.group("p2"), f.media.group("i2"), f.media.group("p3"))
 	}
-	if got := priv.String(); got != "p2 true, p1 true" && got != "p1 true, p2 true" {
+	if got := priv.String(); strings.Count(got, "true") != 3 || strings.Contains(got, "p3") {
 		t.Fatalf("privacy %q", got)
 	}
+	_ = interp
 
 	// The party drops and comes back: into the private room.
 	party.Close()
@@ -378,7 +390,7 @@ func TestCaucus(t *testing.T) {
 		}
 	}
 	waitedFor(t, "everyone in the joint room", func() bool { return f.media.group("p2") == "" })
-	if !strings.HasSuffix(priv.String(), "p2 false") {
+	if got := priv.String(); !strings.Contains(got, "p2 false") || !strings.Contains(got, "i2 false") {
 		t.Fatalf("privacy %q: the party's recording did not resume", priv.String())
 	}
 	waitedFor(t, "the audit entries", func() bool {

@@ -139,6 +139,13 @@ func (c *client) onCaucusOpen(m CaucusOpen) *Error {
 		s.mu.Unlock()
 		return nil
 	}
+	// A party's interpreter goes with them.
+	for _, m := range r.members {
+		if m.inCall && m.interpretsFor != "" && !slices.Contains(moving, m) &&
+			slices.ContainsFunc(moving, func(w *client) bool { return w.pid == m.interpretsFor }) {
+			moving = append(moving, m)
+		}
+	}
 	r.nextPrivate++
 	pr := &privateRoom{id: fmt.Sprintf("private-%d", r.nextPrivate), record: m.Record, members: map[string]bool{}}
 	for _, w := range moving {

@@ -36,6 +36,8 @@ type client struct {
 	name      string
 	role      cases.Role
 	session   *cases.Session
+	// interpretsFor is the party an interpreter interprets for.
+	interpretsFor string
 
 	// callMu serializes moves between the call and the waiting room
 	// (call.go) with the media messages.
@@ -214,7 +216,8 @@ func (c *client) auditNow(action, detail string) {
 func (c *client) info() ParticipantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host(), Room: c.group}
+	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host(), Room: c.group,
+		InterpretsFor: c.interpretsFor}
 }
 
 // host reports whether the client presides the session (mediator, notary,

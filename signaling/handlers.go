@@ -55,6 +55,7 @@ func (c *client) onJoin(m Join) *Error {
 		return perr
 	}
 	c.sessionID, c.pid, c.name, c.role, c.session = sess.ID, part.ID, part.DisplayName, part.Role, sess
+	c.interpretsFor = part.InterpretsFor
 	c.mu.Lock()
 	c.audio, c.video = true, true
 	c.mu.Unlock()

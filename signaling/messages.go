@@ -429,6 +429,8 @@ type ParticipantInfo struct {
 	// Room is the private room the participant is in, "" for the joint
 	// room.
 	Room string `json:"room"`
+	// InterpretsFor is the party an interpreter interprets for.
+	InterpretsFor string `json:"interprets_for,omitempty"`
 	// Reason is why a participant waits (in `lobby` only).
 	Reason string `json:"reason,omitempty"`
 }

@@ -469,3 +469,89 @@ func TestAuditRecordsClientAddressBehindTrustedProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIInterpreterInvite links an interpreter to a party of the session
+// and refuses links to anyone else.
+func TestAPIInterpreterInvite(t *testing.T) {
+	w := newWorld(t)
+	f := w.fixtures(t, 0)
+	c := w.login(t, 0, cases.RoleClerk)
+	invite := func(body map[string]any) (int, map[string]any) {
+		return c.do("POST", "/api/v1/sessions/"+f.sessionID+"/invites", body)
+	}
+	participantOf := func(path string, body map[string]any) string {
+		t.Helper()
+		status, out := c.do("POST", path, body)
+		if status != http.StatusCreated {
+			t.Fatalf("POST %s: %d %v", path, status, out)
+		}
+		return out["participant_id"].(string)
+	}
+	party := participantOf("/api/v1/sessions/"+f.sessionID+"/invites", map[string]any{"name": "Rossi", "role": "party", "language": "it"})
+	mediator := participantOf("/api/v1/sessions/"+f.sessionID+"/invites", map[string]any{"name": "Li", "role": "mediator"})
+	_, other := c.do("POST", "/api/v1/cases/"+f.caseID+"/sessions", map[string]any{"title": "Second", "scheduled_start": "2026-12-02T14:00:00+08:00", "time_zone": "Asia/Shanghai"})
+	otherParty := participantOf("/api/v1/sessions/"+other["id"].(string)+"/invites", map[string]any{"name": "Bianchi", "role": "party"})
+
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"for a mediator", map[string]any{"name": "Lin", "role": "interpreter", "interprets_for": mediator}},
+		{"for a party of another session", map[string]any{"name": "Lin", "role": "interpreter", "interprets_for": otherParty}},
+		{"for an unknown participant", map[string]any{"name": "Lin", "role": "interpreter", "interprets_for": "nope"}},
+		{"party with interprets_for", map[string]any{"name": "Lin", "role": "party", "interprets_for": party}},
+	} {
+		if status, out := invite(tc.body); status != http.StatusBadRequest || out["error"].(map[string]any)["code"] != "invalid" {
+			t.Errorf("%s: %d %v, want 400 invalid", tc.name, status, out)
+		}
+	}
+
+	status, inv := invite(map[string]any{"name": "Lin Mei", "role": "interpreter", "language": "it", "interprets_for": party})
+	if status != http.StatusCreated {
+		t.Fatalf("interpreter for a party: %d %v", status, inv)
+	}
+	interpreter := inv["participant_id"].(string)
+	_, out := c.do("GET", "/api/v1/sessions/"+f.sessionID, nil)
+	found := false
+	for _, p := range out["session"].(map[string]any)["participants"].([]any) {
+		p := p.(map[string]any)
+		got, has := p["interprets_for"]
+		switch {
+		case p["id"] == interpreter:
+			found = true
+			if got != party {
+				t.Errorf("session view: interpreter interprets_for = %v, want %s", got, party)
+			}
+		case has:
+			t.Errorf("session view: participant %v has interprets_for %v", p["id"], got)
+		}
+	}
+	if !found {
+		t.Errorf("session view lacks the interpreter: %v", out)
+	}
+
+	url := inv["url"].(string)
+	var a struct {
+		Participant struct {
+			ID            string `json:"id"`
+			InterpretsFor string `json:"interprets_for"`
+		} `json:"participant"`
+	}
+	if status, raw := postJSON(t, w.n.URL()+"/api/v1/join", map[string]string{"invite": url[strings.LastIndex(url, "/")+1:]}, &a); status != 200 || a.Participant.ID != interpreter || a.Participant.InterpretsFor != party {
+		t.Fatalf("join as the interpreter: %d %s", status, raw)
+	}
+
+	entries, err := w.n.Store().AuditEntries(context.Background(), audit.Filter{SessionID: f.sessionID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]any
+	for _, e := range entries {
+		if e.Action == "invite.create" && strings.Contains(e.Detail, interpreter) {
+			_ = json.Unmarshal([]byte(e.Detail), &d)
+		}
+	}
+	if d["interprets_for"] != party {
+		t.Errorf("invite.create detail of the interpreter = %v, want interprets_for %s", d, party)
+	}
+}

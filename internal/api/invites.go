@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,6 +19,9 @@ type createInviteRequest struct {
 	Email     string     `json:"email"`
 	TimeZone  string     `json:"time_zone"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// InterpretsFor is, for an interpreter only, the participant id of
+	// the party of the session they interpret for.
+	InterpretsFor string `json:"interprets_for"`
 }
 
 // invitable are the roles an invite can carry.
@@ -48,7 +52,7 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request, p *princip
 	if ss.State == "ended" {
 		return apiError(http.StatusConflict, "session_ended", "the session has ended")
 	}
-	part, exp, err := s.newParticipant(ss, &req)
+	part, exp, err := s.newParticipant(r.Context(), ss, &req)
 	if err != nil {
 		return err
 	}
@@ -63,8 +67,12 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	e := p.entry("invite.create")
 	e.CaseID, e.SessionID = ss.CaseID, ss.ID
-	e.Detail = detail(map[string]any{"invite_id": inv.ID, "participant_id": part.ID, "name": part.DisplayName,
-		"role": part.Role, "expires_at": exp})
+	d := map[string]any{"invite_id": inv.ID, "participant_id": part.ID, "name": part.DisplayName,
+		"role": part.Role, "expires_at": exp}
+	if part.InterpretsFor != "" {
+		d["interprets_for"] = part.InterpretsFor
+	}
+	e.Detail = detail(d)
 	s.record(r.Context(), e)
 	link := strings.TrimSuffix(s.PublicURL(), "/") + "/join/" + tok
 	c, err := s.Store.Case(r.Context(), ss.CaseID)
@@ -76,7 +84,7 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request, p *princip
 	return nil
 }
 
-func (s *Server) newParticipant(ss *cases.Session, req *createInviteRequest) (*cases.Participant, time.Time, error) {
+func (s *Server) newParticipant(ctx context.Context, ss *cases.Session, req *createInviteRequest) (*cases.Participant, time.Time, error) {
 	name, err := text("name", req.Name, 100)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -100,6 +108,9 @@ func (s *Server) newParticipant(ss *cases.Session, req *createInviteRequest) (*c
 	if len(req.Email) > 254 || (req.Email != "" && !strings.Contains(req.Email, "@")) {
 		return nil, time.Time{}, apiError(http.StatusBadRequest, "invalid", "email is not an email address")
 	}
+	if err := s.checkInterpretsFor(ctx, ss, role, req.InterpretsFor); err != nil {
+		return nil, time.Time{}, err
+	}
 	now := s.now().UTC()
 	ttl := s.InviteTTL
 	if ttl == 0 {
@@ -113,7 +124,35 @@ func (s *Server) newParticipant(ss *cases.Session, req *createInviteRequest) (*c
 		exp = req.ExpiresAt.UTC()
 	}
 	return &cases.Participant{ID: store.NewID(), SessionID: ss.ID, Role: role, DisplayName: name, Language: lang,
-		TimeZone: req.TimeZone, Email: strings.ToLower(strings.TrimSpace(req.Email)), CreatedAt: now}, exp, nil
+		TimeZone: req.TimeZone, Email: strings.ToLower(strings.TrimSpace(req.Email)), CreatedAt: now,
+		InterpretsFor: req.InterpretsFor}, exp, nil
+}
+
+// checkInterpretsFor checks the interprets_for of an invite of role to ss:
+// it may only be given for an interpreter, and must then name a party of
+// ss. An unknown participant and one of another session get the same
+// answer, so that the check tells nothing of other sessions.
+func (s *Server) checkInterpretsFor(ctx context.Context, ss *cases.Session, role cases.Role, id string) error {
+	if id == "" {
+		return nil
+	}
+	if role != cases.RoleInterpreter {
+		return apiError(http.StatusBadRequest, "invalid", "interprets_for is only allowed with role interpreter")
+	}
+	notParty := apiError(http.StatusBadRequest, "invalid", "interprets_for must be the participant id of a party of this session")
+	if len(id) > 100 {
+		return notParty
+	}
+	pt, err := s.Store.Participant(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notParty
+	} else if err != nil {
+		return err
+	}
+	if pt.SessionID != ss.ID || pt.Role != cases.RoleParty {
+		return notParty
+	}
+	return nil
 }
 
 func (s *Server) revokeInvite(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -58,6 +58,9 @@ type joinParticipant struct {
 	Name     string `json:"name"`
 	Role     string `json:"role"`
 	Language string `json:"language"`
+	// InterpretsFor is, for an interpreter, the participant id of the
+	// party they interpret for.
+	InterpretsFor string `json:"interprets_for,omitempty"`
 }
 
 type joinResponse struct {
@@ -122,8 +125,9 @@ func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
 			ScheduledStart: sess.ScheduledStart.UTC(), TimeZone: sess.TimeZone,
 			Case: joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
 		},
-		Participant: joinParticipant{ID: part.ID, Name: part.DisplayName, Role: string(part.Role), Language: part.Language},
-		ICEServers:  []turn.ICEServer{},
+		Participant: joinParticipant{ID: part.ID, Name: part.DisplayName, Role: string(part.Role), Language: part.Language,
+			InterpretsFor: part.InterpretsFor},
+		ICEServers: []turn.ICEServer{},
 	}, nil
 }
 

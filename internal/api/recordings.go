@@ -55,11 +55,12 @@ type segmentView struct {
 }
 
 type recordedParticipant struct {
-	ID       string        `json:"id"`
-	Name     string        `json:"name"`
-	Role     string        `json:"role"`
-	Duration float64       `json:"duration_seconds"`
-	Segments []segmentView `json:"segments"`
+	ID            string        `json:"id"`
+	Name          string        `json:"name"`
+	Role          string        `json:"role"`
+	InterpretsFor string        `json:"interprets_for,omitempty"`
+	Duration      float64       `json:"duration_seconds"`
+	Segments      []segmentView `json:"segments"`
 }
 
 type recordingView struct {
@@ -138,7 +139,8 @@ func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*reco
 		return nil, err
 	}
 	for _, pt := range parts {
-		rp := recordedParticipant{ID: pt.ID, Name: pt.DisplayName, Role: string(pt.Role), Segments: []segmentView{}}
+		rp := recordedParticipant{ID: pt.ID, Name: pt.DisplayName, Role: string(pt.Role), InterpretsFor: pt.InterpretsFor,
+			Segments: []segmentView{}}
 		for _, sg := range segs {
 			if sg.ParticipantID != pt.ID {
 				continue

@@ -39,16 +39,19 @@ type recordingSummary struct {
 }
 
 type participantView struct {
-	ID        string       `json:"id"`
-	Role      string       `json:"role"`
-	Name      string       `json:"name"`
-	Language  string       `json:"language"`
-	TimeZone  string       `json:"time_zone"`
-	Email     string       `json:"email,omitempty"`
-	ConsentAt *time.Time   `json:"consent_at,omitempty"`
-	JoinedAt  *time.Time   `json:"joined_at,omitempty"`
-	LeftAt    *time.Time   `json:"left_at,omitempty"`
-	Invites   []inviteView `json:"invites"`
+	ID        string     `json:"id"`
+	Role      string     `json:"role"`
+	Name      string     `json:"name"`
+	Language  string     `json:"language"`
+	TimeZone  string     `json:"time_zone"`
+	Email     string     `json:"email,omitempty"`
+	ConsentAt *time.Time `json:"consent_at,omitempty"`
+	JoinedAt  *time.Time `json:"joined_at,omitempty"`
+	LeftAt    *time.Time `json:"left_at,omitempty"`
+	// InterpretsFor is, for an interpreter, the participant id of the
+	// party they interpret for.
+	InterpretsFor string       `json:"interprets_for,omitempty"`
+	Invites       []inviteView `json:"invites"`
 }
 
 type inviteView struct {
@@ -89,7 +92,7 @@ func (s *Server) viewSessionWithParticipants(r *http.Request, ss *cases.Session)
 		}
 		pv := participantView{ID: pt.ID, Role: string(pt.Role), Name: pt.DisplayName, Language: pt.Language,
 			TimeZone: pt.TimeZone, Email: pt.Email, ConsentAt: pt.ConsentAt, JoinedAt: pt.JoinedAt, LeftAt: pt.LeftAt,
-			Invites: []inviteView{}}
+			InterpretsFor: pt.InterpretsFor, Invites: []inviteView{}}
 		for _, inv := range invs {
 			pv.Invites = append(pv.Invites, inviteView{ID: inv.ID, ExpiresAt: inv.ExpiresAt, RevokedAt: inv.RevokedAt, CreatedAt: inv.CreatedAt})
 		}

@@ -111,19 +111,20 @@ type Session struct {
 
 // Participant is one person's place in one session.
 type Participant struct {
-	ID          string
-	SessionID   string
-	AccountID   string // empty for parties and interpreters
-	Role        Role
-	DisplayName string
-	Language    string // BCP 47, e.g. zh-CN, it, en
-	TimeZone    string
-	Email       string
-	ConsentAt   *time.Time // consent to the online procedure and recording
-	JoinedAt    *time.Time // first join
-	LeftAt      *time.Time // last leave
-	LastIP      string
-	CreatedAt   time.Time
+	ID            string
+	SessionID     string
+	AccountID     string // empty for parties and interpreters
+	Role          Role
+	DisplayName   string
+	Language      string // BCP 47, e.g. zh-CN, it, en
+	TimeZone      string
+	Email         string
+	ConsentAt     *time.Time // consent to the online procedure and recording
+	JoinedAt      *time.Time // first join
+	LeftAt        *time.Time // last leave
+	LastIP        string
+	CreatedAt     time.Time
+	InterpretsFor string // participant id of the party an interpreter interprets for; "" otherwise
 }
 
 // Invite lets the holder of a link join one session as one participant.

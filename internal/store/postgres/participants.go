@@ -11,31 +11,34 @@ import (
 )
 
 const participantCols = `id, session_id, account_id, role, display_name, language, time_zone,
-	email, consent_at, joined_at, left_at, last_ip, created_at`
+	email, consent_at, joined_at, left_at, last_ip, created_at, interprets_for`
 
 func scanParticipant(r pgx.Row) (*cases.Participant, error) {
 	var p cases.Participant
-	var accountID *string
+	var accountID, interpretsFor *string
 	err := r.Scan(&p.ID, &p.SessionID, &accountID, &p.Role,
 		&p.DisplayName, &p.Language, &p.TimeZone, &p.Email,
-		&p.ConsentAt, &p.JoinedAt, &p.LeftAt, &p.LastIP, &p.CreatedAt)
+		&p.ConsentAt, &p.JoinedAt, &p.LeftAt, &p.LastIP, &p.CreatedAt, &interpretsFor)
 	if err != nil {
 		return nil, err
 	}
 	p.AccountID = valueOr(accountID)
+	p.InterpretsFor = valueOr(interpretsFor)
 	return &p, nil
 }
 
 // CreateParticipant inserts p. An empty AccountID (a party or interpreter)
-// is stored as NULL; a non-empty one must name an account. The search form
+// is stored as NULL; a non-empty one must name an account. So is an empty
+// InterpretsFor; a non-empty one must name a participant. The search form
 // of the name (sqlbase.Fold) is stored beside it.
 func (db *DB) CreateParticipant(ctx context.Context, p *cases.Participant) error {
 	_, err := db.pool.Exec(ctx,
 		`INSERT INTO participants (`+participantCols+`, name_fold)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		p.ID, p.SessionID, nullString(p.AccountID), string(p.Role),
 		p.DisplayName, p.Language, p.TimeZone, p.Email,
-		p.ConsentAt, p.JoinedAt, p.LeftAt, p.LastIP, p.CreatedAt, sqlbase.Fold(p.DisplayName))
+		p.ConsentAt, p.JoinedAt, p.LeftAt, p.LastIP, p.CreatedAt, nullString(p.InterpretsFor),
+		sqlbase.Fold(p.DisplayName))
 	if err != nil {
 		return writeErr("create participant", err)
 	}

@@ -9,14 +9,14 @@ import (
 )
 
 const participantCols = `id, session_id, account_id, role, display_name, language, time_zone,
-	email, consent_at, joined_at, left_at, last_ip, created_at`
+	email, consent_at, joined_at, left_at, last_ip, created_at, interprets_for`
 
 func scanParticipant(r rowScanner) (*cases.Participant, error) {
 	var p cases.Participant
 	err := r.Scan(&p.ID, &p.SessionID, nullStringCol{&p.AccountID}, &p.Role,
 		&p.DisplayName, &p.Language, &p.TimeZone, &p.Email,
 		nullTimeCol{&p.ConsentAt}, nullTimeCol{&p.JoinedAt}, nullTimeCol{&p.LeftAt},
-		&p.LastIP, timeCol{&p.CreatedAt})
+		&p.LastIP, timeCol{&p.CreatedAt}, nullStringCol{&p.InterpretsFor})
 	if err != nil {
 		return nil, err
 	}
@@ -24,15 +24,16 @@ func scanParticipant(r rowScanner) (*cases.Participant, error) {
 }
 
 // CreateParticipant inserts p. An empty AccountID (a party or interpreter)
-// is stored as NULL; a non-empty one must name an account. The search form
+// is stored as NULL; a non-empty one must name an account. So is an empty
+// InterpretsFor; a non-empty one must name a participant. The search form
 // of the name (sqlbase.Fold) is stored beside it.
 func (db *DB) CreateParticipant(ctx context.Context, p *cases.Participant) error {
 	_, err := db.w.ExecContext(ctx,
-		`INSERT INTO participants (`+participantCols+`, name_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO participants (`+participantCols+`, name_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.SessionID, encNullString(p.AccountID), string(p.Role),
 		p.DisplayName, p.Language, p.TimeZone, p.Email,
 		encNullTime(p.ConsentAt), encNullTime(p.JoinedAt), encNullTime(p.LeftAt),
-		p.LastIP, encTime(p.CreatedAt), sqlbase.Fold(p.DisplayName))
+		p.LastIP, encTime(p.CreatedAt), encNullString(p.InterpretsFor), sqlbase.Fold(p.DisplayName))
 	if err != nil {
 		return writeErr("create participant", err)
 	}

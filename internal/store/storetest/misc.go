@@ -39,12 +39,19 @@ func testReferentialIntegrity(t *testing.T, s store.Store) {
 	if err := s.CreateParticipant(ctx, p); err == nil {
 		t.Error("CreateParticipant with an unknown session succeeded")
 	}
+	p = newParticipant(f.session, "Interpreter", t0)
+	p.Role, p.InterpretsFor = cases.RoleInterpreter, store.NewID()
+	if err := s.CreateParticipant(ctx, p); err == nil {
+		t.Error("CreateParticipant interpreting for an unknown participant succeeded")
+	}
+	_, err := s.Participant(ctx, p.ID)
+	wantErr(t, "Participant(rejected interpreter)", err, store.ErrNotFound)
 	i := newInvite(f.participant, 1, t0)
 	i.SessionID = otherSession.ID
 	if err := s.CreateInvite(ctx, i); err == nil {
 		t.Error("CreateInvite for the participant of another session succeeded")
 	}
-	_, err := s.Session(ctx, sess.ID)
+	_, err = s.Session(ctx, sess.ID)
 	wantErr(t, "Session(rejected)", err, store.ErrNotFound)
 	_, err = s.InviteByTokenHash(ctx, i.TokenHash)
 	wantErr(t, "InviteByTokenHash(rejected)", err, store.ErrNotFound)

@@ -24,6 +24,7 @@ func checkParticipant(t *testing.T, got, want *cases.Participant) {
 	eqNullTime(t, "Participant.LeftAt", got.LeftAt, want.LeftAt)
 	eq(t, "Participant.LastIP", got.LastIP, want.LastIP)
 	eqTime(t, "Participant.CreatedAt", got.CreatedAt, want.CreatedAt)
+	eq(t, "Participant.InterpretsFor", got.InterpretsFor, want.InterpretsFor)
 }
 
 func checkInvite(t *testing.T, got, want *cases.Invite) {
@@ -59,11 +60,23 @@ func testParticipantRoundTrip(t *testing.T, s store.Store) {
 	staff.LeftAt = ptr(at(25 * time.Hour))
 	staff.LastIP = "2001:db8::1"
 	must(t, "CreateParticipant", s.CreateParticipant(ctx, staff))
+	interpreter := newParticipant(f.session, "Lin Mei", at(4*time.Hour))
+	interpreter.Role = cases.RoleInterpreter
+	interpreter.InterpretsFor = f.participant.ID
+	must(t, "CreateParticipant(interpreter)", s.CreateParticipant(ctx, interpreter))
 
-	for _, want := range []*cases.Participant{f.participant, staff} {
+	for _, want := range []*cases.Participant{f.participant, staff, interpreter} {
 		checkParticipant(t, participant(t, s, want.ID), want)
 	}
-	_, err := s.Participant(ctx, store.NewID())
+	list, err := s.ParticipantsOfSession(ctx, f.session.ID)
+	must(t, "ParticipantsOfSession", err)
+	if len(list) != 3 {
+		t.Fatalf("ParticipantsOfSession returned %d, want 3", len(list))
+	}
+	for i, want := range []*cases.Participant{f.participant, staff, interpreter} {
+		checkParticipant(t, list[i], want)
+	}
+	_, err = s.Participant(ctx, store.NewID())
 	wantErr(t, "Participant(unknown)", err, store.ErrNotFound)
 }
 
