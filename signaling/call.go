@@ -50,6 +50,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 	chat := append([]ChatMsg{}, r.chat...)
 	locked := r.locked
 	rooms := r.roomsLocked()
+	rec := RecordingState{Paused: r.paused, Reason: r.pauseReason}
 	s.mu.Unlock()
 	arrival := participantMsg{Type: "participant_joined", Participant: c.info()}
 	for _, m := range tell {
@@ -58,7 +59,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 
 	if withJoin {
 		sess := c.session
-		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms,
+		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms, Recording: rec,
 			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}})
 	}
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c})
@@ -72,8 +73,9 @@ func (c *client) enterCall(withJoin bool) *Error {
 	c.group = ""
 	c.mu.Unlock()
 	c.restorePrivate() // before any publish: callMu is held
+	s.applyRecording(c)
 	if !withJoin {
-		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat, Rooms: rooms})
+		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat, Rooms: rooms, Recording: rec})
 	}
 	if c.host() {
 		if l := s.lobby(c.sessionID); len(l.Waiting) > 0 || c.session.WaitingRoom {
@@ -323,20 +325,75 @@ func (c *client) onRemove(m Remove) *Error {
 	return nil
 }
 
-func (c *client) onEndSession() *Error {
+func (c *client) onEndSession(m EndSession) *Error {
 	if perr := c.requireHost("end_session"); perr != nil {
 		return perr
 	}
 	if c.s.cfg.EndSession == nil {
 		return errorf(CodeInternal, "end_session", "this server cannot end sessions")
 	}
-	c.auditNow("host.end", "")
+	detail, _ := json.Marshal(map[string]any{"in_person": m.InPerson, "reason": m.Reason})
+	c.auditNow("host.end", string(detail))
 	ctx, cancel := c.ctx()
 	defer cancel()
 	if err := c.s.cfg.EndSession(ctx, c.sessionID); err != nil {
 		c.s.log.Error("ending session", "session", c.sessionID, "err", err)
 		return errorf(CodeInternal, "end_session", "the session could not be ended; try again")
 	}
+	return nil
+}
+
+// onRecordingPause: a host pauses the recording of a recorded session,
+// saying why; everyone is told, and the manifest shows the pause.
+func (c *client) onRecordingPause(m RecordingPause) *Error {
+	return c.setPaused(true, m.Reason, "recording_pause")
+}
+
+func (c *client) onRecordingResume() *Error {
+	return c.setPaused(false, "", "recording_resume")
+}
+
+func (c *client) setPaused(paused bool, reason, ref string) *Error {
+	if perr := c.requireHost(ref); perr != nil {
+		return perr
+	}
+	if !c.session.Record {
+		return errorf(CodeBadMessage, ref, "this session is not recorded")
+	}
+	s := c.s
+	s.mu.Lock()
+	r := s.rooms[c.sessionID]
+	if r == nil || r.paused == paused {
+		s.mu.Unlock()
+		return nil
+	}
+	r.paused, r.pauseReason = paused, reason
+	s.mu.Unlock()
+	if paused {
+		detail, _ := json.Marshal(map[string]string{"reason": reason})
+		c.auditNow("recording.pause", string(detail))
+	} else {
+		c.auditNow("recording.resume", "")
+	}
+	for _, w := range s.inCall(c.sessionID, nil) {
+		s.applyRecording(w)
+	}
+	s.broadcast(c.sessionID, nil, recordingMsg{Type: "recording", Paused: paused, Reason: reason, By: c.pid})
+	return nil
+}
+
+// onRequestView: a host (a notary) asks a participant to show the whole
+// room with their camera.
+func (c *client) onRequestView(m RequestView) *Error {
+	if perr := c.requireHost("request_view"); perr != nil {
+		return perr
+	}
+	w, in := c.s.member(c.sessionID, m.ID)
+	if w == nil || !in || w == c {
+		return errorf(CodeNoSuchParticipant, "request_view", "nobody else with this id is in the call")
+	}
+	c.hostAudit("host.request_view", w.pid, "")
+	w.send(viewRequestedMsg{Type: "view_requested", By: c.pid})
 	return nil
 }
 

@@ -313,6 +313,19 @@ func (p *privacyLog) String() string {
 	return strings.Join(p.log, ", ")
 }
 
+// mark is where the log is now; since lists what came after a mark.
+func (p *privacyLog) mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.log)
+}
+
+func (p *privacyLog) since(n int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.log[n:], ", ")
+}
+
 func (m *fakeMedia) group(pid string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -349,6 +362,7 @@ func TestCaucus(t *testing.T) {
 	if m := expect(t, host, "error"); m["code"] != CodeNoSuchParticipant {
 		t.Fatalf("caucus with nobody: %v", m)
 	}
+	opened := priv.mark()
 	_ = host.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p2"}})
 	rooms := expect(t, other, "rooms")["rooms"].([]any)
 	if len(rooms) != 1 {
@@ -362,7 +376,7 @@ func TestCaucus(t *testing.T) {
 	if f.media.group("p1") != id || f.media.group("p2") != id || f.media.group("i2") != id || f.media.group("p3") != "" {
 		t.Fatalf("media groups p1=%q p2=%q i2=%q p3=%q", f.media.group("p1"), f.media.group("p2"), f.media.group("i2"), f.media.group("p3"))
 	}
-	if got := priv.String(); strings.Count(got, "true") != 3 || strings.Contains(got, "p3") {
+	if got := priv.since(opened); strings.Count(got, "true") != 3 || strings.Contains(got, "p3") {
 		t.Fatalf("privacy %q", got)
 	}
 	_ = interp
@@ -378,6 +392,7 @@ func TestCaucus(t *testing.T) {
 
 	_ = host.WriteJSON(map[string]any{"type": "caucus_join", "room": ""})
 	waitedFor(t, "the host in the joint room", func() bool { return f.media.group("p1") == "" })
+	closing := priv.mark()
 	_ = host.WriteJSON(map[string]any{"type": "caucus_close", "all": true})
 	if rs := expect(t, party2, "rooms")["rooms"].([]any); len(rs) != 1 {
 		// the host's move leaves the room with the party: still one room
@@ -390,10 +405,73 @@ func TestCaucus(t *testing.T) {
 		}
 	}
 	waitedFor(t, "everyone in the joint room", func() bool { return f.media.group("p2") == "" })
-	if got := priv.String(); !strings.Contains(got, "p2 false") || !strings.Contains(got, "i2 false") {
+	if got := priv.since(closing); !strings.Contains(got, "p2 false") || !strings.Contains(got, "i2 false") {
 		t.Fatalf("privacy %q: the party's recording did not resume", priv.String())
 	}
 	waitedFor(t, "the audit entries", func() bool {
 		return f.audited("caucus.open p1") && f.audited("room.move p1") && f.audited("caucus.close p1") && f.audited("room.move p2")
+	})
+}
+
+// Notary controls: pausing the recording (with the reason, everyone told,
+// everyone's recording paused, a newcomer too) and resuming it (except a
+// participant in a private room that is not recorded); asking a party to
+// show the room; ending with presence in person required.
+func TestNotaryControls(t *testing.T) {
+	priv := &privacyLog{}
+	ended := make(chan string, 1)
+	f := newFixture(t, Config{Lifecycle: priv, EndSession: func(_ context.Context, id string) error { ended <- id; return nil }})
+	f.records.parts["p3"] = &cases.Participant{ID: "p3", SessionID: "s1", Role: cases.RoleParty, DisplayName: "Lin"}
+	host, _ := f.joinMsg(t, "p1")
+	party, _ := f.joinMsg(t, "p2")
+
+	_ = party.WriteJSON(map[string]any{"type": "recording_pause", "reason": "x"})
+	if m := expect(t, party, "error"); m["code"] != CodeNotHost {
+		t.Fatalf("pause by a party: %v", m)
+	}
+	_ = host.WriteJSON(map[string]any{"type": "recording_pause"})
+	if m := expect(t, host, "error"); m["code"] != CodeBadMessage {
+		t.Fatalf("pause without a reason: %v", m)
+	}
+	pausing := priv.mark()
+	_ = host.WriteJSON(map[string]any{"type": "recording_pause", "reason": "The party fetches their passport"})
+	if m := expect(t, party, "recording"); m["paused"] != true || m["reason"] != "The party fetches their passport" || m["by"] != "p1" {
+		t.Fatalf("recording %v", m)
+	}
+	waitedFor(t, "both paused", func() bool {
+		got := priv.since(pausing)
+		return strings.Contains(got, "p1 true") && strings.Contains(got, "p2 true")
+	})
+	late, j := f.joinMsg(t, "p3")
+	if r := j["recording"].(map[string]any); r["paused"] != true {
+		t.Fatalf("a newcomer is not told of the pause: %v", j)
+	}
+	waitedFor(t, "the newcomer paused", func() bool { return strings.Contains(priv.since(pausing), "p3 true") })
+	_ = late
+
+	_ = host.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p2"}})
+	expect(t, party, "rooms")
+	resuming := priv.mark()
+	_ = host.WriteJSON(map[string]any{"type": "recording_resume"})
+	if m := expect(t, party, "recording"); m["paused"] != false {
+		t.Fatalf("recording %v", m)
+	}
+	waitedFor(t, "the joint room recorded again", func() bool { return strings.Contains(priv.since(resuming), "p3 false") })
+	if got := priv.since(resuming); strings.Contains(got, "p2 false") || strings.Contains(got, "p1 false") {
+		t.Fatalf("the private room is recorded after the resume: %q", got)
+	}
+
+	_ = host.WriteJSON(map[string]any{"type": "request_view", "id": "p2"})
+	if m := expect(t, party, "view_requested"); m["by"] != "p1" {
+		t.Fatalf("view_requested %v", m)
+	}
+	_ = host.WriteJSON(map[string]any{"type": "end_session", "in_person": true, "reason": "The signature must be given at the office"})
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not ended")
+	}
+	waitedFor(t, "the audit entries", func() bool {
+		return f.audited("recording.pause p1") && f.audited("recording.resume p1") && f.audited("host.request_view p1") && f.audited("host.end p1")
 	})
 }

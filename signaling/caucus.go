@@ -76,8 +76,8 @@ func (s *Server) roomsChanged(sessionID string) {
 }
 
 // moveTo puts w's media in group g (a private room's id, "" for the joint
-// room), pauses or resumes its recording, records the move by actor, and
-// tells everyone.
+// room; the room's membership is already set), pauses or resumes its
+// recording, records the move by actor, and tells everyone.
 func (w *client) moveTo(g string, record bool, actor *client) {
 	w.mu.Lock()
 	if w.group == g {
@@ -90,12 +90,24 @@ func (w *client) moveTo(g string, record bool, actor *client) {
 	if media != nil {
 		media.SetGroup(g)
 	}
-	if p, ok := w.s.cfg.Lifecycle.(Privacy); ok {
-		p.Private(w.sessionID, w.pid, g != "" && !record)
-	}
+	w.s.applyRecording(w)
 	detail, _ := json.Marshal(map[string]any{"participant": w.pid, "room": g, "record": g == "" || record})
 	actor.auditNow("room.move", string(detail))
 	w.s.broadcast(w.sessionID, nil, participantMsg{Type: "participant_updated", Participant: w.info()})
+}
+
+// applyRecording tells the recording (Privacy) whether w is to be
+// recorded now.
+func (s *Server) applyRecording(w *client) {
+	p, ok := s.cfg.Lifecycle.(Privacy)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	r := s.rooms[w.sessionID]
+	off := r != nil && r.notRecordedLocked(w)
+	s.mu.Unlock()
+	p.Private(w.sessionID, w.pid, off)
 }
 
 // restorePrivate puts a participant who (re)entered the call back into

@@ -184,7 +184,13 @@ func (c *client) handle(m Message) *Error {
 	case Remove:
 		return c.onRemove(m)
 	case EndSession:
-		return c.onEndSession()
+		return c.onEndSession(m)
+	case RecordingPause:
+		return c.onRecordingPause(m)
+	case RecordingResume:
+		return c.onRecordingResume()
+	case RequestView:
+		return c.onRequestView(m)
 	case CaucusOpen:
 		return c.onCaucusOpen(m)
 	case CaucusJoin:

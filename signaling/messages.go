@@ -99,8 +99,36 @@ type Remove struct {
 	ID string `json:"id"`
 }
 
-// EndSession ends the session for everyone (host).
-type EndSession struct{}
+// EndSession ends the session for everyone (host). InPerson says the act
+// cannot be completed remotely: the parties must come in person; Reason
+// says why.
+type EndSession struct {
+	InPerson bool   `json:"in_person"`
+	Reason   string `json:"reason"`
+}
+
+// RecordingPause pauses the recording for everyone, with the reason (host).
+type RecordingPause struct {
+	Reason string `json:"reason"`
+}
+
+// RecordingResume resumes the recording (host).
+type RecordingResume struct{}
+
+// RequestView asks a participant to show the whole room with their
+// camera (host).
+type RequestView struct {
+	ID string `json:"id"`
+}
+
+// Type implements Message.
+func (RecordingPause) Type() string { return "recording_pause" }
+
+// Type implements Message.
+func (RecordingResume) Type() string { return "recording_resume" }
+
+// Type implements Message.
+func (RequestView) Type() string { return "request_view" }
 
 // CaucusOpen opens a private room with some participants (host); the host
 // goes in with them.
@@ -180,26 +208,54 @@ const maxSDP = 48 << 10
 
 // decoders maps each type to its decoder: one small function per message.
 var decoders = map[string]func([]byte) (Message, error){
-	"join":      decodeJoin,
-	"publish":   decodePublish,
-	"answer":    decodeAnswer,
-	"candidate": decodeCandidate,
-	"state":     decodeState,
-	"leave":     func([]byte) (Message, error) { return Leave{}, nil },
-	"chat":      decodeChat,
-	"hand":      decodeInto[Hand],
-	"admit":     decodeAdmit,
-	"reject":    decodeReject,
-	"notice":    decodeNotice,
-	"lock":      decodeInto[Lock],
-	"mute":      decodeMute,
-	"remove":    decodeRemove,
-	"end_session": func([]byte) (Message, error) {
-		return EndSession{}, nil
-	},
-	"caucus_open":  decodeCaucusOpen,
-	"caucus_join":  decodeInto[CaucusJoin],
-	"caucus_close": decodeCaucusClose,
+	"join":             decodeJoin,
+	"publish":          decodePublish,
+	"answer":           decodeAnswer,
+	"candidate":        decodeCandidate,
+	"state":            decodeState,
+	"leave":            func([]byte) (Message, error) { return Leave{}, nil },
+	"chat":             decodeChat,
+	"hand":             decodeInto[Hand],
+	"admit":            decodeAdmit,
+	"reject":           decodeReject,
+	"notice":           decodeNotice,
+	"lock":             decodeInto[Lock],
+	"mute":             decodeMute,
+	"remove":           decodeRemove,
+	"end_session":      decodeEndSession,
+	"recording_pause":  decodeRecordingPause,
+	"recording_resume": func([]byte) (Message, error) { return RecordingResume{}, nil },
+	"request_view":     decodeRequestView,
+	"caucus_open":      decodeCaucusOpen,
+	"caucus_join":      decodeInto[CaucusJoin],
+	"caucus_close":     decodeCaucusClose,
+}
+
+func decodeEndSession(data []byte) (Message, error) {
+	var m EndSession
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, checkText("reason", m.Reason, maxNotice, true)
+}
+
+func decodeRecordingPause(data []byte) (Message, error) {
+	var m RecordingPause
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, checkText("reason", m.Reason, maxNotice, false)
+}
+
+func decodeRequestView(data []byte) (Message, error) {
+	var m RequestView
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.ID == "" {
+		return nil, fmt.Errorf("id is required")
+	}
+	return m, nil
 }
 
 func decodeCaucusOpen(data []byte) (Message, error) {
@@ -457,6 +513,14 @@ type joinedMsg struct {
 	Room         RoomInfo          `json:"room"`
 	Chat         []ChatMsg         `json:"chat"`
 	Rooms        []PrivateRoom     `json:"rooms"`
+	// Recording says whether the recording is paused now (and why).
+	Recording RecordingState `json:"recording"`
+}
+
+// RecordingState is whether a recorded session's recording is paused.
+type RecordingState struct {
+	Paused bool   `json:"paused"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Waiting reasons (docs/protocol.md).
@@ -477,6 +541,7 @@ type admittedMsg struct {
 	Participants []ParticipantInfo `json:"participants"`
 	Chat         []ChatMsg         `json:"chat"`
 	Rooms        []PrivateRoom     `json:"rooms"`
+	Recording    RecordingState    `json:"recording"`
 }
 
 type lobbyMsg struct {
@@ -505,6 +570,19 @@ type PrivateRoom struct {
 type roomsMsg struct {
 	Type  string        `json:"type"`
 	Rooms []PrivateRoom `json:"rooms"`
+}
+
+// recordingMsg tells everyone whether the recording is paused, and why.
+type recordingMsg struct {
+	Type   string `json:"type"`
+	Paused bool   `json:"paused"`
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by"`
+}
+
+type viewRequestedMsg struct {
+	Type string `json:"type"`
+	By   string `json:"by"`
 }
 
 type mutedMsg struct {

@@ -18,6 +18,20 @@ type room struct {
 
 	privates    map[string]*privateRoom // caucuses, by id
 	nextPrivate int                     // numbers them
+
+	paused      bool   // a host paused the recording
+	pauseReason string // and said why
+}
+
+// notRecordedLocked reports whether w's media is not to be recorded now:
+// the recording is paused, or w is in a private room that is not
+// recorded. Server.mu is held.
+func (r *room) notRecordedLocked(w *client) bool {
+	if r.paused {
+		return true
+	}
+	pr := r.privateOfLocked(w.pid)
+	return pr != nil && !pr.record
 }
 
 // maxChatHistory is how many chat messages a newcomer to the call gets.

@@ -113,3 +113,69 @@ func others(c *client, all []*client) []*client {
 	}
 	return out
 }
+
+// TestRecordingPausedByHost: the mediator pauses the recording with a
+// reason and resumes it; nothing is recorded meanwhile, and the sealed
+// manifest shows the pause as paused gaps of everyone and the reason
+// among its events.
+func TestRecordingPausedByHost(t *testing.T) {
+	media := realClip(t)
+	n := startNode(t, recordingConfig(testpg.URL(t), miniotest.Shared(t).URL("pause-"+store.NewID()[:12])))
+	med := connectTo(t, n.URL(), n.invite(t, 0), media)
+	p1 := connectTo(t, n.URL(), n.invite(t, 1), media)
+	flowing(t, med, 30, p1)
+	flowing(t, p1, 30, med)
+	time.Sleep(2 * time.Second)
+	paused := time.Now()
+	med.send(map[string]any{"type": "recording_pause", "reason": "La parte va a prendere il passaporto"})
+	if m := expectMsg(t, p1, "recording"); m["paused"] != true {
+		t.Fatalf("recording %v", m)
+	}
+	time.Sleep(3 * time.Second)
+	med.send(map[string]any{"type": "recording_resume"})
+	resumed := time.Now()
+	expectMsg(t, p1, "recording")
+	time.Sleep(3 * time.Second)
+	med.leave(t)
+	p1.leave(t)
+
+	clerk := staffClient(t, n.URL(), demoAccounts(n), "clerk")
+	waitSealed(t, clerk, n.demo.SessionID, 60*time.Second)
+	dir := t.TempDir()
+	path := downloadBundle(t, clerk, n.demo.SessionID, dir)
+	if _, err := verifyBundle(t, func() (evidence.Source, error) { return evidence.OpenZip(path) }); err != nil {
+		t.Fatalf("the bundle does not verify: %v", err)
+	}
+	ext := dir + "/x"
+	unzip(t, path, ext)
+	m := manifestOf(t, ext)
+	for _, c := range []*client{med, p1} {
+		var got time.Duration
+		for _, g := range m.Gaps {
+			if g.ParticipantID == c.self && g.Reason == evidence.GapPaused {
+				got += g.To.Sub(g.From.Time)
+			}
+			if g.ParticipantID == c.self && g.Reason != evidence.GapPaused && g.From.Before(resumed) && g.To.After(paused) {
+				t.Errorf("%s: a %s gap during the pause", c.name, g.Reason)
+			}
+		}
+		if want := resumed.Sub(paused); got < want-time.Second || got > want+3*time.Second {
+			t.Errorf("%s: %s of paused gaps, the pause lasted %s", c.name, got, want)
+		}
+		for _, s := range m.Segments {
+			// (A segment's first audio may be stamped a moment before the
+			// resume reached the server: the frames were on their way.)
+			if s.ParticipantID == c.self && s.WallStart.After(paused.Add(500*time.Millisecond)) && s.WallStart.Before(resumed.Add(-500*time.Millisecond)) {
+				t.Errorf("%s: a segment starts during the pause (%s..%s) at %s", c.name, paused.Format("15:04:05.000"),
+					resumed.Format("15:04:05.000"), s.WallStart.Format("15:04:05.000"))
+			}
+		}
+	}
+	found := false
+	for _, e := range m.Events {
+		found = found || (e.Kind == evidence.EventRecordingPause && e.Detail == `{"reason":"La parte va a prendere il passaporto"}`)
+	}
+	if !found {
+		t.Errorf("the pause and its reason are not among the manifest's events: %+v", m.Events)
+	}
+}

@@ -40,7 +40,10 @@ func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt t
 		return nil, nil, err
 	}
 	m.Software, m.Node, m.SealedAt = "kuayang "+a.cfg.Version, a.cfg.Node, evidence.At(a.now())
-	m.Gaps = append(m.Gaps, splitPrivate(holes(m), privateSpans(extract, endedAt))...)
+	gaps := cutGaps(holes(m), func(string) [][2]time.Time { return pausedSpans(extract, endedAt) }, evidence.GapPaused)
+	private := privateSpans(extract, endedAt)
+	gaps = cutGaps(gaps, func(pid string) [][2]time.Time { return private[pid] }, evidence.GapPrivateRoom)
+	m.Gaps = append(m.Gaps, gaps...)
 	if m.Audit, err = evidence.NewAuditRef(extract, last); err != nil {
 		return nil, nil, err
 	}
@@ -327,14 +330,37 @@ func privateSpans(extract []*audit.Entry, end time.Time) map[string][][2]time.Ti
 	return out
 }
 
-// splitPrivate cuts the gaps at the participants' unrecorded private
-// stretches: the part of a gap inside one is a private_room gap (nobody
-// failed: the room was not to be recorded), the rest keeps its reason.
-func splitPrivate(gaps []evidence.Gap, private map[string][][2]time.Time) []evidence.Gap {
+// pausedSpans are the stretches in which a host had paused the
+// recording, from the session's recording.pause and recording.resume
+// entries (with 2 s for media to come back, as after joining); a pause
+// still open ends at end.
+func pausedSpans(extract []*audit.Entry, end time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	var from time.Time
+	for _, e := range extract {
+		switch {
+		case e.Action == evidence.EventRecordingPause && from.IsZero():
+			from = e.Time
+		case e.Action == evidence.EventRecordingResume && !from.IsZero():
+			out = append(out, [2]time.Time{from, e.Time.Add(2 * time.Second)})
+			from = time.Time{}
+		}
+	}
+	if !from.IsZero() {
+		out = append(out, [2]time.Time{from, end})
+	}
+	return out
+}
+
+// cutGaps cuts the gaps at stretches in which a participant's media was
+// not to be recorded (spans gives them per participant): the part of a
+// gap inside one gets reason (nobody failed: the media was not to be
+// recorded), the rest keeps its own.
+func cutGaps(gaps []evidence.Gap, spansOf func(pid string) [][2]time.Time, reason string) []evidence.Gap {
 	var out []evidence.Gap
 	for _, g := range gaps {
-		spans := private[g.ParticipantID]
-		if len(spans) == 0 {
+		spans := spansOf(g.ParticipantID)
+		if len(spans) == 0 || g.Reason != evidence.GapDisconnect && g.Reason != evidence.GapNodeFailure {
 			out = append(out, g)
 			continue
 		}
@@ -347,7 +373,7 @@ func splitPrivate(gaps []evidence.Gap, private map[string][][2]time.Time) []evid
 			if from.Sub(cursor) >= minGap {
 				out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(cursor), To: evidence.At(from), Reason: g.Reason})
 			}
-			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(from), To: evidence.At(to), Reason: evidence.GapPrivateRoom})
+			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(from), To: evidence.At(to), Reason: reason})
 			cursor = to
 		}
 		if g.To.Sub(cursor) >= minGap || cursor.Equal(g.From.Time) {
@@ -448,7 +474,7 @@ func events(extract []*audit.Entry) []evidence.Event {
 		switch e.Action {
 		case evidence.EventRecordingStart, evidence.EventRecordingStop, evidence.EventRecordingPause,
 			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd,
-			evidence.EventRecordingRecovered, "caucus.open", "caucus.close":
+			evidence.EventRecordingRecovered, "caucus.open", "caucus.close", "host.end":
 			out = append(out, evidence.Event{Time: evidence.At(e.Time), Kind: e.Action, Detail: e.Detail})
 		}
 	}

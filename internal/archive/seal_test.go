@@ -124,10 +124,37 @@ func TestPrivateRoomGaps(t *testing.T) {
 		return evidence.Gap{ParticipantID: pid, From: evidence.At(at(from)), To: evidence.At(at(to)), Reason: evidence.GapDisconnect}
 	}
 	var got []string
-	for _, g := range splitPrivate([]evidence.Gap{gap("p1", 8, 21), gap("p1", 23, 24), gap("p2", 29, 41), gap("p1", 50, 60)}, spans) {
+	for _, g := range cutGaps([]evidence.Gap{gap("p1", 8, 21), gap("p1", 23, 24), gap("p2", 29, 41), gap("p1", 50, 60)},
+		func(pid string) [][2]time.Time { return spans[pid] }, evidence.GapPrivateRoom) {
 		got = append(got, fmt.Sprintf("%s %g-%g %s", g.ParticipantID, g.From.Sub(t0).Seconds(), g.To.Sub(t0).Seconds(), g.Reason))
 	}
 	want := "p1 8-10 disconnect, p1 10-21 private_room, p1 23-24 disconnect, p2 29-41 disconnect, p1 50-60 private_room"
+	if s := strings.Join(got, ", "); s != want {
+		t.Fatalf("gaps\n%s\nwant\n%s", s, want)
+	}
+}
+
+// TestPausedGaps: the holes of every participant while a host had paused
+// the recording are paused gaps.
+func TestPausedGaps(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	extract := []*audit.Entry{
+		{Time: at(10), Action: evidence.EventRecordingPause, Detail: `{"reason":"passport"}`},
+		{Time: at(20), Action: evidence.EventRecordingResume},
+		{Time: at(50), Action: evidence.EventRecordingPause, Detail: `{"reason":"break"}`},
+	}
+	spans := pausedSpans(extract, at(60))
+	gap := func(pid string, from, to float64, reason string) evidence.Gap {
+		return evidence.Gap{ParticipantID: pid, From: evidence.At(at(from)), To: evidence.At(at(to)), Reason: reason}
+	}
+	var got []string
+	for _, g := range cutGaps([]evidence.Gap{gap("p1", 10, 22, evidence.GapDisconnect), gap("p2", 5, 15, evidence.GapDisconnect),
+		gap("p2", 12, 13, evidence.GapLoss), gap("p1", 49, 60, evidence.GapNodeFailure)},
+		func(string) [][2]time.Time { return spans }, evidence.GapPaused) {
+		got = append(got, fmt.Sprintf("%s %g-%g %s", g.ParticipantID, g.From.Sub(t0).Seconds(), g.To.Sub(t0).Seconds(), g.Reason))
+	}
+	want := "p1 10-22 paused, p2 5-10 disconnect, p2 10-15 paused, p2 12-13 loss, p1 49-50 node_failure, p1 50-60 paused"
 	if s := strings.Join(got, ", "); s != want {
 		t.Fatalf("gaps\n%s\nwant\n%s", s, want)
 	}

@@ -41,6 +41,7 @@ const (
 	GapNodeFailure   = "node_failure"   // the recording node failed
 	GapUploadFailure = "upload_failure" // a segment was recorded but never stored
 	GapPrivateRoom   = "private_room"   // in a private room (caucus) that is not recorded
+	GapPaused        = "paused"         // the host paused the recording (the reason is in the events)
 )
 
 // Time is a moment in a manifest. It is encoded in UTC with exactly six
