@@ -57,6 +57,11 @@ func (c *client) enterCall(withJoin bool) *Error {
 		m.send(arrival)
 	}
 
+	if !withJoin {
+		// Before the media plane's first offer: a client starts its media
+		// on admitted. Its publish waits for the media plane on callMu.
+		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat, Rooms: rooms, Recording: rec})
+	}
 	if withJoin {
 		sess := c.session
 		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms, Recording: rec,
@@ -74,9 +79,6 @@ func (c *client) enterCall(withJoin bool) *Error {
 	c.mu.Unlock()
 	c.restorePrivate() // before any publish: callMu is held
 	s.applyRecording(c)
-	if !withJoin {
-		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat, Rooms: rooms, Recording: rec})
-	}
 	if c.host() {
 		if l := s.lobby(c.sessionID); len(l.Waiting) > 0 || c.session.WaitingRoom {
 			c.send(l)

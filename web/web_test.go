@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -353,7 +354,7 @@ func TestModuleImports(t *testing.T) {
 		}
 	}
 	for _, m := range []string{"protocol.js", "peers.js", "page.js", "call.js", "staff-common.js", "staff-sessions.js",
-		"staff-review.js", "player.js", "playclock.js", "timeline.js"} {
+		"staff-review.js", "player.js", "playclock.js", "timeline.js", "waitroom.js", "chat.js", "host.js", "dialog.js"} {
 		if !imported[m] {
 			t.Errorf("no module imports %s", m)
 		}
@@ -381,5 +382,279 @@ func TestReadFilesMissingPage(t *testing.T) {
 	files, err := readFiles(fsys, "static")
 	if err != nil || len(files) != 3 {
 		t.Errorf("complete: %d files, %v", len(files), err)
+	}
+}
+
+// The string tables are JavaScript object literals, one entry a line:
+//
+//	'en': {
+//	  'key': 'text',
+//	},
+var (
+	tableStartRE  = regexp.MustCompile(`^  '(en|zh-CN|it)': \{$`)
+	tableEntryRE  = regexp.MustCompile(`^    '([^']+)': '((?:[^'\\]|\\.)*)',$`)
+	placeholderRE = regexp.MustCompile(`\{(\w+)\}`)
+	// keyCallRE finds the keys a module looks up by literal: t('key', …) and has('key').
+	// (not methods: params.has('lang') is no key).
+	keyCallRE = regexp.MustCompile(`(?:^|[^.\w$])(?:t|has)\(\s*'([^']+)'`)
+	// keyLiteralRE finds string literals shaped like keys ('media.none'),
+	// which modules keep in variables before looking them up.
+	keyLiteralRE = regexp.MustCompile(`'([a-z][a-zA-Z]*(?:\.[a-zA-Z0-9_]+)+)'`)
+	dataI18nRE   = regexp.MustCompile(`data-i18n(?:-label)?="([^"]+)"`)
+)
+
+// stringTables reads the tables of a strings module by language. It fails
+// on a line inside a table it cannot read, so that no entry goes unchecked.
+func stringTables(t *testing.T, name string) map[string]map[string]string {
+	t.Helper()
+	data, err := staticFS.ReadFile("static/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := map[string]map[string]string{}
+	var lang string
+	for i, line := range strings.Split(string(data), "\n") {
+		if m := tableStartRE.FindStringSubmatch(line); m != nil {
+			lang = m[1]
+			tables[lang] = map[string]string{}
+			continue
+		}
+		if lang == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "  }") {
+			lang = ""
+			continue
+		}
+		m := tableEntryRE.FindStringSubmatch(line)
+		if m == nil {
+			if s := strings.TrimSpace(line); s != "" && !strings.HasPrefix(s, "//") {
+				t.Errorf("%s:%d: cannot read the entry %q", name, i+1, line)
+			}
+			continue
+		}
+		if _, dup := tables[lang][m[1]]; dup {
+			t.Errorf("%s:%d: %s %q appears twice", name, i+1, lang, m[1])
+		}
+		tables[lang][m[1]] = m[2]
+	}
+	if len(tables) != 3 {
+		t.Fatalf("%s: tables %v, want en, zh-CN and it", name, keysOf(tables))
+	}
+	return tables
+}
+
+func keysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func placeholders(s string) string {
+	var names []string
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		names = append(names, m[1])
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+// checkSameKeys checks that the three languages of tables have the same
+// keys, the same placeholders and no empty text.
+func checkSameKeys(t *testing.T, name string, tables map[string]map[string]string) {
+	t.Helper()
+	en := tables["en"]
+	for _, lang := range []string{"en", "zh-CN", "it"} {
+		table := tables[lang]
+		for key, text := range table {
+			if strings.TrimSpace(text) == "" {
+				t.Errorf("%s: %s %q is empty", name, lang, key)
+			}
+			if _, ok := en[key]; !ok {
+				t.Errorf("%s: %s has %q, English does not", name, lang, key)
+			} else if placeholders(text) != placeholders(en[key]) {
+				t.Errorf("%s: %s %q has placeholders {%s}, English {%s}", name, lang, key, placeholders(text), placeholders(en[key]))
+			}
+		}
+		for key := range en {
+			if _, ok := table[key]; !ok {
+				t.Errorf("%s: %s lacks %q", name, lang, key)
+			}
+		}
+	}
+}
+
+// pageSources returns the source of a page (an HTML file in static/) and
+// of every module its entry module imports, directly or not.
+func pageSources(t *testing.T, html, entry string) (string, string) {
+	t.Helper()
+	page, err := staticFS.ReadFile("static/" + html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var sources []string
+	var visit func(string)
+	visit = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		data, err := staticFS.ReadFile("static/" + name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		sources = append(sources, string(data))
+		for _, m := range importRE.FindAllStringSubmatch(string(data), -1) {
+			visit(m[1])
+		}
+	}
+	visit(entry)
+	return string(page), strings.Join(sources, "\n")
+}
+
+// usedKeys returns the keys a page's HTML and modules name: data-i18n
+// attributes, t('…') and has('…') calls, and key-shaped literals of the
+// key families (first words) of the tables.
+func usedKeys(html, js string, families map[string]bool) map[string]bool {
+	used := map[string]bool{}
+	for _, m := range dataI18nRE.FindAllStringSubmatch(html, -1) {
+		used[m[1]] = true
+	}
+	for _, m := range keyCallRE.FindAllStringSubmatch(js, -1) {
+		used[m[1]] = true
+	}
+	for _, m := range keyLiteralRE.FindAllStringSubmatch(js, -1) {
+		if families[strings.SplitN(m[1], ".", 2)[0]] {
+			used[m[1]] = true
+		}
+	}
+	return used
+}
+
+// families are the first words of a table's dotted keys ('media' of
+// 'media.none').
+func families(tables ...map[string]string) map[string]bool {
+	f := map[string]bool{}
+	for _, table := range tables {
+		for key := range table {
+			if i := strings.IndexByte(key, '.'); i > 0 {
+				f[key[:i]] = true
+			}
+		}
+	}
+	return f
+}
+
+// protocolWords returns the backquoted words of the parenthesized list in
+// the docs/protocol.md table row of a message type: the reasons of
+// `waiting` or of `bye`.
+func protocolWords(t *testing.T, doc, msgType string) []string {
+	t.Helper()
+	var row string
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "| `"+msgType+"` |") {
+			row = line
+		}
+	}
+	var best []string
+	for _, group := range regexp.MustCompile("\\(((?:`\\w+`(?:, )?)+)\\)").FindAllStringSubmatch(row, -1) {
+		words := regexp.MustCompile("`(\\w+)`").FindAllStringSubmatch(group[1], -1)
+		if len(words) > len(best) {
+			best = best[:0]
+			for _, w := range words {
+				best = append(best, w[1])
+			}
+		}
+	}
+	if len(best) < 2 {
+		t.Fatalf("docs/protocol.md: no list of reasons in the row of %s: %q", msgType, row)
+	}
+	return best
+}
+
+// protocolErrorCodes returns the codes of the error table of
+// docs/protocol.md.
+func protocolErrorCodes(t *testing.T, doc string) []string {
+	t.Helper()
+	section := doc[strings.Index(doc, "## Error codes"):]
+	section = section[:strings.Index(section[3:], "\n## ")+3]
+	var codes []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(\\w+)` \\|").FindAllStringSubmatch(section, -1) {
+		codes = append(codes, m[1])
+	}
+	if len(codes) < 15 {
+		t.Fatalf("docs/protocol.md: %d error codes, expected the whole table", len(codes))
+	}
+	return codes
+}
+
+// TestStringTables checks the string tables without node: in i18n.js
+// (the join page, and what the staff pages share) and in staff-strings.js
+// (the staff pages), English, Chinese and Italian have the same keys,
+// with the same placeholders and no empty text; and every key the join
+// page or the staff pages use exists, including those made up at run
+// time from the protocol's waiting and bye reasons and error codes.
+func TestStringTables(t *testing.T) {
+	common := stringTables(t, "i18n.js")
+	staff := stringTables(t, "staff-strings.js")
+	checkSameKeys(t, "i18n.js", common)
+	checkSameKeys(t, "staff-strings.js", staff)
+
+	html, js := pageSources(t, "join.html", "app.js")
+	if !strings.Contains(js, "export function renderControls") || !strings.Contains(js, "export class Client") {
+		t.Fatal("the modules app.js imports were not all read")
+	}
+	used := usedKeys(html, js, families(common["en"]))
+	if len(used) < 100 {
+		t.Fatalf("only %d keys found in the join page: the patterns miss its lookups", len(used))
+	}
+	// Keys made up at run time (t(`waiting.title.${reason}`) and the like).
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "protocol.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reason := range protocolWords(t, string(doc), "waiting") {
+		for _, family := range []string{"waiting.title.", "waiting.reason.", "lobby.reason."} {
+			used[family+reason] = true
+		}
+	}
+	for _, reason := range protocolWords(t, string(doc), "bye") {
+		if reason != "left" {
+			used["closed."+reason] = true
+		}
+	}
+	used["left.title.rejected"], used["left.title.removed"] = true, true
+	for _, code := range protocolErrorCodes(t, string(doc)) {
+		if code != "too_large" { // a close code, never a message
+			used["error."+code] = true
+		}
+	}
+	for _, role := range []string{"party", "mediator", "notary", "judge", "interpreter", "clerk", "observer", "admin"} {
+		used["role."+role] = true
+	}
+	for _, key := range keysOf(used) {
+		if _, ok := common["en"][key]; !ok {
+			t.Errorf("the join page uses %q, which i18n.js lacks", key)
+		}
+	}
+
+	html, js = pageSources(t, "staff.html", "staff.js")
+	if !strings.Contains(js, "STAFF_STRINGS") {
+		t.Fatal("the modules staff.js imports were not all read")
+	}
+	used = usedKeys(html, js, families(staff["en"]))
+	if len(used) < 100 {
+		t.Fatalf("only %d keys found in the staff pages: the patterns miss their lookups", len(used))
+	}
+	for _, key := range keysOf(used) {
+		_, inCommon := common["en"][key]
+		_, inStaff := staff["en"][key]
+		if !inCommon && !inStaff {
+			t.Errorf("the staff pages use %q, which neither i18n.js nor staff-strings.js has", key)
+		}
 	}
 }

@@ -7,7 +7,11 @@
  *
  * - page.js     the shared page state and client
  * - prejoin.js  the pre-join and error views, joining
- * - call.js     the call view
+ * - waitroom.js the waiting room, as the waiting person sees it
+ * - call.js     the call view: tiles, controls, side panels
+ * - chat.js     the chat panel
+ * - host.js     the host panel: waiting room, raised hands, lock, end
+ * - dialog.js   the confirmation dialog
  * - media.js    camera, microphone, device pickers, level meter
  * - dom.js      DOM helpers
  *
@@ -20,8 +24,8 @@
  */
 
 import { LANGUAGES, detectLanguage, getLanguage, has, setLanguage, t } from './i18n.js';
-import { $, el } from './dom.js';
-import { client, errorMessage, showView, state } from './page.js';
+import { $, el, icon } from './dom.js';
+import { announce, client, errorMessage, showView, state } from './page.js';
 import {
   attachPreview, openMedia, openTrack, refreshDevices, renderDeviceOptions, setLocalTrack, startMeter, stopMedia,
 } from './media.js';
@@ -30,9 +34,14 @@ import {
   updateJoinButton, updateMediaNote,
 } from './prejoin.js';
 import {
-  ensureTile, onEnableSound, onJoined, onLeaveClick, onToggleCamera, onToggleMic, onTrack, onTrackRemoved,
-  removeTile, renderAllTiles, renderControls, renderRemoteTile, renderSelfTile, showBanner,
+  ensureTile, forgetHand, noteHand, onAdmitted, onEnableSound, onJoined, onLeaveClick, onToggleCamera, onToggleHand,
+  onToggleMic, onTrack, onTrackRemoved, onWaitingInCall, removeTile, renderAllTiles, renderControls, renderRemoteTile,
+  renderSelfTile, setPanel, showBanner, togglePanel,
 } from './call.js';
+import { clearNotices, enterRoom, onNotice, onWaiting, renderWaiting, renderWaitingMedia } from './waitroom.js';
+import { addChatMessages, onChatError, renderChat, setupChat } from './chat.js';
+import { dismissLobbyAlert, onLobby, onRoom, renderHostPanel, resetHost, setupHost } from './host.js';
+import { closeDialog, setupDialog } from './dialog.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -63,6 +72,15 @@ function translateStatic() {
   for (const node of document.querySelectorAll('[data-i18n]')) {
     node.textContent = t(node.getAttribute('data-i18n') ?? '');
   }
+  for (const node of document.querySelectorAll('[data-i18n-label]')) {
+    node.setAttribute('aria-label', t(node.getAttribute('data-i18n-label') ?? ''));
+  }
+  for (const id of ['chat-close', 'host-close']) {
+    const button = $(id);
+    button.setAttribute('aria-label', t(id === 'chat-close' ? 'chat.close' : 'host.close'));
+    button.replaceChildren(icon('close'));
+  }
+  /** @type {HTMLTextAreaElement} */ ($('chat-input')).placeholder = t('chat.placeholder');
   /** @type {HTMLSelectElement} */ ($('lang-select')).value = getLanguage();
 }
 
@@ -76,6 +94,9 @@ function renderAll() {
   renderAllTiles();
   renderError();
   renderLeft();
+  if (state.view === 'waiting') renderWaiting();
+  renderChat();
+  renderHostPanel();
 }
 
 // ---- Invite and devices ---------------------------------------------------
@@ -109,13 +130,19 @@ async function switchDevice(kind, deviceId) {
   if (kind === 'audio') startMeter();
   renderControls();
   renderSelfTile();
+  renderWaitingMedia();
 }
 
 // ---- After the call -------------------------------------------------------------
 
-/** @param {{reason: string}} detail */
-function onClosed({ reason }) {
+/** @param {{reason: string, message?: string}} detail */
+function onClosed({ reason, message }) {
   state.closedReason = reason;
+  state.closedMessage = message ?? '';
+  closeDialog();
+  setPanel('');
+  $('lobby-alert').hidden = true;
+  $('room-locked').hidden = true;
   stopMedia();
   $('rec').hidden = true;
   $('banner').hidden = true;
@@ -129,13 +156,19 @@ function onClosed({ reason }) {
 function renderLeft() {
   const reason = state.closedReason;
   if (!reason) return;
+  // Turned away or removed by a host: said plainly, with the host's words.
+  $('left-title').textContent = has(`left.title.${reason}`) ? t(`left.title.${reason}`) : t('left.title');
   const detail = reason === 'left' ? ''
     : has(`closed.${reason}`) ? t(`closed.${reason}`)
     : errorMessage({ code: reason });
   $('left-detail').textContent = detail;
   $('left-detail').dataset.reason = reason;
+  $('left-message').textContent = state.closedMessage; // as text, never as HTML
+  $('left-message-box').hidden = !state.closedMessage;
   const final = reason === 'session_ended' || isPermanentCode(reason);
   $('rejoin').hidden = final;
+  // Who was turned away or removed may ask again; a host decides.
+  $('rejoin').textContent = t(reason === 'rejected' || reason === 'removed' ? 'left.askAgain' : 'left.rejoin');
 }
 
 /** @param {string} code */
@@ -147,6 +180,7 @@ function isPermanentCode(code) {
 async function onRejoinClick() {
   /** @type {HTMLButtonElement} */ ($('rejoin')).disabled = true;
   state.closedReason = '';
+  state.closedMessage = '';
   state.stream = (await openMedia()).stream;
   /** @type {HTMLButtonElement} */ ($('rejoin')).disabled = false;
   await joinCall();
@@ -154,27 +188,91 @@ async function onRejoinClick() {
 
 // ---- Wiring -----------------------------------------------------------------------
 
+/** @param {import('./protocol.js').JoinedDetail} detail */
+function onJoinedEvent(detail) {
+  const rejoin = state.view === 'call' || state.view === 'waiting';
+  if (!rejoin) clearNotices();
+  state.waitingReason = '';
+  onJoined(detail);
+  resetHost();
+  addChatMessages(detail.chat, true);
+  if (rejoin) enterRoom(); // a reconnection: the call, or the waiting room again
+}
+
 function wireClient() {
-  client.on('joined', (d) => onJoined(d));
+  client.on('joined', (d) => onJoinedEvent(d));
+  client.on('waiting', ({ reason }) => {
+    if (state.self) state.self = { ...state.self, hand: false };
+    if (state.view === 'call') {
+      // Sent back (the last host left): the media connections are closed;
+      // the camera stays on for the preview.
+      setPanel('');
+      closeDialog();
+      onWaitingInCall();
+    }
+    onWaiting(reason);
+  });
+  client.on('admitted', (d) => {
+    onAdmitted(d);
+    addChatMessages(d.chat, true);
+    enterRoom();
+    showBanner(t('status.admitted'), 'info', 4000);
+  });
+  client.on('notice', (d) => onNotice(d));
+  client.on('lobby', ({ waiting }) => onLobby(waiting));
+  client.on('room', ({ locked }) => onRoom(locked));
+  client.on('muted', ({ kind }) => {
+    renderControls();
+    renderSelfTile();
+    renderWaitingMedia();
+    showBanner(t(kind === 'audio' ? 'muted.audio' : 'muted.video'), 'warn', 6000);
+  });
+  client.on('chat', (m) => addChatMessages([m]));
   client.on('participant-joined', ({ participant }) => {
     state.participants.set(participant.id, participant);
+    noteHand(participant);
     ensureTile(participant.id);
     renderRemoteTile(participant.id);
+    renderHostPanel();
   });
   client.on('participant-updated', ({ participant }) => {
-    if (participant.id === state.self?.id) return; // own state is local
+    const self = state.self;
+    if (self && participant.id === self.id) {
+      // Microphone and camera are local; hand and host come from the server.
+      state.self = { ...self, hand: Boolean(participant.hand), host: Boolean(participant.host) };
+      noteHand(state.self);
+      renderControls();
+      renderSelfTile();
+      renderAllTiles();
+      renderHostPanel();
+      return;
+    }
+    const before = state.participants.get(participant.id);
     state.participants.set(participant.id, participant);
+    noteHand(participant);
+    if (participant.hand && !before?.hand) announce(t('hands.raised', { name: participant.name }));
     renderRemoteTile(participant.id);
+    renderHostPanel();
   });
   client.on('participant-left', ({ id }) => {
     state.participants.delete(id);
+    forgetHand(id);
     removeTile(id);
+    renderHostPanel();
   });
   client.on('track', (d) => onTrack(d));
   client.on('track-removed', (d) => onTrackRemoved(d));
   client.on('reconnecting', () => showBanner(t('status.reconnecting'), 'warn'));
+  client.on('state', ({ state: s }) => {
+    // The banner is outside the views: gone with the call.
+    if (s === 'closed' || s === 'idle') $('banner').hidden = true;
+  });
   client.on('reconnected', () => showBanner(t('status.reconnected'), 'info', 3000));
-  client.on('error', ({ code, message }) => {
+  client.on('error', ({ code, message, ref }) => {
+    if (ref === 'chat') {
+      onChatError({ code, message });
+      return;
+    }
     if (state.view === 'call') showBanner(`${errorMessage({ code, message })} (${code})`, 'error', 8000);
   });
   client.on('closed', (d) => onClosed(d));
@@ -185,7 +283,31 @@ function wireDom() {
   $('join').addEventListener('click', onJoinClick);
   $('toggle-mic').addEventListener('click', onToggleMic);
   $('toggle-camera').addEventListener('click', onToggleCamera);
+  $('waiting-mic').addEventListener('click', () => { onToggleMic(); renderWaitingMedia(); });
+  $('waiting-camera').addEventListener('click', () => { onToggleCamera(); renderWaitingMedia(); });
+  $('toggle-hand').addEventListener('click', onToggleHand);
+  $('toggle-chat').addEventListener('click', () => togglePanel('chat'));
+  $('toggle-host').addEventListener('click', () => {
+    togglePanel('host');
+    if (state.panel === 'host') dismissLobbyAlert(); // the list shows who waits
+  });
+  $('chat-close').addEventListener('click', () => setPanel(''));
+  $('host-close').addEventListener('click', () => setPanel(''));
+  for (const id of ['chat-panel', 'host-panel']) {
+    $(id).addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !e.defaultPrevented) setPanel('');
+    });
+  }
   $('leave').addEventListener('click', onLeaveClick);
+  $('waiting-leave').addEventListener('click', async () => {
+    const button = /** @type {HTMLButtonElement} */ ($('waiting-leave'));
+    button.disabled = true;
+    await client.leave();
+    button.disabled = false;
+  });
+  setupChat();
+  setupHost();
+  setupDialog();
   $('rejoin').addEventListener('click', onRejoinClick);
   $('enable-sound').addEventListener('click', onEnableSound);
   const camera = /** @type {HTMLSelectElement} */ ($('camera-select'));

@@ -1,31 +1,78 @@
 // @ts-check
 /**
  * The call view of the join page: the video grid with one tile per
- * participant, the controls (microphone, camera, leave) and the banner of
- * reconnections and transient errors.
+ * participant (with a host's controls on the others' tiles), the controls
+ * (microphone, camera, hand, chat, host controls, leave), the side panel
+ * switch and the banner of reconnections, notices and transient errors.
  *
  * @module call
  */
 
 import { t } from './i18n.js';
 import { $, el, icon } from './dom.js';
-import { client, roleLabel, state } from './page.js';
+import { client, isHost, roleLabel, state } from './page.js';
 import { hasTrack } from './media.js';
+import { ask } from './dialog.js';
 
-// ---- Tiles --------------------------------------------------------------------
+/** @typedef {import('./protocol.js').Participant} Participant */
+
+// ---- Entering the call ------------------------------------------------------------
 
 /** @param {import('./protocol.js').JoinedDetail} detail */
 export function onJoined(detail) {
   state.self = detail.self;
-  state.participants = new Map(detail.participants.map((p) => [p.id, p]));
-  state.remoteStreams.clear();
+  state.roomLocked = Boolean(detail.room?.locked);
+  state.lobby = [];
   $('rec').hidden = !detail.session.record;
+  setRoster(detail.participants);
+}
+
+/**
+ * In the call after the waiting room: the roster is new.
+ * @param {{participants: Participant[]}} detail
+ */
+export function onAdmitted(detail) {
+  setRoster(detail.participants);
+}
+
+/** Back in the waiting room: nobody else is seen or heard. */
+export function onWaitingInCall() {
+  setRoster([]);
+}
+
+/**
+ * Rebuilds the grid for the participants present.
+ * @param {Participant[]} participants
+ */
+function setRoster(participants) {
+  state.participants = new Map(participants.map((p) => [p.id, p]));
+  state.remoteStreams.clear();
+  state.hands = [];
+  if (state.self?.hand) noteHand(state.self);
+  for (const p of participants) noteHand(p);
   const grid = $('grid');
   grid.replaceChildren(createSelfTile());
-  for (const p of detail.participants) ensureTile(p.id);
+  for (const p of participants) ensureTile(p.id);
   renderAllTiles();
   renderControls();
 }
+
+/**
+ * Keeps the order in which hands went up.
+ * @param {Participant} p
+ */
+export function noteHand(p) {
+  const i = state.hands.indexOf(p.id);
+  if (p.hand && i < 0) state.hands.push(p.id);
+  if (!p.hand && i >= 0) state.hands.splice(i, 1);
+}
+
+/** @param {string} id */
+export function forgetHand(id) {
+  state.hands = state.hands.filter((h) => h !== id);
+}
+
+// ---- Tiles --------------------------------------------------------------------
 
 function createSelfTile() {
   const tile = el('figure', 'tile tile-self', { 'data-testid': 'self-tile' });
@@ -42,10 +89,46 @@ function createLabel() {
     el('span', 'tile-role'),
     el('span', 'indicator indicator-muted', { 'data-testid': 'indicator-muted', role: 'img' }),
     el('span', 'indicator indicator-camera', { 'data-testid': 'indicator-camera-off', role: 'img' }),
+    el('span', 'indicator indicator-hand', { 'data-testid': 'indicator-hand', role: 'img' }),
   );
   label.querySelector('.indicator-muted')?.append(icon('mic', true));
   label.querySelector('.indicator-camera')?.append(icon('camera', true));
+  label.querySelector('.indicator-hand')?.append(icon('hand'));
   return label;
+}
+
+/**
+ * A host's buttons on another participant's tile.
+ * @param {string} id
+ */
+function createHostActions(id) {
+  const bar = el('div', 'tile-actions', { 'data-testid': 'tile-actions', role: 'group' });
+  const mute = el('button', 'btn btn-icon', { type: 'button', 'data-testid': 'tile-mute' });
+  const camera = el('button', 'btn btn-icon', { type: 'button', 'data-testid': 'tile-camera-off' });
+  const remove = el('button', 'btn btn-icon btn-icon-danger', { type: 'button', 'data-testid': 'tile-remove' });
+  mute.append(icon('mic', true));
+  camera.append(icon('camera', true));
+  remove.append(icon('remove'));
+  mute.addEventListener('click', () => client.mute(id, 'audio'));
+  camera.addEventListener('click', () => client.mute(id, 'video'));
+  remove.addEventListener('click', () => confirmRemove(id));
+  bar.append(mute, camera, remove);
+  return bar;
+}
+
+/**
+ * Asks before removing someone from the call.
+ * @param {string} id
+ */
+async function confirmRemove(id) {
+  const name = state.participants.get(id)?.name ?? '';
+  const { ok } = await ask({
+    title: t('host.remove.title', { name }),
+    text: t('host.remove.text'),
+    confirm: t('host.remove.confirm'),
+    danger: true,
+  });
+  if (ok) client.remove(id);
 }
 
 /**
@@ -59,7 +142,7 @@ export function ensureTile(id) {
   if (existing) return existing;
   const tile = el('figure', 'tile', { 'data-testid': 'tile', 'data-participant-id': id });
   const video = /** @type {HTMLVideoElement} */ (el('video', '', { 'data-testid': 'tile-video', playsinline: '', autoplay: '' }));
-  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createLabel());
+  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createLabel(), createHostActions(id));
   $('grid').append(tile);
   updateGridLayout();
   return tile;
@@ -89,7 +172,7 @@ export function updateGridLayout() {
 /**
  * Fills a tile's label and indicators.
  * @param {HTMLElement} tile
- * @param {{name: string, role: string, audio: boolean, video: boolean, self?: boolean}} p
+ * @param {{name: string, role: string, audio: boolean, video: boolean, hand: boolean, self?: boolean}} p
  */
 function renderTile(tile, p) {
   const name = p.self ? t('you', { name: p.name }) : p.name;
@@ -102,10 +185,39 @@ function renderTile(tile, p) {
   muted.setAttribute('aria-label', t('indicator.muted'));
   cameraOff.hidden = p.video;
   cameraOff.setAttribute('aria-label', t('indicator.cameraOff'));
+  const hand = /** @type {HTMLElement} */ (tile.querySelector('.indicator-hand'));
+  hand.hidden = !p.hand;
+  hand.setAttribute('aria-label', t('indicator.hand'));
   tile.classList.toggle('video-off', !p.video);
+  tile.classList.toggle('hand-raised', p.hand);
   tile.dataset.audio = String(p.audio);
   tile.dataset.video = String(p.video);
-  tile.setAttribute('aria-label', `${name}, ${roleLabel(p.role)}`);
+  tile.dataset.hand = String(p.hand);
+  const parts = [name, roleLabel(p.role)];
+  if (p.hand) parts.push(t('indicator.hand'));
+  tile.setAttribute('aria-label', parts.join(', '));
+}
+
+/**
+ * Shows a host's buttons on a tile, labelled with the participant's name.
+ * @param {HTMLElement} tile
+ * @param {{name: string, audio: boolean, video: boolean}} p
+ */
+function renderHostActions(tile, p) {
+  const bar = /** @type {HTMLElement | null} */ (tile.querySelector('.tile-actions'));
+  if (!bar) return;
+  bar.hidden = !isHost();
+  bar.setAttribute('aria-label', t('host.actions', { name: p.name }));
+  const label = (/** @type {string} */ testid, /** @type {string} */ key, /** @type {boolean} */ disabled) => {
+    const button = /** @type {HTMLButtonElement} */ (bar.querySelector(`[data-testid="${testid}"]`));
+    const text = t(key, { name: p.name });
+    button.setAttribute('aria-label', text);
+    button.title = text;
+    button.disabled = disabled;
+  };
+  label('tile-mute', 'host.mute', !p.audio);
+  label('tile-camera-off', 'host.cameraOff', !p.video);
+  label('tile-remove', 'host.remove', false);
 }
 
 /** @param {string} name */
@@ -124,12 +236,15 @@ export function renderRemoteTile(id) {
   const p = state.participants.get(id);
   const stream = state.remoteStreams.get(id);
   const hasVideo = (stream?.getVideoTracks() ?? []).some((tr) => tr.readyState === 'live');
-  renderTile(tile, {
+  const shown = {
     name: p?.name ?? '…',
     role: p?.role ?? '',
     audio: p?.audio ?? true,
     video: (p?.video ?? true) && hasVideo,
-  });
+    hand: Boolean(p?.hand),
+  };
+  renderTile(tile, shown);
+  renderHostActions(tile, { ...shown, video: p?.video ?? true });
 }
 
 export function renderSelfTile() {
@@ -143,6 +258,7 @@ export function renderSelfTile() {
     role: state.self.role,
     audio: client.audioEnabled && hasTrack('audio'),
     video: client.videoEnabled && hasTrack('video'),
+    hand: Boolean(state.self.hand),
     self: true,
   });
 }
@@ -207,9 +323,90 @@ export function onEnableSound() {
 export function renderControls() {
   renderToggle('toggle-mic', 'mic', client.audioEnabled, hasTrack('audio'), 'control.mute', 'control.unmute');
   renderToggle('toggle-camera', 'camera', client.videoEnabled, hasTrack('video'), 'control.cameraOff', 'control.cameraOn');
+  renderToggle('waiting-mic', 'mic', client.audioEnabled, hasTrack('audio'), 'control.mute', 'control.unmute');
+  renderToggle('waiting-camera', 'camera', client.videoEnabled, hasTrack('video'), 'control.cameraOff', 'control.cameraOn');
   const leave = $('leave');
   leave.replaceChildren(icon('leave'), el('span', 'btn-text'));
   /** @type {HTMLElement} */ (leave.querySelector('.btn-text')).textContent = t('control.leave');
+
+  const raised = Boolean(state.self?.hand);
+  const hand = $('toggle-hand');
+  hand.setAttribute('aria-pressed', String(raised));
+  hand.classList.toggle('is-active', raised);
+  hand.replaceChildren(icon('hand'), buttonText(t(raised ? 'control.lowerHand' : 'control.raiseHand')));
+
+  renderPanelToggle('toggle-chat', 'chat', 'chat', t('control.chat'), state.unread,
+    state.unread ? t('control.chatUnread', { n: state.unread }) : t('control.chat'));
+  const host = $('toggle-host');
+  host.hidden = !isHost();
+  const waiting = state.lobby.length;
+  renderPanelToggle('toggle-host', 'host', 'people', t('control.host'), waiting,
+    waiting ? t('control.hostWaiting', { n: waiting }) : t('control.host'));
+  $('room-locked').hidden = !state.roomLocked || state.view !== 'call';
+  $('room-locked-text').textContent = t('room.lockedBadge');
+}
+
+/** @param {string} text */
+function buttonText(text) {
+  const span = el('span', 'btn-text');
+  span.textContent = text;
+  return span;
+}
+
+/**
+ * A button that opens a side panel, with a count badge.
+ * @param {string} id
+ * @param {'chat' | 'host'} panel
+ * @param {'chat' | 'people'} iconName
+ * @param {string} text
+ * @param {number} count shown in a badge when not 0
+ * @param {string} label the accessible name, with the count
+ */
+function renderPanelToggle(id, panel, iconName, text, count, label) {
+  const button = $(id);
+  const open = state.panel === panel;
+  button.setAttribute('aria-expanded', String(open));
+  button.setAttribute('aria-label', label);
+  button.classList.toggle('is-active', open);
+  const children = [icon(iconName), buttonText(text)];
+  if (count) {
+    const badge = el('span', 'count-badge', { 'data-testid': `${id}-count`, 'aria-hidden': 'true' });
+    badge.textContent = count > 99 ? '99+' : String(count);
+    children.push(badge);
+  }
+  button.replaceChildren(...children);
+}
+
+// ---- Side panels (chat, host controls) ------------------------------------------
+
+/**
+ * Shows one side panel, or none. Focus goes into the panel, and back to
+ * its button when it closes.
+ * @param {'' | 'chat' | 'host'} panel
+ */
+export function setPanel(panel) {
+  const before = state.panel;
+  if (panel === 'host' && !isHost()) panel = '';
+  state.panel = panel;
+  $('chat-panel').hidden = panel !== 'chat';
+  $('host-panel').hidden = panel !== 'host';
+  $('call-body').dataset.panel = panel;
+  if (panel === 'chat') state.unread = 0;
+  renderControls();
+  if (panel === 'chat') {
+    $('chat-input').focus();
+    const list = $('chat-list');
+    list.scrollTop = list.scrollHeight;
+  } else if (panel === 'host') {
+    $('host-panel-title').focus();
+  } else if (before) {
+    $(before === 'chat' ? 'toggle-chat' : 'toggle-host').focus();
+  }
+}
+
+/** @param {'chat' | 'host'} panel */
+export function togglePanel(panel) {
+  setPanel(state.panel === panel ? '' : panel);
 }
 
 /**
@@ -233,6 +430,16 @@ function renderToggle(id, iconName, on, available, offKey, onKey) {
 
 export function onToggleMic() {
   client.setAudio(!client.audioEnabled);
+  renderControls();
+  renderSelfTile();
+}
+
+export function onToggleHand() {
+  if (!state.self) return;
+  const raised = !state.self.hand;
+  if (!client.setHand(raised)) return;
+  state.self = { ...state.self, hand: raised };
+  noteHand(state.self);
   renderControls();
   renderSelfTile();
 }

@@ -46,6 +46,39 @@ const ICONS = {
   leave: [
     ['path', { d: 'M10 5H5v14h5M14 8l4 4-4 4M18 12H9', fill: 'none' }],
   ],
+  hand: [
+    ['path', { d: 'M8 13V6a1.5 1.5 0 0 1 3 0v5M11 11V4.5a1.5 1.5 0 0 1 3 0V11M14 11V5.5a1.5 1.5 0 0 1 3 0V12M17 10a1.5 1.5 0 0 1 3 0v4a7 7 0 0 1-7 7h-.5a6 6 0 0 1-4.7-2.3L4.3 15.4a1.5 1.5 0 0 1 2.3-1.9L8 15', fill: 'none' }],
+  ],
+  chat: [
+    ['path', { d: 'M4 5h16v11H10l-6 4z', fill: 'none' }],
+    ['line', { x1: '8', y1: '9', x2: '16', y2: '9' }],
+    ['line', { x1: '8', y1: '12', x2: '13', y2: '12' }],
+  ],
+  people: [
+    ['circle', { cx: '9', cy: '8', r: '3' }],
+    ['path', { d: 'M3 20a6 6 0 0 1 12 0', fill: 'none' }],
+    ['circle', { cx: '17', cy: '9', r: '2.5' }],
+    ['path', { d: 'M16 14.2a5 5 0 0 1 5 4.8', fill: 'none' }],
+  ],
+  lock: [
+    ['rect', { x: '5', y: '11', width: '14', height: '9', rx: '2' }],
+    ['path', { d: 'M8 11V8a4 4 0 0 1 8 0v3', fill: 'none' }],
+  ],
+  unlock: [
+    ['rect', { x: '5', y: '11', width: '14', height: '9', rx: '2' }],
+    ['path', { d: 'M8 11V8a4 4 0 0 1 7.7-1.5', fill: 'none' }],
+  ],
+  close: [
+    ['path', { d: 'M6 6l12 12M18 6 6 18', fill: 'none' }],
+  ],
+  remove: [
+    ['circle', { cx: '9', cy: '8', r: '3.5' }],
+    ['path', { d: 'M2 20a7 7 0 0 1 14 0', fill: 'none' }],
+    ['line', { x1: '16', y1: '11', x2: '22', y2: '11' }],
+  ],
+  send: [
+    ['path', { d: 'M4 12 20 4l-5 16-3-7z', fill: 'none' }],
+  ],
 };
 
 /**

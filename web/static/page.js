@@ -7,14 +7,15 @@
  */
 
 import { Client } from './protocol.js';
-import { has, t } from './i18n.js';
+import { getLanguage, has, t } from './i18n.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').JoinInfo} JoinInfo */
+/** @typedef {import('./protocol.js').ChatMessage} ChatMessage */
 
 /** Plain, inspectable page state. */
 export const state = {
-  /** @type {'loading' | 'error' | 'prejoin' | 'call' | 'left'} */
+  /** @type {'loading' | 'error' | 'prejoin' | 'waiting' | 'call' | 'left'} */
   view: 'loading',
   invite: '',
   /** @type {JoinInfo | null} */
@@ -42,6 +43,24 @@ export const state = {
   error: null,
   /** @type {string} why the call ended */
   closedReason: '',
+  /** @type {string} the host's words when they turned this person away */
+  closedMessage: '',
+  /** @type {string} why this person waits (waiting room), '' in the call */
+  waitingReason: '',
+  /** @type {{from: string, text: string, at: Date}[]} the hosts' messages in the waiting room */
+  notices: [],
+  /** @type {'' | 'chat' | 'host'} the side panel shown in the call */
+  panel: '',
+  /** @type {Map<string, ChatMessage>} chat messages by id, in arrival order */
+  chat: new Map(),
+  /** chat messages from others not seen yet (the chat panel was closed) */
+  unread: 0,
+  /** @type {Participant[]} (hosts) who waits in the waiting room */
+  lobby: [],
+  /** @type {string[]} ids of raised hands, in the order they went up */
+  hands: [],
+  /** whether a host locked the room */
+  roomLocked: false,
 };
 
 export const client = new Client();
@@ -53,6 +72,42 @@ export function showView(view) {
     /** @type {HTMLElement} */ (section).hidden = section.getAttribute('data-view') !== view;
   }
   document.body.dataset.screen = view; // for tests and styles
+}
+
+/**
+ * Says text to screen readers (a polite live region), for news that
+ * happens out of sight: a chat message while the chat is closed, someone
+ * waiting to be let in.
+ * @param {string} text
+ */
+export function announce(text) {
+  const region = document.getElementById('announce');
+  if (!region) return;
+  region.textContent = '';
+  // Set after a moment, so that the same words are said again.
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+/** Whether this person presides the call (host controls). */
+export function isHost() {
+  return Boolean(state.self?.host);
+}
+
+/**
+ * A date in the viewer's language, e.g. for the scheduled start.
+ * @param {Date} date
+ * @param {string} [timeZone] the viewer's zone when missing
+ * @returns {string} '' if timeZone is not a known zone
+ */
+export function formatTime(date, timeZone) {
+  try {
+    return new Intl.DateTimeFormat(getLanguage(), {
+      weekday: 'short', year: 'numeric', month: 'long', day: 'numeric',
+      hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone,
+    }).format(date);
+  } catch {
+    return '';
+  }
 }
 
 /** @param {string} role */

@@ -8,11 +8,11 @@
  */
 
 import { isPermanent } from './protocol.js';
-import { getLanguage, has, t } from './i18n.js';
+import { has, t } from './i18n.js';
 import { $ } from './dom.js';
-import { client, errorMessage, roleLabel, showView, state } from './page.js';
+import { client, errorMessage, formatTime, roleLabel, showView, state } from './page.js';
 import { attachPreview, hasTrack, openMedia, refreshDevices, startMeter, stopMedia, stopMeter } from './media.js';
-import { updateGridLayout } from './call.js';
+import { enterRoom } from './waitroom.js';
 
 /** @typedef {import('./protocol.js').JoinInfo} JoinInfo */
 
@@ -64,22 +64,6 @@ function renderSchedule(start, zone) {
   const organizer = zone ? formatTime(date, zone) : '';
   $('time-organizer').textContent = organizer ? t('time.organizer', { time: organizer, zone: zone ?? '' }) : '';
   $('time-organizer').hidden = !organizer;
-}
-
-/**
- * @param {Date} date
- * @param {string} [timeZone] the viewer's zone when missing
- * @returns {string} '' if timeZone is not a known zone
- */
-function formatTime(date, timeZone) {
-  try {
-    return new Intl.DateTimeFormat(getLanguage(), {
-      weekday: 'short', year: 'numeric', month: 'long', day: 'numeric',
-      hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone,
-    }).format(date);
-  } catch {
-    return '';
-  }
 }
 
 export function updateJoinButton() {
@@ -150,8 +134,7 @@ export async function joinCall() {
     await client.join({ invite: state.invite, consent: state.consent, stream: state.stream });
     stopMeter();
     state.error = null;
-    showView('call');
-    updateGridLayout();
+    enterRoom();
   } catch (err) {
     const e = /** @type {{code?: string, message?: string}} */ (err);
     const code = e.code ?? 'unknown';

@@ -19,7 +19,16 @@
  *
  * Events (CustomEvent, payload in `detail`):
  * - `state`               {state} the connection state changed (see {@link ClientState})
- * - `joined`              {self, session, participants}, after every successful join, including rejoins
+ * - `joined`              {self, session, participants, admitted, room, chat}, after every successful
+ *                         join, including rejoins; when admitted is false the client waits (no media)
+ * - `waiting`             {reason} in the waiting room: no media flows (`waiting_room`, `locked`,
+ *                         `host_absent`, `removed`)
+ * - `admitted`            {participants, chat} in the call now; media starts
+ * - `lobby`               {waiting} (hosts) who waits, each with `reason`
+ * - `room`                {locked} the room was locked or unlocked
+ * - `notice`              {from, text} a host's message to this waiting participant
+ * - `muted`               {kind, by} a host turned off the microphone or camera; already applied
+ * - `chat`                {id, from, name, role, text, at} a chat message (own ones included)
  * - `participant-joined`  {participant}
  * - `participant-updated` {participant}
  * - `participant-left`    {id, participant}
@@ -28,7 +37,8 @@
  * - `reconnecting`        {attempt, delay} the connection was lost; retrying after delay ms
  * - `reconnected`         {self, session, participants}
  * - `error`               {code, message, ref, fatal}
- * - `closed`              {reason} final: `left`, a `bye` reason, or an error code
+ * - `closed`              {reason, message?} final: `left`, a `bye` reason, or an error code;
+ *                         message is the host's words with `rejected`
  *
  * @module protocol
  */
@@ -74,7 +84,20 @@ class Redirect extends Error {
  * @property {string} role
  * @property {boolean} [audio]
  * @property {boolean} [video]
+ * @property {boolean} [hand] whether their hand is raised
+ * @property {boolean} [host] whether their role presides the session (mediator, notary, judge)
+ * @property {string} [reason] why they wait (in `lobby` only)
  * @property {string} [language] only in the join answer
+ */
+
+/**
+ * @typedef {object} ChatMessage
+ * @property {string} id
+ * @property {string} from the sender's participant id
+ * @property {string} name
+ * @property {string} role
+ * @property {string} text
+ * @property {string} at RFC 3339, the server's time
  */
 
 /**
@@ -103,7 +126,10 @@ class Redirect extends Error {
  * @typedef {object} JoinedDetail
  * @property {Participant} self
  * @property {SessionInfo} session join answer's session merged with `joined.session`
- * @property {Participant[]} participants the others present
+ * @property {Participant[]} participants the others present (empty while waiting)
+ * @property {boolean} admitted whether the client is in the call (else it waits)
+ * @property {{locked: boolean}} room
+ * @property {ChatMessage[]} chat recent chat messages (empty while waiting)
  */
 
 /**
@@ -145,6 +171,10 @@ export class Client extends EventTarget {
   /** @type {MediaStream | null} */ #localStream = null;
   #audioEnabled = true;
   #videoEnabled = true;
+  /** whether the client is in the call (not in the waiting room) */ #admitted = false;
+  /** @type {string} why the client waits, '' when admitted */ #waitingReason = '';
+  #roomLocked = false;
+  /** @type {Participant[]} (hosts) who is in the waiting room */ #lobby = [];
 
   /** @type {JoinInfo | null} the last join answer */ #info = null;
   /** @type {JoinInfo | null} a join answer whose token is still unused */ #unusedInfo = null;
@@ -157,6 +187,7 @@ export class Client extends EventTarget {
 
   #leaving = false;
   /** @type {string | null} reason the server gave for closing (bye, fatal error) */ #finalReason = null;
+  /** the `message` of the last `bye` (a host's words with `rejected`) */ #finalMessage = '';
   /** @type {(() => void) | null} */ #byeWaiter = null;
 
   /** @param {ClientOptions} [options] */
@@ -197,6 +228,14 @@ export class Client extends EventTarget {
   get localStream() { return this.#localStream; }
   get audioEnabled() { return this.#audioEnabled; }
   get videoEnabled() { return this.#videoEnabled; }
+  /** Whether the client is in the call; false in the waiting room. */
+  get admitted() { return this.#admitted; }
+  /** Why the client waits (`waiting_room`, `locked`, `host_absent`, `removed`), '' when admitted. */
+  get waitingReason() { return this.#waitingReason; }
+  /** Whether a host locked the room. */
+  get roomLocked() { return this.#roomLocked; }
+  /** @returns {Participant[]} (hosts) who waits, each with `reason` */
+  get lobby() { return [...this.#lobby]; }
 
   /**
    * Subscribes fn to the event type; fn receives the event's detail.
@@ -247,6 +286,9 @@ export class Client extends EventTarget {
     this.#applyEnabled();
     this.#leaving = false;
     this.#finalReason = null;
+    this.#finalMessage = '';
+    this.#admitted = false;
+    this.#waitingReason = '';
     this.#backoff.reset();
     this.#setState('connecting');
     try {
@@ -288,6 +330,80 @@ export class Client extends EventTarget {
     this.#applyEnabled();
     this.#sendState();
   }
+
+  // ---- In the call: chat and hand ----------------------------------------
+
+  /**
+   * Sends a chat message to everyone in the call. The server echoes it
+   * back as `chat` (with its time) to everyone, the sender included.
+   * @param {string} text 1 to 2000 characters
+   * @returns {boolean} whether it was sent
+   */
+  sendChat(text) {
+    if (!this.#admitted) return false;
+    return this.#send({ type: 'chat', text });
+  }
+
+  /**
+   * Raises or lowers the hand; the others see it in `participant_updated`.
+   * @param {boolean} raised
+   * @returns {boolean} whether it was sent
+   */
+  setHand(raised) {
+    if (!this.#admitted) return false;
+    const sent = this.#send({ type: 'hand', raised });
+    if (sent && this.#self) this.#self = { ...this.#self, hand: raised };
+    return sent;
+  }
+
+  // ---- Host actions (docs/protocol.md: `not_host` for others) -------------
+
+  /**
+   * Lets one waiting participant into the call.
+   * @param {string} id
+   */
+  admit(id) { return this.#send({ type: 'admit', id }); }
+
+  /** Lets everyone waiting into the call. */
+  admitAll() { return this.#send({ type: 'admit', all: true }); }
+
+  /**
+   * Turns a waiting participant away; they get `bye` `rejected` with message.
+   * @param {string} id
+   * @param {string} [message] at most 500 characters
+   */
+  reject(id, message = '') {
+    return this.#send(message ? { type: 'reject', id, message } : { type: 'reject', id });
+  }
+
+  /**
+   * Writes to one waiting participant.
+   * @param {string} id
+   * @param {string} text 1 to 500 characters
+   */
+  notice(id, text) { return this.#send({ type: 'notice', id, text }); }
+
+  /**
+   * Locks or unlocks the room.
+   * @param {boolean} locked
+   */
+  lock(locked) { return this.#send({ type: 'lock', locked }); }
+
+  /**
+   * Turns off a participant's microphone or camera.
+   * @param {string} id
+   * @param {'audio' | 'video'} kind
+   */
+  mute(id, kind) { return this.#send({ type: 'mute', id, kind }); }
+
+  /**
+   * Removes a participant from the call.
+   * @param {string} id
+   */
+  remove(id) { return this.#send({ type: 'remove', id }); }
+
+  /** Ends the session for everyone. */
+  endSession() { return this.#send({ type: 'end_session' }); }
 
   /**
    * Switches the sent track of kind (device change) without renegotiation.
@@ -451,8 +567,15 @@ export class Client extends EventTarget {
       case 'participant_updated': this.#onParticipant(msg.participant, 'participant-updated'); break;
       case 'participant_left': this.#onParticipantLeft(msg.id); break;
       case 'error': this.#onServerError(msg); break;
-      case 'bye': this.#onBye(msg.reason); break;
+      case 'bye': this.#onBye(msg.reason, msg.message); break;
       case 'redirect': this.#onRedirect(msg); break;
+      case 'waiting': this.#onWaiting(msg.reason); break;
+      case 'admitted': this.#onAdmitted(msg); break;
+      case 'lobby': this.#onLobby(msg.waiting); break;
+      case 'room': this.#onRoom(msg); break;
+      case 'notice': this.#onNotice(msg); break;
+      case 'muted': this.#onMuted(msg); break;
+      case 'chat': this.#onChat(msg); break;
       default: break; // a newer server; unknown types are ignored
     }
   }
@@ -468,20 +591,115 @@ export class Client extends EventTarget {
     const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
       (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
     this.#participants = new Map(others.map((p) => [p.id, p]));
+    // A server older than the waiting room sends no `admitted`: in the call.
+    this.#admitted = msg.admitted !== false;
+    this.#waitingReason = this.#admitted ? '' : 'waiting_room';
+    this.#roomLocked = Boolean(msg.room?.locked);
+    this.#lobby = [];
+    const chat = this.#admitted ? chatList(msg.chat) : [];
 
-    try {
-      this.#peers.create(info.ice_servers ?? [], this.#localStream);
-    } catch (err) {
-      this.#pendingJoin.reject(new ProtocolError('webrtc', errorText(err)));
-      return;
+    if (this.#admitted) {
+      try {
+        this.#peers.create(info.ice_servers ?? [], this.#localStream);
+      } catch (err) {
+        this.#pendingJoin.reject(new ProtocolError('webrtc', errorText(err)));
+        return;
+      }
+    } else {
+      // Waiting: no media until `admitted` (docs/protocol.md).
+      this.#peers.close();
     }
     this.#setState('joined');
     /** @type {JoinedDetail} */
-    const detail = { self: this.#self, session: this.#session, participants: others };
+    const detail = {
+      self: this.#self, session: this.#session, participants: others,
+      admitted: this.#admitted, room: { locked: this.#roomLocked }, chat,
+    };
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
+    if (!this.#admitted) return;
     this.#sendState();
     this.#peers.offer();
+  }
+
+  /**
+   * In the waiting room (after `joined`, or sent back when the last host
+   * left): the server has closed the media connections; so does the
+   * client. The local stream stays (the preview goes on).
+   * @param {unknown} reason
+   */
+  #onWaiting(reason) {
+    if (this.#state !== 'joined') return;
+    this.#admitted = false;
+    this.#waitingReason = typeof reason === 'string' && reason ? reason : 'waiting_room';
+    this.#peers.close();
+    this.#participants.clear();
+    this.#lobby = [];
+    // The server lowers the hand of whoever leaves the call.
+    if (this.#self?.hand) this.#self = { ...this.#self, hand: false };
+    this.#emit('waiting', { reason: this.#waitingReason });
+  }
+
+  /**
+   * In the call now: media starts as after `joined` (a new `publish`).
+   * @param {any} msg
+   */
+  #onAdmitted(msg) {
+    if (this.#state !== 'joined' || !this.#info) return;
+    const selfID = this.#self?.id;
+    /** @type {Participant[]} */
+    const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
+      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+    this.#participants = new Map(others.map((p) => [p.id, p]));
+    this.#admitted = true;
+    this.#waitingReason = '';
+    try {
+      this.#peers.create(this.#info.ice_servers ?? [], this.#localStream);
+    } catch (err) {
+      this.#emit('error', { code: 'webrtc', message: errorText(err), ref: 'admitted', fatal: false });
+      return;
+    }
+    this.#emit('admitted', { participants: others, chat: chatList(msg.chat) });
+    this.#sendState();
+    this.#peers.offer();
+  }
+
+  /** @param {unknown} waiting */
+  #onLobby(waiting) {
+    this.#lobby = (Array.isArray(waiting) ? waiting : []).filter(
+      (/** @type {any} */ p) => p && typeof p.id === 'string');
+    this.#emit('lobby', { waiting: this.lobby });
+  }
+
+  /** @param {any} msg */
+  #onRoom(msg) {
+    this.#roomLocked = Boolean(msg.locked);
+    this.#emit('room', { locked: this.#roomLocked });
+  }
+
+  /** @param {any} msg */
+  #onNotice(msg) {
+    if (typeof msg.text !== 'string') return;
+    const from = msg.from && typeof msg.from === 'object' ? msg.from : {};
+    this.#emit('notice', { from, text: msg.text });
+  }
+
+  /**
+   * A host turned off the microphone or camera: as the person's own
+   * button would (the track is disabled and `state` sent).
+   * @param {any} msg
+   */
+  #onMuted(msg) {
+    if (msg.kind === 'audio') this.setAudio(false);
+    else if (msg.kind === 'video') this.setVideo(false);
+    else return;
+    this.#emit('muted', { kind: msg.kind, by: typeof msg.by === 'string' ? msg.by : '' });
+  }
+
+  /** @param {any} msg */
+  #onChat(msg) {
+    const [m] = chatList([msg]);
+    if (m) this.#emit('chat', m);
   }
 
   /**
@@ -530,9 +748,13 @@ export class Client extends EventTarget {
     this.#pendingJoin.reject(new Redirect(msg.url));
   }
 
-  /** @param {unknown} reason */
-  #onBye(reason) {
+  /**
+   * @param {unknown} reason
+   * @param {unknown} message the host's words with `rejected`
+   */
+  #onBye(reason, message) {
     this.#finalReason = typeof reason === 'string' && reason ? reason : 'bye';
+    this.#finalMessage = typeof message === 'string' ? message : '';
     this.#byeWaiter?.();
     this.#byeWaiter = null;
     if (!this.#leaving) this.#finish(this.#finalReason);
@@ -586,7 +808,7 @@ export class Client extends EventTarget {
 
   /** Sends `state`: what the others can actually hear and see. */
   #sendState() {
-    if (this.#state !== 'joined') return;
+    if (this.#state !== 'joined' || !this.#admitted) return; // waiting: only `leave` is allowed
     this.#send({
       type: 'state',
       audio: this.#audioEnabled && this.#hasLiveTrack('audio'),
@@ -647,8 +869,11 @@ export class Client extends EventTarget {
     this.#backoff.cancel();
     this.#closeTransport();
     this.#participants.clear();
+    this.#lobby = [];
+    this.#admitted = false;
     this.#setState('closed');
-    this.#emit('closed', { reason });
+    const message = reason === this.#finalReason ? this.#finalMessage : '';
+    this.#emit('closed', message ? { reason, message } : { reason });
   }
 
   // ---- Helpers ------------------------------------------------------------
@@ -681,3 +906,20 @@ export class Client extends EventTarget {
   }
 }
 
+/**
+ * The well-formed chat messages of list (from `joined`, `admitted` or a
+ * `chat` message).
+ * @param {unknown} list
+ * @returns {ChatMessage[]}
+ */
+function chatList(list) {
+  if (!Array.isArray(list)) return [];
+  return list.filter((m) => m && typeof m.text === 'string' && typeof m.id === 'string').map((m) => ({
+    id: m.id,
+    from: typeof m.from === 'string' ? m.from : '',
+    name: typeof m.name === 'string' ? m.name : '',
+    role: typeof m.role === 'string' ? m.role : '',
+    text: m.text,
+    at: typeof m.at === 'string' ? m.at : '',
+  }));
+}

@@ -393,3 +393,162 @@ test('gives up after too many redirects', async () => {
   await assert.rejects(joining, (err) => err instanceof ProtocolError && err.code === 'too_many_redirects');
   assert.equal(client.state, 'idle');
 });
+
+// ---- The waiting room and the call features (docs/protocol.md) ----------
+
+function recordAll(client) {
+  const events = [];
+  for (const type of ['joined', 'waiting', 'admitted', 'lobby', 'room', 'notice', 'muted', 'chat', 'error', 'closed',
+    'reconnecting', 'participant-updated']) {
+    client.on(type, (detail) => events.push({ type, detail }));
+  }
+  return events;
+}
+
+async function waitingClient(server, stream = null) {
+  const client = newClient(server);
+  const events = recordAll(client);
+  const joining = client.join({ invite: 'INV', consent: true, stream });
+  await until(() => server.ws?.sent.length, 'join frame');
+  server.push({ type: 'joined', self: { id: 'p1', name: 'Anna', role: 'party', hand: false, host: false },
+    session: { id: 's1', title: 'T', record: true, waiting_room: true }, participants: [], admitted: false,
+    room: { locked: false }, chat: [] });
+  const detail = await joining;
+  return { client, events, detail };
+}
+
+test('waiting room: no media until admitted, then publish as after joined', async () => {
+  const server = new FakeServer();
+  const audio = new FakeTrack('audio');
+  const before = pcs.length;
+  const { client, events, detail } = await waitingClient(server, new FakeStream('local', [audio, new FakeTrack('video')]));
+  assert.equal(detail.admitted, false);
+  assert.equal(client.state, 'joined');
+  assert.equal(client.admitted, false);
+  server.push({ type: 'waiting', reason: 'waiting_room' });
+  assert.deepEqual(events.find((e) => e.type === 'waiting').detail, { reason: 'waiting_room' });
+  assert.equal(client.waitingReason, 'waiting_room');
+  server.push({ type: 'notice', from: { id: 'm1', name: 'Zhou', role: 'mediator' }, text: 'One moment' });
+  assert.deepEqual(events.find((e) => e.type === 'notice').detail.text, 'One moment');
+
+  // Nothing but leave may be sent while waiting: no state, no chat, no hand.
+  client.setAudio(false);
+  assert.equal(audio.enabled, false, 'the switch still works locally');
+  assert.equal(client.sendChat('hi'), false);
+  assert.equal(client.setHand(true), false);
+  await tick();
+  assert.equal(pcs.length, before, 'no peer connection while waiting');
+  assert.equal(client.publishPC, null);
+  assert.deepEqual(server.ws.sent.map((m) => m.type), ['join']);
+
+  server.push({ type: 'admitted', participants: [{ id: 'm1', name: 'Zhou', role: 'mediator', host: true }],
+    chat: [{ id: 'c1', from: 'm1', name: 'Zhou', role: 'mediator', text: 'Welcome', at: '2026-11-27T10:00:00Z' }] });
+  assert.equal(client.admitted, true);
+  assert.equal(pcs.length, before + 2);
+  const admitted = events.find((e) => e.type === 'admitted').detail;
+  assert.deepEqual(admitted.participants.map((p) => p.id), ['m1']);
+  assert.deepEqual(admitted.chat.map((m) => m.text), ['Welcome']);
+  await until(() => server.sent('publish').length === 1, 'publish after admitted');
+  assert.deepEqual(server.sent('state')[0], { type: 'state', audio: false, video: true });
+  assert.deepEqual(client.participants.map((p) => p.id), ['m1']);
+});
+
+test('sent back to the waiting room: media closes, the local stream stays', async () => {
+  const server = new FakeServer();
+  const stream = new FakeStream('local', [new FakeTrack('audio'), new FakeTrack('video')]);
+  const { client } = await joinedClient(server, stream);
+  const events = recordAll(client);
+  const pub = client.publishPC;
+  server.push({ type: 'waiting', reason: 'host_absent' });
+  assert.equal(client.admitted, false);
+  assert.equal(pub.signalingState, 'closed');
+  assert.equal(client.publishPC, null);
+  assert.equal(client.localStream, stream);
+  assert.deepEqual(client.participants, []);
+  assert.deepEqual(events.map((e) => e.type), ['waiting']);
+  assert.equal(client.state, 'joined', 'still connected: no reconnection');
+});
+
+test('joined without admitted (an older server) is in the call', async () => {
+  const server = new FakeServer();
+  const { client, detail } = await joinedClient(server);
+  assert.equal(detail.admitted, true);
+  assert.equal(client.admitted, true);
+});
+
+for (const reason of ['rejected', 'removed']) {
+  test(`bye ${reason} ends without reconnecting, with the host's words`, async () => {
+    const server = new FakeServer();
+    const { client, events } = await waitingClient(server);
+    server.push({ type: 'bye', reason, message: reason === 'rejected' ? 'Not <b>today</b>' : undefined });
+    server.ws.drop(1000);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(client.state, 'closed');
+    const closed = events.filter((e) => e.type === 'closed');
+    assert.deepEqual(closed.map((e) => e.detail),
+      [reason === 'rejected' ? { reason, message: 'Not <b>today</b>' } : { reason }]);
+    assert.equal(events.some((e) => e.type === 'reconnecting'), false);
+    assert.equal(server.sockets.length, 1);
+  });
+}
+
+test('muted turns the device off as the own button does, and says so', async () => {
+  const server = new FakeServer();
+  const audio = new FakeTrack('audio');
+  const video = new FakeTrack('video');
+  const { client } = await joinedClient(server, new FakeStream('local', [audio, video]));
+  const events = recordAll(client);
+  server.push({ type: 'muted', kind: 'audio', by: 'm1' });
+  assert.equal(audio.enabled, false);
+  assert.equal(client.audioEnabled, false);
+  assert.deepEqual(server.sent('state').at(-1), { type: 'state', audio: false, video: true });
+  server.push({ type: 'muted', kind: 'video', by: 'm1' });
+  assert.equal(video.enabled, false);
+  assert.deepEqual(server.sent('state').at(-1), { type: 'state', audio: false, video: false });
+  assert.deepEqual(events.filter((e) => e.type === 'muted').map((e) => e.detail), [{ kind: 'audio', by: 'm1' }, { kind: 'video', by: 'm1' }]);
+  server.push({ type: 'muted', kind: 'screen', by: 'm1' });
+  assert.equal(events.filter((e) => e.type === 'muted').length, 2, 'unknown kinds are ignored');
+});
+
+test('chat, hand and the host actions send their messages', async () => {
+  const server = new FakeServer();
+  const { client } = await joinedClient(server);
+  const events = recordAll(client);
+  const sent = () => server.ws.sent.slice(-1)[0];
+  assert.equal(client.sendChat('Buongiorno'), true);
+  assert.deepEqual(sent(), { type: 'chat', text: 'Buongiorno' });
+  client.setHand(true);
+  assert.deepEqual(sent(), { type: 'hand', raised: true });
+  assert.equal(client.self.hand, true);
+  client.admit('p7');
+  assert.deepEqual(sent(), { type: 'admit', id: 'p7' });
+  client.admitAll();
+  assert.deepEqual(sent(), { type: 'admit', all: true });
+  client.reject('p7');
+  assert.deepEqual(sent(), { type: 'reject', id: 'p7' });
+  client.reject('p7', 'Thursday');
+  assert.deepEqual(sent(), { type: 'reject', id: 'p7', message: 'Thursday' });
+  client.notice('p7', 'One moment');
+  assert.deepEqual(sent(), { type: 'notice', id: 'p7', text: 'One moment' });
+  client.lock(true);
+  assert.deepEqual(sent(), { type: 'lock', locked: true });
+  client.mute('p2', 'video');
+  assert.deepEqual(sent(), { type: 'mute', id: 'p2', kind: 'video' });
+  client.remove('p2');
+  assert.deepEqual(sent(), { type: 'remove', id: 'p2' });
+  client.endSession();
+  assert.deepEqual(sent(), { type: 'end_session' });
+
+  server.push({ type: 'chat', id: 'c9', from: 'p2', name: 'Wang', role: 'mediator', text: '<i>hi</i>', at: '2026-11-27T10:00:00Z' });
+  server.push({ type: 'chat', from: 'p2', text: 'no id' });
+  assert.deepEqual(events.filter((e) => e.type === 'chat').map((e) => e.detail),
+    [{ id: 'c9', from: 'p2', name: 'Wang', role: 'mediator', text: '<i>hi</i>', at: '2026-11-27T10:00:00Z' }]);
+  server.push({ type: 'lobby', waiting: [{ id: 'p7', name: 'Lin', role: 'party', reason: 'locked' }, null] });
+  assert.deepEqual(client.lobby.map((p) => [p.id, p.reason]), [['p7', 'locked']]);
+  server.push({ type: 'room', locked: true });
+  assert.equal(client.roomLocked, true);
+  assert.deepEqual(events.filter((e) => e.type === 'room').map((e) => e.detail), [{ locked: true }]);
+  server.push({ type: 'error', code: 'rate_limited', message: 'slow down', ref: 'chat' });
+  assert.deepEqual(events.find((e) => e.type === 'error').detail, { code: 'rate_limited', message: 'slow down', ref: 'chat', fatal: false });
+  assert.equal(client.state, 'joined');
+});
