@@ -114,6 +114,8 @@ type SFU struct {
 	simulcasts atomic.Int64  // simulcast tracks being published
 	quit       chan struct{} // closed by Close: the controller stops
 
+	probes atomic.Int64 // network checks running (Probe)
+
 	nacks   atomic.Uint64 // NACK messages received from subscribers
 	plisIn  atomic.Uint64 // PLI and FIR received from subscribers
 	plisOut atomic.Uint64 // PLI sent to publishers

@@ -203,6 +203,7 @@ func (n *Node) Handler() http.Handler {
 	join := n.joinCORS(&api.Join{Store: n.store, Tokens: n.tokens, PublicURL: n.explicitURL, Log: n.log,
 		ICEServers: n.iceServers})
 	mux.Handle("POST /api/v1/join", join)
+	mux.Handle("POST /api/v1/netcheck", &api.NetCheck{Tokens: n.tokens, Media: n.media, Log: n.log})
 	mux.Handle("OPTIONS /api/v1/join", join)
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
