@@ -67,7 +67,7 @@ func (r *room) privateOfLocked(pid string) *privateRoom {
 // roomsChanged tells everyone in the call the private rooms.
 func (s *Server) roomsChanged(sessionID string) {
 	s.mu.Lock()
-	var rooms []PrivateRoom
+	rooms := []PrivateRoom{}
 	if r := s.rooms[sessionID]; r != nil {
 		rooms = r.roomsLocked()
 	}

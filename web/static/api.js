@@ -21,14 +21,15 @@
  * @typedef {{state: string, sealed_at?: string, retain_until?: string, legal_hold: boolean, failure?: string, gap_count?: number}} RecordingSummary
  * @typedef {{id: string, expires_at: string, revoked_at?: string, created_at: string}} InviteInfo
  * @typedef {{id: string, role: string, name: string, language: string, time_zone: string, email?: string,
- *   consent_at?: string, joined_at?: string, left_at?: string, invites: InviteInfo[]}} Participant
+ *   consent_at?: string, joined_at?: string, left_at?: string, interprets_for?: string, invites: InviteInfo[]}} Participant
  * @typedef {{id: string, case_id: string, title: string, scheduled_start: string, scheduled_end?: string,
  *   time_zone: string, record: boolean, waiting_room: boolean, state: string, started_at?: string,
  *   ended_at?: string, participants: Participant[], recording?: RecordingSummary | null}} Session
  * @typedef {{name: string, role: string, language: string}} Party
  * @typedef {{seq: number, time: string, actor_kind: string, actor_id: string, actor_name?: string, action: string, case_id?: string,
  *   session_id?: string, ip: string, detail?: string, hash: string}} AuditEntry
- * @typedef {{id: string, participant_id: string, url: string, expires_at: string}} NewInvite
+ * @typedef {{subject: string, body: string, ics: string, ics_filename: string}} Invitation
+ * @typedef {{id: string, participant_id: string, url: string, expires_at: string, invitation?: Invitation}} NewInvite
  */
 
 /** An error answered by the API, or a failure to reach it. */
@@ -227,7 +228,8 @@ export class Api {
    * Creates a participant and its invite link; the link is in this answer
    * only.
    * @param {string} sessionId
-   * @param {{name: string, role: string, language?: string, email?: string, time_zone?: string, expires_at?: string}} inv
+   * @param {{name: string, role: string, language?: string, email?: string, time_zone?: string, expires_at?: string,
+   *   interprets_for?: string}} inv
    * @returns {Promise<NewInvite>}
    */
   createInvite(sessionId, inv) {

@@ -11,6 +11,8 @@
  * - call.js     the call view: tiles, controls, side panels
  * - chat.js     the chat panel
  * - host.js     the host panel: waiting room, raised hands, lock, end
+ * - caucus.js   the host's private rooms and recording pause; being asked to show the room
+ * - rooms.js    which room everyone is in, its recording policy, the recording's state
  * - dialog.js   the confirmation dialog
  * - media.js    camera, microphone, device pickers, level meter
  * - dom.js      DOM helpers
@@ -42,6 +44,8 @@ import { clearNotices, enterRoom, onNotice, onWaiting, renderWaiting, renderWait
 import { addChatMessages, onChatError, renderChat, setupChat } from './chat.js';
 import { dismissLobbyAlert, onLobby, onRoom, renderHostPanel, resetHost, setupHost } from './host.js';
 import { closeDialog, setupDialog } from './dialog.js';
+import { renderRooms } from './rooms.js';
+import { closeCaucusDialog, onViewRequested } from './caucus.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -97,6 +101,14 @@ function renderAll() {
   if (state.view === 'waiting') renderWaiting();
   renderChat();
   renderHostPanel();
+  renderRooms();
+}
+
+/** Someone moved between rooms, or the rooms changed: tiles, banner, host panel. */
+function refreshRooms() {
+  renderAllTiles();
+  renderRooms();
+  renderHostPanel();
 }
 
 // ---- Invite and devices ---------------------------------------------------
@@ -140,6 +152,7 @@ function onClosed({ reason, message }) {
   state.closedReason = reason;
   state.closedMessage = message ?? '';
   closeDialog();
+  closeCaucusDialog();
   setPanel('');
   $('lobby-alert').hidden = true;
   $('room-locked').hidden = true;
@@ -149,6 +162,8 @@ function onClosed({ reason, message }) {
   $('grid').replaceChildren();
   state.remoteStreams.clear();
   state.participants.clear();
+  state.rooms = [];
+  renderRooms();
   renderLeft();
   showView('left');
 }
@@ -208,6 +223,7 @@ function wireClient() {
       // the camera stays on for the preview.
       setPanel('');
       closeDialog();
+      closeCaucusDialog();
       onWaitingInCall();
     }
     onWaiting(reason);
@@ -216,8 +232,21 @@ function wireClient() {
     onAdmitted(d);
     addChatMessages(d.chat, true);
     enterRoom();
+    renderRooms();
     showBanner(t('status.admitted'), 'info', 4000);
   });
+  client.on('rooms', ({ rooms }) => {
+    state.rooms = rooms;
+    refreshRooms();
+  });
+  client.on('recording', ({ paused, reason }) => {
+    const was = state.recording.paused;
+    state.recording = { paused: Boolean(paused), reason: reason ?? '' };
+    renderRooms();
+    renderHostPanel();
+    if (was && !paused) showBanner(t('recording.resumed'), 'info', 5000);
+  });
+  client.on('view-requested', (d) => onViewRequested(d));
   client.on('notice', (d) => onNotice(d));
   client.on('lobby', ({ waiting }) => onLobby(waiting));
   client.on('room', ({ locked }) => onRoom(locked));
@@ -233,24 +262,30 @@ function wireClient() {
     noteHand(participant);
     ensureTile(participant.id);
     renderRemoteTile(participant.id);
-    renderHostPanel();
+    refreshRooms(); // an interpreter's party may have come
   });
   client.on('participant-updated', ({ participant }) => {
     const self = state.self;
     if (self && participant.id === self.id) {
-      // Microphone and camera are local; hand and host come from the server.
-      state.self = { ...self, hand: Boolean(participant.hand), host: Boolean(participant.host) };
+      // Microphone and camera are local; hand, host and room come from the server.
+      state.self = {
+        ...self, hand: Boolean(participant.hand), host: Boolean(participant.host),
+        room: participant.room ?? '', interprets_for: participant.interprets_for ?? self.interprets_for,
+      };
       noteHand(state.self);
       renderControls();
       renderSelfTile();
-      renderAllTiles();
-      renderHostPanel();
+      refreshRooms();
       return;
     }
     const before = state.participants.get(participant.id);
     state.participants.set(participant.id, participant);
     noteHand(participant);
     if (participant.hand && !before?.hand) announce(t('hands.raised', { name: participant.name }));
+    if ((before?.room ?? '') !== (participant.room ?? '')) {
+      refreshRooms();
+      return;
+    }
     renderRemoteTile(participant.id);
     renderHostPanel();
   });
@@ -258,7 +293,7 @@ function wireClient() {
     state.participants.delete(id);
     forgetHand(id);
     removeTile(id);
-    renderHostPanel();
+    refreshRooms();
   });
   client.on('track', (d) => onTrack(d));
   client.on('track-removed', (d) => onTrackRemoved(d));

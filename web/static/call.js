@@ -13,6 +13,8 @@ import { $, el, icon } from './dom.js';
 import { client, isHost, roleLabel, state } from './page.js';
 import { hasTrack } from './media.js';
 import { ask } from './dialog.js';
+import { myRoom, renderRooms, roleText, roomName, roomOf } from './rooms.js';
+import { openCaucusDialog } from './caucus.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 
@@ -23,21 +25,30 @@ export function onJoined(detail) {
   state.self = detail.self;
   state.roomLocked = Boolean(detail.room?.locked);
   state.lobby = [];
-  $('rec').hidden = !detail.session.record;
+  state.sessionRecord = Boolean(detail.session.record);
+  state.rooms = detail.rooms ?? [];
+  state.recording = detail.recording ?? { paused: false, reason: '' };
   setRoster(detail.participants);
+  renderRooms();
 }
 
 /**
  * In the call after the waiting room: the roster is new.
- * @param {{participants: Participant[]}} detail
+ * @param {{participants: Participant[], rooms?: import('./protocol.js').PrivateRoom[],
+ *   recording?: {paused: boolean, reason: string}}} detail
  */
 export function onAdmitted(detail) {
+  if (detail.rooms) state.rooms = detail.rooms;
+  if (detail.recording) state.recording = detail.recording;
   setRoster(detail.participants);
+  renderRooms();
 }
 
 /** Back in the waiting room: nobody else is seen or heard. */
 export function onWaitingInCall() {
+  state.rooms = [];
   setRoster([]);
+  renderRooms();
 }
 
 /**
@@ -82,11 +93,19 @@ function createSelfTile() {
   return tile;
 }
 
+/** The placeholder of someone in another room: no frozen video. */
+function createAway() {
+  const away = el('div', 'tile-away', { 'data-testid': 'tile-away' });
+  away.append(icon('door'), el('span', 'tile-away-text'));
+  return away;
+}
+
 function createLabel() {
   const label = el('figcaption', 'tile-label');
   label.append(
     el('span', 'tile-name'),
-    el('span', 'tile-role'),
+    el('span', 'tile-role', { 'data-testid': 'tile-role' }),
+    el('span', 'tile-room', { 'data-testid': 'tile-room' }),
     el('span', 'indicator indicator-muted', { 'data-testid': 'indicator-muted', role: 'img' }),
     el('span', 'indicator indicator-camera', { 'data-testid': 'indicator-camera-off', role: 'img' }),
     el('span', 'indicator indicator-hand', { 'data-testid': 'indicator-hand', role: 'img' }),
@@ -105,15 +124,30 @@ function createHostActions(id) {
   const bar = el('div', 'tile-actions', { 'data-testid': 'tile-actions', role: 'group' });
   const mute = el('button', 'btn btn-icon', { type: 'button', 'data-testid': 'tile-mute' });
   const camera = el('button', 'btn btn-icon', { type: 'button', 'data-testid': 'tile-camera-off' });
+  const caucus = el('button', 'btn btn-icon', { type: 'button', 'data-testid': 'tile-caucus' });
+  const view = el('button', 'btn btn-icon', { type: 'button', 'data-testid': 'tile-show-room' });
   const remove = el('button', 'btn btn-icon btn-icon-danger', { type: 'button', 'data-testid': 'tile-remove' });
   mute.append(icon('mic', true));
   camera.append(icon('camera', true));
+  caucus.append(icon('door'));
+  view.append(icon('pan'));
   remove.append(icon('remove'));
   mute.addEventListener('click', () => client.mute(id, 'audio'));
   camera.addEventListener('click', () => client.mute(id, 'video'));
+  caucus.addEventListener('click', () => openCaucusDialog([id]));
+  view.addEventListener('click', () => requestView(id));
   remove.addEventListener('click', () => confirmRemove(id));
-  bar.append(mute, camera, remove);
+  bar.append(mute, camera, caucus, view, remove);
   return bar;
+}
+
+/**
+ * Asks someone to show the whole room with their camera.
+ * @param {string} id
+ */
+function requestView(id) {
+  const name = state.participants.get(id)?.name ?? '';
+  if (client.requestView(id)) showBanner(t('view.asked', { name }), 'info', 5000);
 }
 
 /**
@@ -142,7 +176,7 @@ export function ensureTile(id) {
   if (existing) return existing;
   const tile = el('figure', 'tile', { 'data-testid': 'tile', 'data-participant-id': id });
   const video = /** @type {HTMLVideoElement} */ (el('video', '', { 'data-testid': 'tile-video', playsinline: '', autoplay: '' }));
-  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createLabel(), createHostActions(id));
+  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createAway(), createLabel(), createHostActions(id));
   $('grid').append(tile);
   updateGridLayout();
   return tile;
@@ -161,8 +195,67 @@ export function removeTile(id) {
   updateGridLayout();
 }
 
+/**
+ * Puts the tiles in order: first those in this person's room, then the
+ * joint room, then each private room; an interpreter right after the
+ * party they interpret for. Only moves what is out of place.
+ */
+function orderTiles() {
+  const grid = $('grid');
+  /** @type {{id: string, tile: HTMLElement, room: string, interpretsFor: string}[]} */
+  const items = [];
+  for (const node of grid.querySelectorAll(':scope > .tile')) {
+    const tile = /** @type {HTMLElement} */ (node);
+    const self = tile.dataset.testid === 'self-tile';
+    const id = self ? state.self?.id ?? '' : tile.dataset.participantId ?? '';
+    const p = self ? state.self : state.participants.get(id);
+    items.push({ id, tile, room: roomOf(id), interpretsFor: p?.role === 'interpreter' ? p.interprets_for ?? '' : '' });
+  }
+  const mine = myRoom();
+  const roomRank = (/** @type {string} */ room) => {
+    if (room === mine) return 0;
+    if (room === '') return 1;
+    const i = state.rooms.findIndex((r) => r.id === room);
+    return 2 + (i < 0 ? state.rooms.length : i);
+  };
+  const groups = new Map();
+  for (const item of items) {
+    const rank = roomRank(item.room);
+    if (!groups.has(rank)) groups.set(rank, []);
+    groups.get(rank).push(item);
+  }
+  /** @type {HTMLElement[]} */
+  const wanted = [];
+  for (const rank of [...groups.keys()].sort((a, b) => a - b)) {
+    const group = groups.get(rank);
+    const ids = new Set(group.map((/** @type {{id: string}} */ i) => i.id));
+    // Interpreters whose party is in the group follow that party.
+    const followers = group.filter((/** @type {{interpretsFor: string}} */ i) => i.interpretsFor && ids.has(i.interpretsFor));
+    const placed = new Set();
+    const place = (/** @type {{id: string, tile: HTMLElement}} */ item) => {
+      if (placed.has(item)) return;
+      placed.add(item);
+      wanted.push(item.tile);
+      for (const f of followers) if (f.interpretsFor === item.id && f !== item) place(f);
+    };
+    for (const item of group) {
+      if (!followers.includes(item)) place(item);
+    }
+    for (const item of group) place(item);
+  }
+  const current = [...grid.querySelectorAll(':scope > .tile')];
+  if (wanted.every((tile, i) => current[i] === tile)) return;
+  // Moving a tile within the document does not pause its video.
+  for (const tile of wanted) grid.append(tile);
+  for (const video of grid.querySelectorAll('video')) {
+    const v = /** @type {HTMLVideoElement} */ (video);
+    if (v.paused && v.srcObject) v.play().catch(() => {});
+  }
+}
+
 /** Tells the CSS how many tiles there are, and whether anyone else is here. */
 export function updateGridLayout() {
+  orderTiles();
   const grid = $('grid');
   const count = grid.querySelectorAll('.tile').length;
   grid.dataset.count = String(Math.min(count, 9));
@@ -172,12 +265,30 @@ export function updateGridLayout() {
 /**
  * Fills a tile's label and indicators.
  * @param {HTMLElement} tile
- * @param {{name: string, role: string, audio: boolean, video: boolean, hand: boolean, self?: boolean}} p
+ * @param {{name: string, role: string, interprets_for?: string, audio: boolean, video: boolean, hand: boolean,
+ *   self?: boolean, room?: string}} p
  */
 function renderTile(tile, p) {
   const name = p.self ? t('you', { name: p.name }) : p.name;
+  const role = roleText(p);
   /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = name;
-  /** @type {HTMLElement} */ (tile.querySelector('.tile-role')).textContent = roleLabel(p.role);
+  /** @type {HTMLElement} */ (tile.querySelector('.tile-role')).textContent = role;
+  tile.classList.toggle('is-interpreter', role !== roleLabel(p.role));
+  // Where they are: marked when in a private room; a placeholder instead
+  // of the video when not in this person's room.
+  const room = p.room ?? '';
+  const away = !p.self && room !== myRoom();
+  const roomTag = /** @type {HTMLElement} */ (tile.querySelector('.tile-room'));
+  roomTag.textContent = room === '' ? '' : roomName(room);
+  roomTag.hidden = room === '';
+  tile.dataset.room = room;
+  tile.classList.toggle('is-away', away);
+  const awayBox = /** @type {HTMLElement | null} */ (tile.querySelector('.tile-away'));
+  if (awayBox) {
+    awayBox.hidden = !away;
+    /** @type {HTMLElement} */ (awayBox.querySelector('.tile-away-text')).textContent =
+      room === '' ? t('caucus.tile.joint') : t('caucus.tile.private');
+  }
   /** @type {HTMLElement} */ (tile.querySelector('.tile-avatar')).textContent = initials(p.name);
   const muted = /** @type {HTMLElement} */ (tile.querySelector('.indicator-muted'));
   const cameraOff = /** @type {HTMLElement} */ (tile.querySelector('.indicator-camera'));
@@ -193,7 +304,9 @@ function renderTile(tile, p) {
   tile.dataset.audio = String(p.audio);
   tile.dataset.video = String(p.video);
   tile.dataset.hand = String(p.hand);
-  const parts = [name, roleLabel(p.role)];
+  const parts = [name, role];
+  if (away) parts.push(room === '' ? t('caucus.tile.joint') : t('caucus.tile.private'));
+  else if (room !== '') parts.push(roomName(room));
   if (p.hand) parts.push(t('indicator.hand'));
   tile.setAttribute('aria-label', parts.join(', '));
 }
@@ -217,6 +330,8 @@ function renderHostActions(tile, p) {
   };
   label('tile-mute', 'host.mute', !p.audio);
   label('tile-camera-off', 'host.cameraOff', !p.video);
+  label('tile-caucus', 'caucus.withName', false);
+  label('tile-show-room', 'view.ask', false);
   label('tile-remove', 'host.remove', false);
 }
 
@@ -239,6 +354,8 @@ export function renderRemoteTile(id) {
   const shown = {
     name: p?.name ?? '…',
     role: p?.role ?? '',
+    interprets_for: p?.interprets_for,
+    room: p?.room ?? '',
     audio: p?.audio ?? true,
     video: (p?.video ?? true) && hasVideo,
     hand: Boolean(p?.hand),
@@ -256,6 +373,8 @@ export function renderSelfTile() {
   renderTile(tile, {
     name: state.self.name,
     role: state.self.role,
+    interprets_for: state.self.interprets_for,
+    room: state.self.room ?? '',
     audio: client.audioEnabled && hasTrack('audio'),
     video: client.videoEnabled && hasTrack('video'),
     hand: Boolean(state.self.hand),

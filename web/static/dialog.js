@@ -19,12 +19,16 @@ import { t } from './i18n.js';
  * @property {string} confirm label of the confirming button
  * @property {boolean} [danger] whether confirming cannot be undone (a red button)
  * @property {{label: string, max: number, required?: boolean}} [field] a text to write
+ * @property {{label: string, revealsField?: boolean}} [check] a checkbox, unchecked at first;
+ *   revealsField: the text field shows only while it is checked
+ * @property {boolean} [noCancel] only the confirming button (a notice to acknowledge)
  */
 
 /**
  * Asks the person; resolves when they confirm or cancel.
  * @param {AskOptions} opts
- * @returns {Promise<{ok: boolean, value: string}>} value: the text written, trimmed
+ * @returns {Promise<{ok: boolean, value: string, checked: boolean}>} value: the text written,
+ *   trimmed; checked: whether the checkbox was ticked
  */
 export function ask(opts) {
   const dialog = /** @type {HTMLDialogElement} */ ($('dialog'));
@@ -39,6 +43,18 @@ export function ask(opts) {
   input.required = Boolean(opts.field?.required);
   input.maxLength = opts.field?.max ?? 500;
   $('dialog-label').textContent = opts.field?.label ?? '';
+  const checkRow = $('dialog-check-row');
+  const check = /** @type {HTMLInputElement} */ ($('dialog-check'));
+  checkRow.hidden = !opts.check;
+  check.checked = false;
+  $('dialog-check-label').textContent = opts.check?.label ?? '';
+  const reveals = Boolean(opts.check?.revealsField && opts.field);
+  if (reveals) field.hidden = true;
+  check.onchange = reveals ? () => {
+    field.hidden = !check.checked;
+    if (check.checked) input.focus();
+  } : null;
+  $('dialog-cancel').hidden = Boolean(opts.noCancel);
   const confirm = $('dialog-confirm');
   confirm.textContent = opts.confirm;
   confirm.className = `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}`;
@@ -46,10 +62,12 @@ export function ask(opts) {
   const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   dialog.returnValue = '';
   dialog.showModal();
-  if (opts.field) input.focus();
+  if (opts.field && !reveals) input.focus();
+  else if (opts.noCancel) confirm.focus();
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => {
-      resolve({ ok: dialog.returnValue === 'ok', value: input.value.trim() });
+      const value = reveals && !check.checked ? '' : input.value.trim();
+      resolve({ ok: dialog.returnValue === 'ok', value, checked: Boolean(opts.check) && check.checked });
       if (opener?.isConnected) opener.focus();
     }, { once: true });
   });

@@ -15,6 +15,7 @@ import { $, el, icon } from './dom.js';
 import { announce, client, isHost, roleLabel, state } from './page.js';
 import { renderControls, setPanel } from './call.js';
 import { ask } from './dialog.js';
+import { renderCaucusPanel, setupCaucus } from './caucus.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 
@@ -45,6 +46,7 @@ export function setupHost() {
     hideAlert();
   });
   $('lobby-alert-close').addEventListener('click', hideAlert);
+  setupCaucus();
 }
 
 /** A new join: nobody is known to wait yet. */
@@ -146,6 +148,7 @@ export function renderHostPanel() {
   text.textContent = t(state.roomLocked ? 'room.unlock' : 'room.lock');
   lock.replaceChildren(icon(state.roomLocked ? 'lock' : 'unlock'), text);
   $('lock-state').textContent = t(state.roomLocked ? 'room.lockedHint' : 'room.unlockedHint');
+  renderCaucusPanel();
   renderAlert();
 }
 
@@ -243,11 +246,13 @@ function renderHands() {
 
 /** Asks before ending the session for everyone. */
 async function confirmEnd() {
-  const { ok } = await ask({
+  const { ok, checked, value } = await ask({
     title: t('host.end.title'),
     text: t('host.end.text'),
     confirm: t('host.end.confirm'),
     danger: true,
+    check: { label: t('host.end.inPerson'), revealsField: true },
+    field: { label: t('host.end.reason'), max: MAX_NOTICE },
   });
-  if (ok) client.endSession();
+  if (ok) client.endSession({ inPerson: checked, reason: checked ? [...value].slice(0, MAX_NOTICE).join('') : '' });
 }

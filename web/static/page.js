@@ -61,6 +61,12 @@ export const state = {
   hands: [],
   /** whether a host locked the room */
   roomLocked: false,
+  /** whether the session is recorded */
+  sessionRecord: false,
+  /** @type {import('./protocol.js').PrivateRoom[]} the private rooms (caucuses) now */
+  rooms: [],
+  /** @type {{paused: boolean, reason: string}} whether a host paused the recording */
+  recording: { paused: false, reason: '' },
 };
 
 export const client = new Client();

@@ -29,6 +29,9 @@
  * - `notice`              {from, text} a host's message to this waiting participant
  * - `muted`               {kind, by} a host turned off the microphone or camera; already applied
  * - `chat`                {id, from, name, role, text, at} a chat message (own ones included)
+ * - `rooms`               {rooms} the private rooms (caucuses) now, each {id, record, members}
+ * - `recording`           {paused, reason, by} a host paused or resumed the recording
+ * - `view-requested`      {by} a host asks this participant to pan the camera around the room
  * - `participant-joined`  {participant}
  * - `participant-updated` {participant}
  * - `participant-left`    {id, participant}
@@ -88,6 +91,24 @@ class Redirect extends Error {
  * @property {boolean} [host] whether their role presides the session (mediator, notary, judge)
  * @property {string} [reason] why they wait (in `lobby` only)
  * @property {string} [language] only in the join answer
+ * @property {string} [room] the private room they are in, '' for the joint room
+ * @property {string} [interprets_for] for an interpreter, the party they interpret for
+ */
+
+/**
+ * A private room (caucus): its members hear and see only each other.
+ * @typedef {object} PrivateRoom
+ * @property {string} id
+ * @property {boolean} record whether it is recorded (the session being recorded)
+ * @property {string[]} members participant ids
+ */
+
+/**
+ * Whether a host paused the recording, and why.
+ * @typedef {object} RecordingState
+ * @property {boolean} paused
+ * @property {string} reason
+ * @property {string} [by] the host's participant id (in `recording` messages)
  */
 
 /**
@@ -130,6 +151,8 @@ class Redirect extends Error {
  * @property {boolean} admitted whether the client is in the call (else it waits)
  * @property {{locked: boolean}} room
  * @property {ChatMessage[]} chat recent chat messages (empty while waiting)
+ * @property {PrivateRoom[]} rooms the private rooms now
+ * @property {RecordingState} recording whether the recording is paused
  */
 
 /**
@@ -175,6 +198,8 @@ export class Client extends EventTarget {
   /** @type {string} why the client waits, '' when admitted */ #waitingReason = '';
   #roomLocked = false;
   /** @type {Participant[]} (hosts) who is in the waiting room */ #lobby = [];
+  /** @type {PrivateRoom[]} the private rooms (caucuses) */ #rooms = [];
+  /** @type {RecordingState} */ #recording = { paused: false, reason: '' };
 
   /** @type {JoinInfo | null} the last join answer */ #info = null;
   /** @type {JoinInfo | null} a join answer whose token is still unused */ #unusedInfo = null;
@@ -236,6 +261,10 @@ export class Client extends EventTarget {
   get roomLocked() { return this.#roomLocked; }
   /** @returns {Participant[]} (hosts) who waits, each with `reason` */
   get lobby() { return [...this.#lobby]; }
+  /** @returns {PrivateRoom[]} the private rooms (caucuses) now */
+  get rooms() { return this.#rooms.map((r) => ({ ...r, members: [...r.members] })); }
+  /** @returns {RecordingState} whether a host paused the recording */
+  get recording() { return { ...this.#recording }; }
 
   /**
    * Subscribes fn to the event type; fn receives the event's detail.
@@ -402,8 +431,55 @@ export class Client extends EventTarget {
    */
   remove(id) { return this.#send({ type: 'remove', id }); }
 
-  /** Ends the session for everyone. */
-  endSession() { return this.#send({ type: 'end_session' }); }
+  /**
+   * Ends the session for everyone.
+   * @param {{inPerson?: boolean, reason?: string}} [opts] inPerson: the act
+   *   cannot be completed remotely and the parties must come in person
+   */
+  endSession({ inPerson = false, reason = '' } = {}) {
+    if (!inPerson && !reason) return this.#send({ type: 'end_session' });
+    /** @type {{type: string, in_person: boolean, reason?: string}} */
+    const msg = { type: 'end_session', in_person: inPerson };
+    if (reason) msg.reason = reason;
+    return this.#send(msg);
+  }
+
+  /**
+   * Pauses the recording; everyone gets `recording`.
+   * @param {string} reason 1 to 500 characters
+   */
+  pauseRecording(reason) { return this.#send({ type: 'recording_pause', reason }); }
+
+  /** Records again after a pause. */
+  resumeRecording() { return this.#send({ type: 'recording_resume' }); }
+
+  /**
+   * Asks a participant to show the whole room with their camera.
+   * @param {string} id
+   */
+  requestView(id) { return this.#send({ type: 'request_view', id }); }
+
+  /**
+   * Opens a private room with these participants; the host goes in too.
+   * @param {string[]} members participant ids (1 to 16)
+   * @param {boolean} [record] whether the private room is recorded
+   */
+  openCaucus(members, record = false) { return this.#send({ type: 'caucus_open', members, record }); }
+
+  /**
+   * Moves the host to a private room, or back to the joint room ('').
+   * @param {string} room
+   */
+  joinCaucus(room) { return this.#send({ type: 'caucus_join', room }); }
+
+  /**
+   * Closes a private room: its members come back to the joint room.
+   * @param {string} room
+   */
+  closeCaucus(room) { return this.#send({ type: 'caucus_close', room }); }
+
+  /** Closes every private room: everyone comes back to the joint room. */
+  closeAllCaucuses() { return this.#send({ type: 'caucus_close', all: true }); }
 
   /**
    * Switches the sent track of kind (device change) without renegotiation.
@@ -576,6 +652,9 @@ export class Client extends EventTarget {
       case 'notice': this.#onNotice(msg); break;
       case 'muted': this.#onMuted(msg); break;
       case 'chat': this.#onChat(msg); break;
+      case 'rooms': this.#onRooms(msg.rooms); break;
+      case 'recording': this.#onRecording(msg); break;
+      case 'view_requested': this.#emit('view-requested', { by: typeof msg.by === 'string' ? msg.by : '' }); break;
       default: break; // a newer server; unknown types are ignored
     }
   }
@@ -597,6 +676,8 @@ export class Client extends EventTarget {
     this.#roomLocked = Boolean(msg.room?.locked);
     this.#lobby = [];
     const chat = this.#admitted ? chatList(msg.chat) : [];
+    this.#rooms = roomList(msg.rooms);
+    this.#recording = recordingState(msg.recording);
 
     if (this.#admitted) {
       try {
@@ -614,6 +695,7 @@ export class Client extends EventTarget {
     const detail = {
       self: this.#self, session: this.#session, participants: others,
       admitted: this.#admitted, room: { locked: this.#roomLocked }, chat,
+      rooms: this.rooms, recording: this.recording,
     };
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
@@ -635,6 +717,7 @@ export class Client extends EventTarget {
     this.#peers.close();
     this.#participants.clear();
     this.#lobby = [];
+    this.#rooms = [];
     // The server lowers the hand of whoever leaves the call.
     if (this.#self?.hand) this.#self = { ...this.#self, hand: false };
     this.#emit('waiting', { reason: this.#waitingReason });
@@ -653,13 +736,17 @@ export class Client extends EventTarget {
     this.#participants = new Map(others.map((p) => [p.id, p]));
     this.#admitted = true;
     this.#waitingReason = '';
+    this.#rooms = roomList(msg.rooms);
+    this.#recording = recordingState(msg.recording);
     try {
       this.#peers.create(this.#info.ice_servers ?? [], this.#localStream);
     } catch (err) {
       this.#emit('error', { code: 'webrtc', message: errorText(err), ref: 'admitted', fatal: false });
       return;
     }
-    this.#emit('admitted', { participants: others, chat: chatList(msg.chat) });
+    this.#emit('admitted', {
+      participants: others, chat: chatList(msg.chat), rooms: this.rooms, recording: this.recording,
+    });
     this.#sendState();
     this.#peers.offer();
   }
@@ -694,6 +781,18 @@ export class Client extends EventTarget {
     else if (msg.kind === 'video') this.setVideo(false);
     else return;
     this.#emit('muted', { kind: msg.kind, by: typeof msg.by === 'string' ? msg.by : '' });
+  }
+
+  /** @param {unknown} rooms */
+  #onRooms(rooms) {
+    this.#rooms = roomList(rooms);
+    this.#emit('rooms', { rooms: this.rooms });
+  }
+
+  /** @param {any} msg */
+  #onRecording(msg) {
+    this.#recording = recordingState(msg);
+    this.#emit('recording', { ...this.#recording, by: typeof msg.by === 'string' ? msg.by : '' });
   }
 
   /** @param {any} msg */
@@ -870,6 +969,7 @@ export class Client extends EventTarget {
     this.#closeTransport();
     this.#participants.clear();
     this.#lobby = [];
+    this.#rooms = [];
     this.#admitted = false;
     this.#setState('closed');
     const message = reason === this.#finalReason ? this.#finalMessage : '';
@@ -904,6 +1004,33 @@ export class Client extends EventTarget {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/**
+ * The well-formed private rooms of list (`rooms`, also in `joined` and
+ * `admitted`; null when there are none).
+ * @param {unknown} list
+ * @returns {PrivateRoom[]}
+ */
+function roomList(list) {
+  if (!Array.isArray(list)) return [];
+  return list.filter((r) => r && typeof r.id === 'string' && r.id).map((r) => ({
+    id: r.id,
+    record: Boolean(r.record),
+    members: Array.isArray(r.members) ? r.members.filter((/** @type {unknown} */ m) => typeof m === 'string') : [],
+  }));
+}
+
+/**
+ * The recording's state from `recording` (or that of `joined`, `admitted`).
+ * @param {any} msg
+ * @returns {RecordingState}
+ */
+function recordingState(msg) {
+  return {
+    paused: Boolean(msg?.paused),
+    reason: typeof msg?.reason === 'string' ? msg.reason : '',
+  };
 }
 
 /**

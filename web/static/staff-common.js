@@ -44,7 +44,7 @@ export const state = {
   seq: 0,
   /** @type {{case: Case, sessions: Session[], parties?: import('./api.js').Party[]} | null} the case page's data */
   caseData: null,
-  /** @type {Map<string, {name: string, url: string, expires_at: string}[]>} links created on this visit of the case page, by session */
+  /** @type {Map<string, {name: string, url: string, expires_at: string, invitation?: import('./api.js').Invitation}[]>} links created on this visit of the case page, by session */
   newInvites: new Map(),
   /** @type {Map<string, HTMLFormElement>} invite forms, kept across redraws of their session */
   inviteForms: new Map(),

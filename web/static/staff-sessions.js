@@ -191,7 +191,7 @@ function participantsTable(s) {
   const now = Date.now();
   const rows = s.participants.map((p) => h('tr', { 'data-testid': 'participant', 'data-participant-id': p.id },
     h('td', {}, h('span', { class: 'name', 'data-testid': 'participant-name', text: p.name }), p.email ? h('span', { class: 'sub muted', text: p.email }) : null),
-    h('td', { text: roleLabel(p.role) }),
+    h('td', {}, roleLabel(p.role), interpreterOf(s, p)),
     h('td', { lang: p.language, text: languageLabel(p.language) }),
     h('td', { class: 'nowrap', text: formatTime(p.consent_at) || '—' }),
     h('td', { class: 'nowrap', text: formatTime(p.joined_at) || '—' }),
@@ -204,6 +204,56 @@ function participantsTable(s) {
         [t('staff.participant.name'), t('staff.participant.role'), t('staff.participant.language'), t('staff.participant.consent'),
           t('staff.participant.joined'), t('staff.participant.left'), t('staff.participant.invites')].map((label) => h('th', { scope: 'col', text: label })))),
       h('tbody', {}, rows)));
+}
+
+/**
+ * "Interpreter for Chen Wei", under an interpreter's role.
+ * @param {Session} s
+ * @param {Participant} p
+ */
+function interpreterOf(s, p) {
+  if (p.role !== 'interpreter' || !p.interprets_for) return null;
+  const party = s.participants.find((x) => x.id === p.interprets_for);
+  if (!party) return null;
+  return h('span', { class: 'sub muted', 'data-testid': 'participant-interprets-for', text: t('staff.participant.interpretsFor', { name: party.name }) });
+}
+
+/**
+ * Copies text to the clipboard; without a clipboard (plain http, no
+ * permission) selects node for Ctrl+C instead. Says which in status.
+ * @param {string} text
+ * @param {HTMLElement} node what shows the text
+ * @param {HTMLElement} status
+ */
+async function copyText(text, node, status) {
+  try {
+    if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
+    await navigator.clipboard.writeText(text);
+    status.textContent = t('staff.invite.copied');
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const sel = window.getSelection();
+    sel?.removeAllRanges();
+    sel?.addRange(range);
+    status.textContent = t('staff.invite.copyManually');
+  }
+  setTimeout(() => { status.textContent = ''; }, 4000);
+}
+
+/**
+ * Downloads text as a file, as the browser downloads any link.
+ * @param {string} text
+ * @param {string} filename
+ * @param {string} type
+ */
+function downloadText(text, filename, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = /** @type {HTMLAnchorElement} */ (h('a', { href: url, download: filename, hidden: true }));
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /**
@@ -270,28 +320,37 @@ function newInvitesBox(s) {
     created.map((inv) => {
       const url = h('code', { class: 'invite-url', 'data-testid': 'invite-url', text: inv.url });
       const copied = h('span', { class: 'copied', role: 'status' });
-      const copy = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-testid': 'invite-copy', text: t('staff.invite.copy') }));
-      copy.addEventListener('click', async () => {
-        try {
-          if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
-          await navigator.clipboard.writeText(inv.url);
-          copied.textContent = t('staff.invite.copied');
-        } catch {
-          // Plain http or no permission: select it for Ctrl+C instead.
-          const range = document.createRange();
-          range.selectNodeContents(url);
-          const sel = window.getSelection();
-          sel?.removeAllRanges();
-          sel?.addRange(range);
-          copied.textContent = t('staff.invite.copyManually');
-        }
-        setTimeout(() => { copied.textContent = ''; }, 4000);
-      });
-      return h('div', { class: 'new-invite' },
+      const copy = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-testid': 'invite-copy', text: t('staff.invite.copyLink') }));
+      copy.addEventListener('click', () => copyText(inv.url, url, copied));
+      return h('div', { class: 'new-invite', 'data-testid': 'new-invite' },
         h('p', { class: 'new-invite-title', text: t('staff.invite.linkFor', { name: inv.name }) }),
         h('div', { class: 'copy-row' }, url, copy, copied),
-        h('p', { class: 'note', text: t('staff.invite.once', { time: formatTime(inv.expires_at) }) }));
+        h('p', { class: 'note', text: t('staff.invite.once', { time: formatTime(inv.expires_at) }) }),
+        inv.invitation ? invitationBox(inv.invitation) : null);
     }));
+}
+
+/**
+ * The email to send with a new invite: subject and text to copy, and the
+ * calendar file to attach.
+ * @param {import('./api.js').Invitation} inv
+ */
+function invitationBox(inv) {
+  const titleId = newId('email');
+  const subject = h('p', { class: 'invite-subject', 'data-testid': 'invite-subject', text: inv.subject });
+  const body = h('pre', { class: 'invite-body', 'data-testid': 'invite-body', tabindex: '0', 'aria-label': t('staff.invite.emailText'), text: inv.body });
+  const copied = h('span', { class: 'copied', role: 'status' });
+  const copyBoth = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'invite-copy-text', text: t('staff.invite.copyText') }));
+  copyBoth.addEventListener('click', () => copyText(`${inv.subject}\n\n${inv.body}`, body, copied));
+  const ics = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'invite-ics', text: t('staff.invite.ics') }));
+  ics.addEventListener('click', () => downloadText(inv.ics, inv.ics_filename || 'invitation.ics', 'text/calendar;charset=utf-8'));
+  return h('section', { class: 'invite-email', 'data-testid': 'invite-email', 'aria-labelledby': titleId },
+    h('h5', { id: titleId, text: t('staff.invite.emailTitle') }),
+    h('p', { class: 'hint', text: t('staff.invite.emailHint') }),
+    h('dl', { class: 'details' },
+      h('dt', { text: t('staff.invite.emailSubject') }), h('dd', {}, subject),
+      h('dt', { text: t('staff.invite.emailText') }), h('dd', {}, body)),
+    h('div', { class: 'copy-row' }, copyBoth, ics, copied));
 }
 
 /**
@@ -301,11 +360,19 @@ function newInvitesBox(s) {
  */
 function inviteForm(s) {
   const kept = state.inviteForms.get(s.id);
-  if (kept) return kept;
+  if (kept) {
+    fillParties(kept, s);
+    return kept;
+  }
   const name = /** @type {HTMLInputElement} */ (h('input', { type: 'text', name: 'name', required: true, maxlength: 100, autocomplete: 'off', 'data-testid': 'invite-name' }));
   const role = select({ name: 'role', 'data-testid': 'invite-role' }, INVITE_ROLES.map((r) => /** @type {[string, string]} */ ([r, roleLabel(r)])), 'party');
   const language = select({ name: 'language', 'data-testid': 'invite-language' }, PARTICIPANT_LANGUAGES.map((l) => /** @type {[string, string]} */ ([l.code, l.name])), 'zh-CN');
   const email = /** @type {HTMLInputElement} */ (h('input', { type: 'email', name: 'email', maxlength: 254, autocomplete: 'off', 'data-testid': 'invite-email' }));
+  const interpretsFor = select({ name: 'interprets_for', 'data-testid': 'invite-interprets-for' }, []);
+  const interpretsField = field(t('staff.invite.interpretsFor'), interpretsFor, t('staff.invite.interpretsForHint'));
+  interpretsField.classList.add('interprets-field');
+  interpretsField.dataset.testid = 'invite-interprets-field';
+  interpretsField.append(h('span', { class: 'hint interprets-none', hidden: true, text: t('staff.invite.interpretsForNoParty') }));
   const submit = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'invite-submit', text: t('staff.invite.submit') }));
   const error = errorBox();
   const form = /** @type {HTMLFormElement} */ (h('form', { class: 'invite-form' },
@@ -315,7 +382,8 @@ function inviteForm(s) {
         field(t('staff.participant.name'), name),
         field(t('staff.participant.role'), role),
         field(t('staff.participant.language'), language, t('staff.invite.languageHint')),
-        field(t('staff.invite.email'), email)),
+        field(t('staff.invite.email'), email),
+        interpretsField),
       h('div', { class: 'actions' }, submit),
       error)));
   form.addEventListener('submit', async (ev) => {
@@ -323,16 +391,18 @@ function inviteForm(s) {
     showError(error, '');
     submit.disabled = true;
     try {
-      /** @type {{name: string, role: string, language: string, email?: string}} */
+      /** @type {{name: string, role: string, language: string, email?: string, interprets_for?: string}} */
       const body = { name: name.value.trim(), role: role.value, language: language.value };
       if (email.value.trim()) body.email = email.value.trim();
+      if (role.value === 'interpreter' && interpretsFor.value) body.interprets_for = interpretsFor.value;
       const res = await api.createInvite(s.id, body);
       const list = state.newInvites.get(s.id) ?? [];
-      list.push({ name: body.name, url: res.url, expires_at: res.expires_at });
+      list.push({ name: body.name, url: res.url, expires_at: res.expires_at, invitation: res.invitation });
       state.newInvites.set(s.id, list);
       form.reset();
       role.value = 'party';
       language.value = 'zh-CN';
+      showInterprets();
       await refreshSession(s.id);
       announce(t('staff.invite.created', { name: body.name }));
       const copies = document.querySelectorAll(`[data-session-id="${CSS.escape(s.id)}"] [data-testid="invite-copy"]`);
@@ -343,6 +413,29 @@ function inviteForm(s) {
       submit.disabled = false;
     }
   });
+  const showInterprets = () => { interpretsField.hidden = role.value !== 'interpreter'; };
+  role.addEventListener('change', showInterprets);
+  fillParties(form, s);
+  showInterprets();
   state.inviteForms.set(s.id, form);
   return form;
+}
+
+/**
+ * Fills the choice of the party an interpreter interprets for with the
+ * session's parties, keeping the choice made.
+ * @param {HTMLFormElement} form
+ * @param {Session} s
+ */
+function fillParties(form, s) {
+  const choice = /** @type {HTMLSelectElement | null} */ (form.querySelector('[data-testid="invite-interprets-for"]'));
+  if (!choice) return;
+  const before = choice.value;
+  const parties = s.participants.filter((p) => p.role === 'party');
+  choice.replaceChildren(h('option', { value: '', text: t('staff.invite.interpretsForNone') }),
+    ...parties.map((p) => h('option', { value: p.id, text: p.name })));
+  choice.value = parties.some((p) => p.id === before) ? before : '';
+  choice.disabled = parties.length === 0;
+  const none = /** @type {HTMLElement | null} */ (form.querySelector('.interprets-none'));
+  if (none) none.hidden = parties.length > 0;
 }
