@@ -67,7 +67,11 @@ func (s *SFU) Probe(ctx context.Context, offer webrtc.SessionDescription) (webrt
 	}()
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
 		dc.OnMessage(func(m webrtc.DataChannelMessage) {
-			if len(m.Data) <= maxProbeMessage {
+			switch {
+			case len(m.Data) > maxProbeMessage:
+			case m.IsString:
+				_ = dc.SendText(string(m.Data)) // as text, as it came
+			default:
 				_ = dc.Send(m.Data)
 			}
 		})

@@ -169,11 +169,28 @@ func browserCall(t *testing.T) {
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(link.URL),
 			chromedp.WaitVisible(css(`[data-testid="consent"]`)),
-			chromedp.Click(css(`[data-testid="consent"]`)),
-			chromedp.WaitEnabled(css(`[data-testid="join"]`)),
-			chromedp.Click(css(`[data-testid="join"]`)),
-			chromedp.WaitVisible(css(`[data-testid="leave"]`)),
 		)
+		if err == nil && i == 0 {
+			// The pre-join page's network check reaches the node over UDP.
+			type netCheck struct{ Verdict, Transport, Text string }
+			var net netCheck
+			waitFor(t, 15*time.Second, "the network check's verdict", func() bool {
+				got, err := chromedp.Run(ctx, chromedp.Evaluate[netCheck](`(() => { const e = document.querySelector('[data-testid="netcheck"]');
+					return {Verdict: e.dataset.verdict || '', Transport: e.dataset.transport || '', Text: e.textContent}; })()`))
+				net = got
+				return err == nil && net.Verdict != "" && net.Verdict != "checking"
+			})
+			if net.Verdict != "good" || net.Transport != "udp" || !strings.ContainsAny(net.Text, "0123456789") {
+				t.Errorf("network check: %+v, want good over udp", net)
+			}
+		}
+		if err == nil {
+			err = chromedp.Do(ctx, chromedp.Click(css(`[data-testid="consent"]`)),
+				chromedp.WaitEnabled(css(`[data-testid="join"]`)),
+				chromedp.Click(css(`[data-testid="join"]`)),
+				chromedp.WaitVisible(css(`[data-testid="leave"]`)),
+			)
+		}
 		cancel()
 		if err != nil {
 			t.Fatalf("%s (%s): pre-join and join: %v", link.Name, link.Role, err)

@@ -158,7 +158,7 @@ func joinRecorded(tab staffTab, p *invitee) {
 	)
 }
 
-// textOf is the JavaScript of an element's text ('' when missing).
+// textOf is the JavaScript of an element's text (empty when missing).
 func textOf(sel string) string {
 	return `(document.querySelector(` + jsString(sel) + `)?.textContent ?? '')`
 }

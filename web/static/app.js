@@ -33,6 +33,7 @@ import {
 } from './media.js';
 import {
   joinCall, onJoinClick, renderDetails, renderError, renderMediaNote, showFatalError, showPrejoin,
+  startNetCheck, testSpeakers,
   updateJoinButton, updateMediaNote,
 } from './prejoin.js';
 import {
@@ -316,6 +317,8 @@ function wireClient() {
 function wireDom() {
   $('consent').addEventListener('change', updateJoinButton);
   $('join').addEventListener('click', onJoinClick);
+  $('net-again').addEventListener('click', () => startNetCheck());
+  $('speaker-test').addEventListener('click', testSpeakers);
   $('toggle-mic').addEventListener('click', onToggleMic);
   $('toggle-camera').addEventListener('click', onToggleCamera);
   $('waiting-mic').addEventListener('click', () => { onToggleMic(); renderWaitingMedia(); });
@@ -383,6 +386,7 @@ async function main() {
     }));
   }
   renderAll();
+  startNetCheck(); // beside the media preview, not before it
   await showPrejoin();
 }
 

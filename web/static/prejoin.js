@@ -13,6 +13,7 @@ import { $ } from './dom.js';
 import { client, errorMessage, formatTime, roleLabel, showView, state } from './page.js';
 import { attachPreview, hasTrack, openMedia, refreshDevices, startMeter, stopMedia, stopMeter } from './media.js';
 import { enterRoom } from './waitroom.js';
+import { checkNetwork } from './netcheck.js';
 
 /** @typedef {import('./protocol.js').JoinInfo} JoinInfo */
 
@@ -46,7 +47,67 @@ export function renderDetails(info) {
   $('you-line').textContent = `${participant.name} · ${roleLabel(participant.role)}`;
   renderSchedule(session.scheduled_start, session.time_zone);
   $('consent-row').hidden = !session.record;
+  renderNet();
   updateJoinButton();
+}
+
+// ---- Network check and speaker test -------------------------------------------
+
+/** @type {import('./netcheck.js').NetResult | null | 'checking'} */
+let net = null;
+
+/** The texts of the network check's verdicts. */
+const NET_TEXT = {
+  good: 'net.good', tcp: 'net.tcp', relay: 'net.relay', slow: 'net.slow', failed: 'net.failed',
+};
+
+/** Runs the network check (once at a time) and shows its verdict. */
+export async function startNetCheck() {
+  if (net === 'checking' || !state.info) return;
+  net = 'checking';
+  renderNet();
+  net = await checkNetwork({ token: state.info.join_token, iceServers: state.info.ice_servers ?? [] });
+  renderNet();
+}
+
+function renderNet() {
+  const line = $('net-line');
+  const again = $('net-again');
+  if (net === null) {
+    line.textContent = '';
+    again.hidden = true;
+    return;
+  }
+  if (net === 'checking') {
+    line.textContent = t('net.checking');
+    line.dataset.verdict = 'checking';
+    again.hidden = true;
+    return;
+  }
+  line.textContent = t(NET_TEXT[net.verdict], { rtt: String(net.rtt), lost: String(Math.round(net.lost * 100)) });
+  line.dataset.verdict = net.verdict;
+  line.dataset.transport = net.transport;
+  again.hidden = false;
+}
+
+/** Plays a short tone, so a person hears whether their speakers work. */
+export function testSpeakers() {
+  const Ctx = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext;
+  if (!Ctx) return;
+  const ctx = new Ctx();
+  const osc = ctx.createOscillator();
+  const gain = ctx.createGain();
+  osc.frequency.value = 660;
+  gain.gain.setValueAtTime(0.0001, ctx.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.2, ctx.currentTime + 0.05);
+  gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.8);
+  osc.connect(gain).connect(ctx.destination);
+  osc.start();
+  osc.stop(ctx.currentTime + 0.85);
+  osc.onended = () => ctx.close();
+  const note = $('speaker-note');
+  note.textContent = t('speaker.playing');
+  setTimeout(() => { note.textContent = ''; }, 3000);
 }
 
 /**
