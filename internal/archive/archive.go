@@ -285,10 +285,8 @@ func (a *Archive) takeUp(ctx context.Context, r *cases.Recording) error {
 		return err
 	}
 	switch from {
-	case a.cfg.Node:
+	case a.cfg.Node, "": // "": recorded before nodes' parts were kept, by a node that restarted since
 		a.audit(ctx, sid, evidence.EventRecordingFailure, `{"reason":"node restarted"}`)
-	case "":
-		a.audit(ctx, sid, evidence.EventRecordingFailure, `{"reason":"recording taken up by another node"}`)
 	default:
 		a.audit(ctx, sid, evidence.EventRecordingFailure, fmt.Sprintf(`{"reason":%q,"node":%q}`, reasonNodeStopped, from))
 	}
