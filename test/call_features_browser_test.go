@@ -78,14 +78,23 @@ func featureSession(t *testing.T, n *testNode, title string, waitingRoom bool, p
 	return id
 }
 
-// pcCounterJS counts the RTCPeerConnections the page creates, from before
-// its scripts run, in window.__pcCount, and logs the types of the messages
-// the server sends in window.__wsLog (shown when media does not flow).
+// pcCounterJS counts the media RTCPeerConnections the page creates (those
+// that send or receive audio or video; the pre-join page's network check
+// opens a data-only one), from before its scripts run, in
+// window.__pcCount, and logs the types of the messages the server sends
+// in window.__wsLog (shown when media does not flow).
 const pcCounterJS = `(() => {
   const PC = window.RTCPeerConnection;
   window.__pcCount = 0;
   window.RTCPeerConnection = class extends PC {
-    constructor(...args) { super(...args); window.__pcCount++; }
+    #counted = false;
+    #media() { if (!this.#counted) { this.#counted = true; window.__pcCount++; } }
+    addTransceiver(...a) { this.#media(); return super.addTransceiver(...a); }
+    addTrack(...a) { this.#media(); return super.addTrack(...a); }
+    setRemoteDescription(d) {
+      if (d && /m=(audio|video)/.test(d.sdp || '')) this.#media();
+      return super.setRemoteDescription(d);
+    }
   };
   window.__wsLog = [];
   const WS = window.WebSocket;
