@@ -18,7 +18,7 @@ build:
 
 ## test: every test with the race detector, then a short fuzz run of the signaling decoder
 test:
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	$(MAKE) fuzz
 
 ## test-short: the tests without the browser and race detector, for a quick loop

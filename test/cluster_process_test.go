@@ -629,6 +629,7 @@ func stillConnected(t *testing.T, clients ...*client) {
 // (the host re-asserts its lease; the other node waits for that rather
 // than placing the room anew), with media every way.
 func TestClusterRedisRestartMidCall(t *testing.T) {
+	t.Parallel() // separate processes, database, key space and bucket; mostly waiting (lease TTLs, an outage)
 	start := time.Now()
 	rs := newRedisServer(t)
 	c := newServeCluster(t, rs.URL("kuayang-restart:"))

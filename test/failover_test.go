@@ -25,6 +25,7 @@ import (
 // sealed the bundle verifies, holds the media of both nodes, and the
 // manifest shows the gap, the failure and the recovery.
 func TestClusterRecordingFailover(t *testing.T) {
+	t.Parallel() // separate processes, database, key space and bucket; mostly waiting (lease TTLs, an outage)
 	media := realClip(t)
 	c := newServeCluster(t, "")
 	c.extra = []string{"--segment-duration", "2s", "--seal-grace", "4s"}
@@ -156,6 +157,7 @@ func checkFailoverEvents(t *testing.T, m *evidence.Manifest, node string) {
 // bundle verifies and says which node stopped and that what its spool
 // held is missing.
 func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
+	t.Parallel() // separate processes, database, key space and bucket; mostly waiting (lease TTLs, an outage)
 	testRecordingTakenUp(t, false)
 }
 
@@ -164,6 +166,7 @@ func TestClusterRecordingTakenUpAfterItsNodeDied(t *testing.T) {
 // new disk): sealing does not wait for a spool that no longer exists, and
 // the manifest says what was lost.
 func TestClusterRecordingNodeBackWithoutItsDisk(t *testing.T) {
+	t.Parallel() // separate processes, database, key space and bucket; mostly waiting (lease TTLs, an outage)
 	testRecordingTakenUp(t, true)
 }
 

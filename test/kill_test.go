@@ -105,6 +105,7 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 }
 
 func TestRecordingRecoversFromKill(t *testing.T) {
+	t.Parallel() // separate processes, database, key space and bucket; mostly waiting (lease TTLs, an outage)
 	media := realClip(t)
 	bin := kuayangBinary(t)
 	pg := testpg.URL(t)

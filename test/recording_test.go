@@ -377,6 +377,7 @@ func asProblem(err error, p **evidence.Problem) bool {
 }
 
 func TestRecordingSurvivesObjectStoreOutage(t *testing.T) {
+	t.Parallel() // separate processes, database, key space and bucket; mostly waiting (lease TTLs, an outage)
 	if testing.Short() {
 		t.Skip("the outage lasts 30 s")
 	}
