@@ -489,16 +489,23 @@ func (a *Archive) nextIndex(sessionID string) func(participant string) int {
 	}
 }
 
-// End ends a session now: the recorder closes its segments and the session
-// is sealed once they are stored. Calling End again does nothing.
-func (a *Archive) End(sessionID string) {
+// stopLive stops recording a live session here: its grace timer, its
+// recorder (closing its segments into the spool); false when it was not
+// live.
+func (a *Archive) stopLive(sessionID string) bool {
 	a.mu.Lock()
 	ls := a.live[sessionID]
 	delete(a.live, sessionID)
 	a.mu.Unlock()
 	if ls == nil {
-		return
+		return false
 	}
+	ls.close()
+	return true
+}
+
+// close stops the grace timer and the recorder.
+func (ls *liveSession) close() {
 	if ls.timer != nil {
 		ls.timer.Stop()
 	}
@@ -507,6 +514,14 @@ func (a *Archive) End(sessionID string) {
 	}
 	if ls.rec != nil {
 		ls.rec.Close()
+	}
+}
+
+// End ends a session now: the recorder closes its segments and the session
+// is sealed once they are stored. Calling End again does nothing.
+func (a *Archive) End(sessionID string) {
+	if !a.stopLive(sessionID) {
+		return
 	}
 	a.goSeal(sessionID)
 }
@@ -725,21 +740,8 @@ func (a *Archive) audit(ctx context.Context, sessionID, action, detail string) {
 // ending the session, the new host records on, and this node's part is
 // done once its last segments are stored.
 func (a *Archive) Handoff(sessionID string) {
-	a.mu.Lock()
-	ls := a.live[sessionID]
-	delete(a.live, sessionID)
-	a.mu.Unlock()
-	if ls == nil {
+	if !a.stopLive(sessionID) {
 		return
-	}
-	if ls.timer != nil {
-		ls.timer.Stop()
-	}
-	if ls.stop != nil {
-		ls.stop()
-	}
-	if ls.rec != nil {
-		ls.rec.Close()
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
 	defer cancel()
@@ -801,15 +803,7 @@ func (a *Archive) Close() {
 	a.live = map[string]*liveSession{}
 	a.mu.Unlock()
 	for _, ls := range live {
-		if ls.timer != nil {
-			ls.timer.Stop()
-		}
-		if ls.stop != nil {
-			ls.stop()
-		}
-		if ls.rec != nil {
-			ls.rec.Close()
-		}
+		ls.close()
 	}
 	a.cancel()
 	a.wg.Wait()
