@@ -56,10 +56,17 @@ type invitee struct {
 // it; it returns the session id.
 func featureSession(t *testing.T, n *testNode, title string, waitingRoom bool, people []*invitee) string {
 	t.Helper()
+	return demoCaseSession(t, n, title, false, waitingRoom, people)
+}
+
+// demoCaseSession creates a session of the demo case as the demo mediator
+// and invites people to it; it returns the session id.
+func demoCaseSession(t *testing.T, n *testNode, title string, record, waitingRoom bool, people []*invitee) string {
+	t.Helper()
 	mediator := staffClient(t, n.URL(), demoAccounts(n), "mediator")
 	status, out := mediator.do("POST", "/api/v1/cases/"+n.demo.CaseID+"/sessions", map[string]any{
 		"title": title, "scheduled_start": time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339),
-		"time_zone": "Asia/Shanghai", "record": false, "waiting_room": waitingRoom,
+		"time_zone": "Asia/Shanghai", "record": record, "waiting_room": waitingRoom,
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("creating the session: %d %v", status, out)

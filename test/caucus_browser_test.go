@@ -109,26 +109,7 @@ func caucusTabs(t *testing.T, prefix string, count int) []staffTab {
 // mediator, without a waiting room, and invites people to it.
 func recordedSession(t *testing.T, n *testNode, title string, people []*invitee) string {
 	t.Helper()
-	mediator := staffClient(t, n.URL(), demoAccounts(n), "mediator")
-	status, out := mediator.do("POST", "/api/v1/cases/"+n.demo.CaseID+"/sessions", map[string]any{
-		"title": title, "scheduled_start": time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339),
-		"time_zone": "Asia/Shanghai", "record": true, "waiting_room": false,
-	})
-	if status != http.StatusCreated {
-		t.Fatalf("creating the session: %d %v", status, out)
-	}
-	id, _ := out["id"].(string)
-	for _, p := range people {
-		status, out := mediator.do("POST", "/api/v1/sessions/"+id+"/invites", map[string]any{
-			"name": p.Name, "role": p.Role, "language": "en", "time_zone": "Europe/Rome",
-		})
-		if status != http.StatusCreated {
-			t.Fatalf("inviting %s (%s): %d %v", p.Name, p.Role, status, out)
-		}
-		p.URL, _ = out["url"].(string)
-		p.ID, _ = out["participant_id"].(string)
-	}
-	return id
+	return demoCaseSession(t, n, title, true, false, people)
 }
 
 // inviteInterpreter invites an interpreter for party to the session.
