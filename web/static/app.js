@@ -9,6 +9,7 @@
  * - prejoin.js  the pre-join and error views, joining
  * - waitroom.js the waiting room, as the waiting person sees it
  * - call.js     the call view: tiles, controls, side panels
+ * - quality.js  network quality per tile, the active speaker
  * - chat.js     the chat panel
  * - host.js     the host panel: waiting room, raised hands, lock, end
  * - caucus.js   the host's private rooms and recording pause; being asked to show the room
@@ -38,9 +39,10 @@ import {
 } from './prejoin.js';
 import {
   ensureTile, forgetHand, noteHand, onAdmitted, onEnableSound, onJoined, onLeaveClick, onToggleCamera, onToggleHand,
-  onToggleMic, onTrack, onTrackRemoved, onWaitingInCall, removeTile, renderAllTiles, renderControls, renderRemoteTile,
-  renderSelfTile, setPanel, showBanner, togglePanel,
+  onToggleLayout, onToggleMic, onTrack, onTrackRemoved, onWaitingInCall, removeTile, renderAllTiles, renderControls,
+  renderRemoteTile, renderSelfTile, setPanel, showBanner, togglePanel,
 } from './call.js';
+import { renderQualityTexts, startQuality } from './quality.js';
 import { clearNotices, enterRoom, onNotice, onWaiting, renderWaiting, renderWaitingMedia } from './waitroom.js';
 import { addChatMessages, onChatError, renderChat, setupChat } from './chat.js';
 import { dismissLobbyAlert, onLobby, onRoom, renderHostPanel, resetHost, setupHost } from './host.js';
@@ -97,6 +99,7 @@ function renderAll() {
   renderDeviceOptions();
   renderControls();
   renderAllTiles();
+  renderQualityTexts();
   renderError();
   renderLeft();
   if (state.view === 'waiting') renderWaiting();
@@ -324,6 +327,7 @@ function wireDom() {
   $('waiting-mic').addEventListener('click', () => { onToggleMic(); renderWaitingMedia(); });
   $('waiting-camera').addEventListener('click', () => { onToggleCamera(); renderWaitingMedia(); });
   $('toggle-hand').addEventListener('click', onToggleHand);
+  $('toggle-layout').addEventListener('click', onToggleLayout);
   $('toggle-chat').addEventListener('click', () => togglePanel('chat'));
   $('toggle-host').addEventListener('click', () => {
     togglePanel('host');
@@ -346,6 +350,7 @@ function wireDom() {
   setupChat();
   setupHost();
   setupDialog();
+  startQuality();
   $('rejoin').addEventListener('click', onRejoinClick);
   $('enable-sound').addEventListener('click', onEnableSound);
   const camera = /** @type {HTMLSelectElement} */ ($('camera-select'));

@@ -89,7 +89,7 @@ function createSelfTile() {
   const tile = el('figure', 'tile tile-self', { 'data-testid': 'self-tile' });
   const video = /** @type {HTMLVideoElement} */ (el('video', 'mirror', { 'data-testid': 'self-video', playsinline: '', autoplay: '' }));
   video.muted = true;
-  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createLabel());
+  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createQuality(), createLabel());
   return tile;
 }
 
@@ -98,6 +98,13 @@ function createAway() {
   const away = el('div', 'tile-away', { 'data-testid': 'tile-away' });
   away.append(icon('door'), el('span', 'tile-away-text'));
   return away;
+}
+
+/** The signal bars of the connection's quality, filled in by the quality module. */
+function createQuality() {
+  const quality = el('span', 'quality', { 'data-testid': 'quality', role: 'img', hidden: '' });
+  quality.append(icon('signal'));
+  return quality;
 }
 
 function createLabel() {
@@ -176,7 +183,7 @@ export function ensureTile(id) {
   if (existing) return existing;
   const tile = el('figure', 'tile', { 'data-testid': 'tile', 'data-participant-id': id });
   const video = /** @type {HTMLVideoElement} */ (el('video', '', { 'data-testid': 'tile-video', playsinline: '', autoplay: '' }));
-  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createAway(), createLabel(), createHostActions(id));
+  tile.append(video, el('div', 'tile-avatar', { 'aria-hidden': 'true' }), createAway(), createQuality(), createLabel(), createHostActions(id));
   $('grid').append(tile);
   updateGridLayout();
   return tile;
@@ -204,7 +211,7 @@ function orderTiles() {
   const grid = $('grid');
   /** @type {{id: string, tile: HTMLElement, room: string, interpretsFor: string}[]} */
   const items = [];
-  for (const node of grid.querySelectorAll(':scope > .tile')) {
+  for (const node of grid.querySelectorAll('.tile')) {
     const tile = /** @type {HTMLElement} */ (node);
     const self = tile.dataset.testid === 'self-tile';
     const id = self ? state.self?.id ?? '' : tile.dataset.participantId ?? '';
@@ -243,14 +250,99 @@ function orderTiles() {
     }
     for (const item of group) place(item);
   }
-  const current = [...grid.querySelectorAll(':scope > .tile')];
-  if (wanted.every((tile, i) => current[i] === tile)) return;
+  if (!placeTiles(wanted)) return;
   // Moving a tile within the document does not pause its video.
-  for (const tile of wanted) grid.append(tile);
   for (const video of grid.querySelectorAll('video')) {
     const v = /** @type {HTMLVideoElement} */ (video);
     if (v.paused && v.srcObject) v.play().catch(() => {});
   }
+}
+
+// ---- Layout: grid or speaker view -------------------------------------------------
+
+/**
+ * The layout of the tiles: 'grid' (all alike) or 'speaker' (the featured
+ * participant large, the others in a strip that scrolls sideways).
+ * @type {'grid' | 'speaker'}
+ */
+let layout = 'grid';
+/** The participant shown large in speaker view: the last other person who spoke. */
+let featured = '';
+/** @type {HTMLElement | null} the strip of the speaker view */
+let strip = null;
+
+/** @param {HTMLElement} tile */
+function tileParticipant(tile) {
+  return tile.dataset.testid === 'self-tile' ? state.self?.id ?? '' : tile.dataset.participantId ?? '';
+}
+
+/**
+ * Puts the tiles, in order, where the layout wants them: all in the grid,
+ * or the featured one in the grid and the others in the strip.
+ * @param {HTMLElement[]} wanted the tiles in order
+ * @returns {boolean} whether a tile moved
+ */
+function placeTiles(wanted) {
+  const grid = $('grid');
+  grid.dataset.layout = layout;
+  /** @type {HTMLElement | null} */
+  let main = null;
+  if (layout === 'speaker' && wanted.length > 1) {
+    main = wanted.find((tile) => tile.dataset.testid === 'tile' && tileParticipant(tile) === featured)
+      ?? wanted.find((tile) => tile.dataset.testid === 'tile' && !tile.classList.contains('is-away'))
+      ?? wanted.find((tile) => tile.dataset.testid === 'tile') ?? wanted[0];
+  }
+  for (const tile of wanted) tile.classList.toggle('is-featured', tile === main);
+  /** @type {Element[]} */
+  let top = wanted;
+  /** @type {HTMLElement[]} */
+  let rest = [];
+  if (main) {
+    if (!strip) strip = el('div', 'strip', { 'data-testid': 'strip', role: 'group', tabindex: '0' });
+    strip.setAttribute('aria-label', t('layout.strip'));
+    top = [main, strip];
+    rest = wanted.filter((tile) => tile !== main);
+  }
+  let moved = false;
+  const same = (/** @type {Element[]} */ a, /** @type {Element[]} */ b) => a.length === b.length && a.every((n, i) => n === b[i]);
+  if (!same([...grid.children], top)) {
+    for (const node of top) grid.append(node);
+    for (const node of [...grid.children]) if (!top.includes(node)) node.remove();
+    moved = true;
+  }
+  if (strip && main && !same([...strip.children], rest)) {
+    for (const tile of rest) strip.append(tile);
+    for (const node of [...strip.children]) if (!rest.includes(/** @type {HTMLElement} */ (node))) node.remove();
+    moved = true;
+  }
+  return moved;
+}
+
+/**
+ * Marks who speaks now (several may), and in speaker view shows the last
+ * other person who spoke large. Called by the quality module with the
+ * speakers after its hold, so that the highlight does not flicker.
+ * @param {Set<string>} speaking participant ids (this person's too)
+ * @param {string} loudest the other participant who speaks loudest, or ''
+ */
+export function setSpeaking(speaking, loudest) {
+  for (const node of $('grid').querySelectorAll('.tile')) {
+    const tile = /** @type {HTMLElement} */ (node);
+    const on = speaking.has(tileParticipant(tile));
+    tile.classList.toggle('is-speaking', on);
+    tile.dataset.speaking = String(on);
+  }
+  if (loudest && loudest !== featured) {
+    featured = loudest;
+    if (layout === 'speaker') updateGridLayout();
+  }
+}
+
+/** Switches between the grid and the speaker view. */
+export function onToggleLayout() {
+  layout = layout === 'grid' ? 'speaker' : 'grid';
+  renderControls();
+  updateGridLayout();
 }
 
 /** Tells the CSS how many tiles there are, and whether anyone else is here. */
@@ -259,6 +351,7 @@ export function updateGridLayout() {
   const grid = $('grid');
   const count = grid.querySelectorAll('.tile').length;
   grid.dataset.count = String(Math.min(count, 9));
+  grid.dataset.layout = layout;
   $('waiting').hidden = count > 1 || state.view !== 'call';
 }
 
@@ -453,6 +546,13 @@ export function renderControls() {
   hand.setAttribute('aria-pressed', String(raised));
   hand.classList.toggle('is-active', raised);
   hand.replaceChildren(icon('hand'), buttonText(t(raised ? 'control.lowerHand' : 'control.raiseHand')));
+
+  const speaker = layout === 'speaker';
+  const layoutButton = $('toggle-layout');
+  layoutButton.setAttribute('aria-pressed', String(speaker));
+  layoutButton.classList.toggle('is-active', speaker);
+  layoutButton.title = t(speaker ? 'layout.toGrid' : 'layout.toSpeaker');
+  layoutButton.replaceChildren(icon('layout'), buttonText(t('layout.speaker')));
 
   renderPanelToggle('toggle-chat', 'chat', 'chat', t('control.chat'), state.unread,
     state.unread ? t('control.chatUnread', { n: state.unread }) : t('control.chat'));

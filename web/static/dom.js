@@ -68,6 +68,17 @@ const ICONS = {
     ['rect', { x: '5', y: '11', width: '14', height: '9', rx: '2' }],
     ['path', { d: 'M8 11V8a4 4 0 0 1 7.7-1.5', fill: 'none' }],
   ],
+  layout: [
+    ['rect', { x: '3', y: '4', width: '18', height: '11', rx: '1.5', fill: 'none' }],
+    ['rect', { x: '3', y: '17', width: '5', height: '3', rx: '0.5', fill: 'none' }],
+    ['rect', { x: '9.5', y: '17', width: '5', height: '3', rx: '0.5', fill: 'none' }],
+    ['rect', { x: '16', y: '17', width: '5', height: '3', rx: '0.5', fill: 'none' }],
+  ],
+  signal: [
+    ['rect', { x: '3', y: '15', width: '4', height: '6', rx: '1', class: 'bar bar-1' }],
+    ['rect', { x: '10', y: '10', width: '4', height: '11', rx: '1', class: 'bar bar-2' }],
+    ['rect', { x: '17', y: '4', width: '4', height: '17', rx: '1', class: 'bar bar-3' }],
+  ],
   close: [
     ['path', { d: 'M6 6l12 12M18 6 6 18', fill: 'none' }],
   ],
