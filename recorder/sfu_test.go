@@ -162,12 +162,17 @@ func (c *publisher) send(cl *clip) {
 		video bool
 		data  []byte
 	}
+	// Audio first at equal times: which track reaches the SFU first is
+	// otherwise a race, and a video track that wins it opens a video-only
+	// first segment; the audio, held meanwhile, joins at the next
+	// keyframe (nothing is lost, but the files are laid out otherwise).
+	// This test checks every segment's audio and video together.
 	var evs []ev
-	for i, f := range cl.video {
-		evs = append(evs, ev{time.Duration(i) * time.Second / clipFPS, true, f})
-	}
 	for i, f := range cl.audio {
 		evs = append(evs, ev{time.Duration(i) * audioFrameDur, false, f})
+	}
+	for i, f := range cl.video {
+		evs = append(evs, ev{time.Duration(i) * time.Second / clipFPS, true, f})
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
 	start := time.Now()
