@@ -54,6 +54,7 @@ type client struct {
 	joinedAt time.Time
 	self     string
 	closed   bool
+	leaving  bool // leave was sent: the server may close at any moment
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -193,7 +194,7 @@ func (c *client) errorf(format string, args ...any) {
 func (c *client) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.closed
+	return c.closed || c.leaving
 }
 
 // startPeers creates the client's two connections with conf (ICE servers,

@@ -36,6 +36,11 @@ func recordingConfig(pg, s3 string) func(*config.Config) {
 func (c *client) leave(t *testing.T) {
 	t.Helper()
 	c.send(map[string]any{"type": "leave"})
+	// From now on the server may close the connection at any moment: an
+	// answer to an offer that crossed the leave is no failure.
+	c.mu.Lock()
+	c.leaving = true
+	c.mu.Unlock()
 	expectMsg(t, c, "bye")
 	c.close()
 }
