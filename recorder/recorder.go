@@ -143,8 +143,16 @@ func (r *Recorder) participant(pid string) *participant {
 // again (false): a participant in a private room that is not recorded.
 // Their open segment closes at its last frame; media while paused is
 // dropped; recording resumes in a new segment at the next keyframe.
-func (r *Recorder) Pause(participant string, paused bool) {
-	if p := r.participant(participant); p != nil {
+func (r *Recorder) Pause(pid string, paused bool) {
+	var p *participant
+	if paused {
+		p = r.participant(pid) // paused before their first packet too
+	} else {
+		r.mu.Lock()
+		p = r.parts[pid] // nobody to resume is nothing to do
+		r.mu.Unlock()
+	}
+	if p != nil {
 		p.pause(paused)
 	}
 }

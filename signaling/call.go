@@ -234,7 +234,7 @@ func (c *client) onAdmit(m Admit) *Error {
 		targets = append(targets, w)
 	}
 	for _, w := range targets {
-		c.hostAudit("lobby.admit", w.pid, "")
+		c.hostAudit("lobby.admit", w.pid)
 		if perr := w.enterCall(false); perr != nil {
 			w.reject(perr)
 		}
@@ -251,7 +251,7 @@ func (c *client) onReject(m Reject) *Error {
 	if w == nil || in {
 		return errorf(CodeNoSuchParticipant, "reject", "nobody with this id is waiting")
 	}
-	c.hostAudit("lobby.reject", w.pid, m.Message)
+	c.hostAudit("lobby.reject", w.pid, "text", m.Message)
 	w.send(byeMsg{Type: "bye", Reason: "rejected", Message: m.Message})
 	w.closeAfterFlush()
 	return nil
@@ -265,7 +265,7 @@ func (c *client) onNotice(m Notice) *Error {
 	if w == nil || in {
 		return errorf(CodeNoSuchParticipant, "notice", "nobody with this id is waiting")
 	}
-	c.hostAudit("lobby.notice", w.pid, m.Text)
+	c.hostAudit("lobby.notice", w.pid, "text", m.Text)
 	w.send(noticeMsg{Type: "notice", From: c.info(), Text: m.Text})
 	return nil
 }
@@ -293,7 +293,7 @@ func (c *client) onMute(m Mute) *Error {
 	if w == nil || !in || w == c {
 		return errorf(CodeNoSuchParticipant, "mute", "nobody else with this id is in the call")
 	}
-	c.hostAudit("host.mute", w.pid, m.Kind)
+	c.hostAudit("host.mute", w.pid, "kind", m.Kind)
 	w.mu.Lock()
 	if m.Kind == "audio" {
 		w.audio = false
@@ -315,16 +315,22 @@ func (c *client) onRemove(m Remove) *Error {
 	if w == nil || w == c {
 		return errorf(CodeNoSuchParticipant, "remove", "nobody else with this id is here")
 	}
-	c.s.mu.Lock()
-	if r := c.s.rooms[c.sessionID]; r != nil {
+	c.hostAudit("host.remove", w.pid)
+	c.s.remove(w)
+	c.s.hostAction(c, "remove", w.pid)
+	return nil
+}
+
+// remove takes w out of the session: it gets bye removed, and waits for a
+// host if it joins again.
+func (s *Server) remove(w *client) {
+	s.mu.Lock()
+	if r := s.rooms[w.sessionID]; r != nil {
 		r.removed[w.pid] = true
 		delete(r.allowed, w.pid)
 	}
-	c.s.mu.Unlock()
-	c.hostAudit("host.remove", w.pid, "")
+	s.mu.Unlock()
 	w.kick("removed")
-	c.s.hostAction(c, "remove", w.pid)
-	return nil
 }
 
 func (c *client) onEndSession(m EndSession) *Error {
@@ -394,19 +400,20 @@ func (c *client) onRequestView(m RequestView) *Error {
 	if w == nil || !in || w == c {
 		return errorf(CodeNoSuchParticipant, "request_view", "nobody else with this id is in the call")
 	}
-	c.hostAudit("host.request_view", w.pid, "")
+	c.hostAudit("host.request_view", w.pid)
 	w.send(viewRequestedMsg{Type: "view_requested", By: c.pid})
 	return nil
 }
 
 // hostAudit records a host's action on a participant.
-func (c *client) hostAudit(action, target, text string) {
+// extra adds fields to the detail ("text", "kind"); empty ones are left
+// out.
+func (c *client) hostAudit(action, target string, extra ...string) {
 	d := map[string]string{"participant": target}
-	if text != "" {
-		d["text"] = text
-	}
-	if action == "host.mute" {
-		d = map[string]string{"participant": target, "kind": text}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i+1] != "" {
+			d[extra[i]] = extra[i+1]
+		}
 	}
 	detail, _ := json.Marshal(d)
 	c.auditNow(action, string(detail))
@@ -426,13 +433,7 @@ func (s *Server) RemoveParticipant(sessionID, pid string) bool {
 	if w == nil {
 		return false
 	}
-	s.mu.Lock()
-	if r := s.rooms[sessionID]; r != nil {
-		r.removed[pid] = true
-		delete(r.allowed, pid)
-	}
-	s.mu.Unlock()
-	w.kick("removed")
+	s.remove(w)
 	return true
 }
 

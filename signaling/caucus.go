@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Caucus: a mediator talks with one party (and their interpreter) in a
@@ -40,18 +41,8 @@ func (r *room) roomsLocked() []PrivateRoom {
 		sort.Strings(members)
 		out = append(out, PrivateRoom{ID: pr.id, Record: pr.record, Members: members})
 	}
-	slices.SortFunc(out, func(a, b PrivateRoom) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b PrivateRoom) int { return strings.Compare(a.ID, b.ID) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // privateOfLocked is the private room pid belongs to, or nil.

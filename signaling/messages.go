@@ -301,7 +301,7 @@ func checkText(field, text string, max int, optional bool) error {
 	switch n := utf8.RuneCountInString(text); {
 	case !utf8.ValidString(text):
 		return fmt.Errorf("%s is not valid UTF-8", field)
-	case n == 0 && !optional, strings.TrimSpace(text) == "" && !optional:
+	case strings.TrimSpace(text) == "" && !optional:
 		return fmt.Errorf("%s is required", field)
 	case n > max:
 		return fmt.Errorf("%s is longer than %d characters", field, max)

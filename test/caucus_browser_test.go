@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -440,33 +438,8 @@ func caucusBrowserStaffInvite(t *testing.T) {
 		waitJS(textOf(in+`[data-testid="participant-interprets-for"]`)+` === `+jsString("Interpreter for "+partyName)))
 
 	// The calendar file, as a browser download.
-	dir := t.TempDir()
-	dctx, cancel := context.WithTimeout(browser, 30*time.Second)
-	defer cancel()
-	progress := chromedp.Events(dctx, cdpbrowser.DownloadProgress)
-	staff.do("downloading the calendar file",
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
-			})
-			return err
-		}),
-		chromedp.Click(css(in+`[data-testid="invite-ics"]`)),
-	)
-	var done cdpbrowser.EventDownloadProgress
-	for ev, err := range progress {
-		if err != nil {
-			t.Fatalf("download: %v", err)
-		}
-		if ev.State == cdpbrowser.DownloadProgressStateCanceled {
-			t.Fatalf("the download was canceled: %+v", ev)
-		}
-		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
-			done = ev
-			break
-		}
-	}
-	data, err := os.ReadFile(filepath.Join(dir, done.GUID))
+	path, _ := staff.download("downloading the calendar file", in+`[data-testid="invite-ics"]`, 30*time.Second)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("the calendar file: %v", err)
 	}

@@ -309,33 +309,7 @@ func TestClerkDesk(t *testing.T) {
 	}
 
 	// Download the bundle through the page's link, as a browser download.
-	dir := t.TempDir()
-	dctx, cancel := context.WithTimeout(browser, 60*time.Second)
-	defer cancel()
-	progress := chromedp.Events(dctx, cdpbrowser.DownloadProgress)
-	staff.do("downloading the bundle",
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
-			})
-			return err
-		}),
-		chromedp.Click(css(`[data-testid="review-bundle"]`)),
-	)
-	var done cdpbrowser.EventDownloadProgress
-	for ev, err := range progress {
-		if err != nil {
-			t.Fatalf("download: %v", err)
-		}
-		if ev.State == cdpbrowser.DownloadProgressStateCanceled {
-			t.Fatalf("the download was canceled: %+v", ev)
-		}
-		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
-			done = ev
-			break
-		}
-	}
-	path := filepath.Join(dir, done.GUID)
+	path, done := staff.download("downloading the bundle", `[data-testid="review-bundle"]`, 60*time.Second)
 	info, err := os.Stat(path)
 	if err != nil {
 		t.Fatalf("the downloaded bundle: %v", err)
@@ -486,4 +460,39 @@ func TestClerkLongSession(t *testing.T) {
 			t.Errorf("%s: the standby video took over %d times, want one per boundary", l.Name, l.Swaps)
 		}
 	}
+}
+
+// download clicks sel and waits, up to d, for the browser to save what it
+// downloads; it returns the file's path and the browser's last progress
+// event (its TotalBytes is the Content-Length).
+func (s staffTab) download(what, sel string, d time.Duration) (string, cdpbrowser.EventDownloadProgress) {
+	t := s.t
+	t.Helper()
+	dir := t.TempDir()
+	dctx, cancel := context.WithTimeout(s.ctx, d)
+	defer cancel()
+	progress := chromedp.Events(dctx, cdpbrowser.DownloadProgress)
+	s.do(what,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
+			})
+			return err
+		}),
+		chromedp.Click(css(sel)),
+	)
+	var done cdpbrowser.EventDownloadProgress
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCanceled {
+			t.Fatalf("%s: the download was canceled: %+v", what, ev)
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+			done = ev
+			break
+		}
+	}
+	return filepath.Join(dir, done.GUID), done
 }

@@ -324,21 +324,7 @@ func (a *Archive) ownPart(ctx context.Context, sessionID string) (*cases.Recordi
 // held of the session is stored, this node's part is done, and sealing
 // (on whichever node seals) stops waiting for it.
 func (a *Archive) recoverPart(sessionID, reason string, segments int) {
-	a.mu.Lock()
-	if a.parts[sessionID] {
-		a.mu.Unlock()
-		return
-	}
-	a.parts[sessionID] = true
-	a.mu.Unlock()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		defer func() {
-			a.mu.Lock()
-			delete(a.parts, sessionID)
-			a.mu.Unlock()
-		}()
+	a.goOnce(a.parts, sessionID, func() {
 		select {
 		case <-a.ctx.Done():
 			return
@@ -376,6 +362,28 @@ func (a *Archive) recoverPart(sessionID, reason string, segments int) {
 			a.cfg.Node, reason, segments, after))
 		a.log.Info("this node's part of a recording taken over elsewhere is stored", "session", sessionID,
 			"segments", segments, "after_seal", after)
+	})
+}
+
+// goOnce runs fn on its own goroutine for a session, unless one of the
+// same kind (running: a set guarded by mu) runs for it already.
+func (a *Archive) goOnce(running map[string]bool, sessionID string, fn func()) {
+	a.mu.Lock()
+	if running[sessionID] {
+		a.mu.Unlock()
+		return
+	}
+	running[sessionID] = true
+	a.mu.Unlock()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() {
+			a.mu.Lock()
+			delete(running, sessionID)
+			a.mu.Unlock()
+		}()
+		fn()
 	}()
 }
 
@@ -527,23 +535,7 @@ func (a *Archive) End(sessionID string) {
 }
 
 func (a *Archive) goSeal(sessionID string) {
-	a.mu.Lock()
-	if a.sealing[sessionID] {
-		a.mu.Unlock()
-		return
-	}
-	a.sealing[sessionID] = true
-	a.mu.Unlock()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		defer func() {
-			a.mu.Lock()
-			delete(a.sealing, sessionID)
-			a.mu.Unlock()
-		}()
-		a.sealLoop(sessionID)
-	}()
+	a.goOnce(a.sealing, sessionID, func() { a.sealLoop(sessionID) })
 }
 
 // sealLoop seals a session, retrying with backoff while the stores fail.

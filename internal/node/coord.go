@@ -69,17 +69,7 @@ func (r archiveRooms) Acquire(ctx context.Context, sessionID string) error {
 	return err
 }
 
-func (r archiveRooms) Release(sessionID string) {
-	n := r.n
-	if n.member == nil || len(n.sig.Present(sessionID)) > 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := n.member.Release(ctx, sessionID); err != nil {
-		n.log.Warn("releasing room lease", "session", sessionID, "err", err)
-	}
-}
+func (r archiveRooms) Release(sessionID string) { r.n.releaseRoom(sessionID) }
 
 func (r archiveRooms) Live(node string) (live, ok bool) {
 	m := r.n.member
@@ -273,15 +263,24 @@ func (p placement) Vacated(sessionID string) {
 			return
 		default:
 		}
-		if len(n.sig.Present(sessionID)) > 0 || n.archive.Holds(sessionID) {
-			return // people came back, or the session's recording goes on (its grace period): keep the room here
+		if n.archive.Holds(sessionID) {
+			return // the session's recording goes on (its grace period): keep the room here
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := n.member.Release(ctx, sessionID); err != nil {
-			n.log.Warn("releasing room lease", "session", sessionID, "err", err)
-		}
+		n.releaseRoom(sessionID)
 	})
+}
+
+// releaseRoom gives up a room's lease, unless people are connected to it
+// here (they came back).
+func (n *Node) releaseRoom(sessionID string) {
+	if n.member == nil || len(n.sig.Present(sessionID)) > 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.member.Release(ctx, sessionID); err != nil {
+		n.log.Warn("releasing room lease", "session", sessionID, "err", err)
+	}
 }
 
 // nodeOrigin reports whether origin is the public URL of a live node of
