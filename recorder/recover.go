@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -67,6 +68,9 @@ func recoverOne(base string) error {
 	final := base + filepath.Ext(meta.Key)
 	part := final + partSuffix
 	if _, err := os.Stat(part); err == nil {
+		if empty, err := discardEmpty(base, part); empty || err != nil {
+			return err
+		}
 		err = repairFile(part, true)
 		if err == nil {
 			err = os.Rename(part, final)
@@ -76,6 +80,49 @@ func recoverOne(base string) error {
 		}
 	}
 	return sealRecovered(base, final, meta)
+}
+
+// discardEmpty removes a segment cut before it held a media block: the
+// process died between opening the file and the buffered writer's first
+// flush, or before the first frame. Such a file has nothing to recover
+// and no time to account for. A file that does not start like the
+// muxer's output but may hold clusters is not guessed at: it is kept
+// beside the spool's segments as .damaged, and the error says where.
+func discardEmpty(base, part string) (bool, error) {
+	b, err := os.ReadFile(part)
+	if err != nil {
+		return false, fmt.Errorf("recorder: recover %s: %w", part, err)
+	}
+	r, err := scan(b)
+	switch {
+	case err == nil && r.blocks() > 0:
+		return false, nil
+	case err != nil && bytes.Contains(b, clusterID):
+		kept := part + damagedSuffix
+		if rerr := os.Rename(part, kept); rerr != nil {
+			return false, fmt.Errorf("recorder: recover %s: %w (and keeping it aside: %v)", part, err, rerr)
+		}
+		_ = os.Remove(base + openSuffix)
+		return false, fmt.Errorf("recorder: recover %s: %w; kept as %s for inspection", part, err, kept)
+	}
+	for _, p := range []string{part, base + openSuffix} {
+		if err := os.Remove(p); err != nil {
+			return false, fmt.Errorf("recorder: recover: removing a segment that held no media: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// clusterID is a Cluster element's id as it appears in a file.
+var clusterID = []byte{0x1F, 0x43, 0xB6, 0x75}
+
+// blocks counts the media blocks found.
+func (r scanResult) blocks() int {
+	n := 0
+	for _, c := range r.clusters {
+		n += c.blocks
+	}
+	return n
 }
 
 // mustRead reads a sidecar, returning the zero Segment when it cannot.

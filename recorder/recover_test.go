@@ -120,3 +120,65 @@ func checkRecovered(t *testing.T, segs []Segment) {
 		t.Errorf("open metadata left: %v", left)
 	}
 }
+
+// TestRecoverSegmentCutBeforeMedia: a process killed between opening a
+// segment and writing its first block leaves an empty or header-only
+// .part. Recovery drops it and goes on with the spool's other segments;
+// a file that is not the muxer's output but holds clusters is kept aside
+// and reported, not deleted.
+func TestRecoverSegmentCutBeforeMedia(t *testing.T) {
+	crashed, _ := crashedSpool(t)
+	parts, _ := findFiles(crashed, partSuffix)
+	if len(parts) != 1 {
+		t.Fatalf("crashed spool holds %v, want one .part", parts)
+	}
+	whole, err := os.ReadFile(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := scan(whole)
+	if err != nil || len(header.clusters) == 0 {
+		t.Fatalf("scan of the crashed segment: %v", err)
+	}
+	tests := []struct {
+		name    string
+		body    []byte
+		damaged bool
+	}{
+		{"empty", nil, false},
+		{"torn header", whole[:20], false},
+		{"header only", whole[:header.clusters[0].off], false},
+		{"cluster without a whole block", whole[:header.clusters[0].off+12], false},
+		{"overwritten header", append(make([]byte, 64), whole[64:]...), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyTree(t, crashed, dir)
+			part := filepath.Join(dir, strings.TrimPrefix(parts[0], crashed))
+			if err := os.WriteFile(part, tc.body, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			segs, err := Recover(dir)
+			if (err != nil) != tc.damaged {
+				t.Fatalf("Recover: %v", err)
+			}
+			if len(segs) != 1 || segs[0].Index != 0 || segs[0].Recovered {
+				t.Fatalf("recovered %+v, want the sealed first segment alone", segs)
+			}
+			left, _ := findFiles(dir, openSuffix)
+			stillParts, _ := findFiles(dir, partSuffix)
+			kept, _ := findFiles(dir, damagedSuffix)
+			if len(left) != 0 || len(stillParts) != 0 {
+				t.Errorf("left behind: %v %v", left, stillParts)
+			}
+			if tc.damaged != (len(kept) == 1) {
+				t.Errorf("kept aside: %v", kept)
+			}
+			// A second start finds nothing more to do.
+			if segs, err := Recover(dir); err != nil || len(segs) != 1 {
+				t.Errorf("second recovery: %+v, %v", segs, err)
+			}
+		})
+	}
+}

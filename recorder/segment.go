@@ -79,6 +79,7 @@ const (
 	partSuffix    = ".part"      // a media file being written
 	openSuffix    = ".open.json" // metadata of a segment being written
 	sidecarSuffix = ".json"      // metadata of a closed segment
+	damagedSuffix = ".damaged"   // a segment recovery could not read, kept aside
 )
 
 // format is a container: WebM, or Matroska for codecs WebM lacks.

@@ -164,9 +164,12 @@ func (a *Archive) Start(ctx context.Context) error {
 	if err := os.MkdirAll(a.cfg.SpoolDir, 0o700); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
+	// One unreadable file must not keep the node, and every other
+	// segment in the spool, from starting: what Recover could not
+	// close is logged (and kept aside), the rest is uploaded.
 	segs, err := recorder.Recover(a.cfg.SpoolDir)
 	if err != nil {
-		return fmt.Errorf("archive: recovering the spool: %w", err)
+		a.log.Error("recovering the spool: some segments could not be closed", "err", err, "recovered", len(segs))
 	}
 	spooled := map[string]int{}
 	for _, s := range segs {

@@ -98,7 +98,9 @@ func draft(ctx context.Context, st store.Store, sessionID string, extract []*aud
 }
 
 // auditOf returns the session's audit entries and the last entry of the
-// whole log, reading the log only from the session's last entry on.
+// whole log, reading the log only from the session's last entry on. The
+// log is append-only in sequence order, so the entries up to the head it
+// returns are the extract: none of the session's can come in between.
 func (a *Archive) auditOf(ctx context.Context, sessionID string) ([]*audit.Entry, *audit.Entry, error) {
 	extract, err := entries(ctx, a.cfg.Store, audit.Filter{SessionID: sessionID})
 	if err != nil {
@@ -113,6 +115,14 @@ func (a *Archive) auditOf(ctx context.Context, sessionID string) ([]*audit.Entry
 		page, err := a.cfg.Store.AuditEntries(ctx, f)
 		if err != nil {
 			return nil, nil, err
+		}
+		for _, e := range page {
+			// An entry of the session appended after the first read
+			// is below the head read here: it belongs in the extract,
+			// or the extract would not match the head it is sealed with.
+			if e.SessionID == sessionID && (len(extract) == 0 || e.Seq > extract[len(extract)-1].Seq) {
+				extract = append(extract, e)
+			}
 		}
 		if len(page) > 0 {
 			last = page[len(page)-1]

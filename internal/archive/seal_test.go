@@ -1,13 +1,16 @@
 package archive
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kuayang/kuayang/internal/audit"
 	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/recorder"
 )
 
@@ -157,5 +160,55 @@ func TestPausedGaps(t *testing.T) {
 	want := "p1 10-22 paused, p2 5-10 disconnect, p2 10-15 paused, p2 12-13 loss, p1 49-50 node_failure, p1 50-60 paused"
 	if s := strings.Join(got, ", "); s != want {
 		t.Fatalf("gaps\n%s\nwant\n%s", s, want)
+	}
+}
+
+// racyLog is an audit log to which an entry of the session is appended
+// right after the first read of the session's entries: the moment where
+// a participant's leave, written as the session seals, would fall.
+type racyLog struct {
+	store.Store
+	log      []*audit.Entry
+	appended bool
+}
+
+func (l *racyLog) AuditEntries(_ context.Context, f audit.Filter) ([]*audit.Entry, error) {
+	var out []*audit.Entry
+	for _, e := range l.log {
+		if e.Seq > f.AfterSeq && (f.SessionID == "" || e.SessionID == f.SessionID) && len(out) < f.Limit {
+			out = append(out, e)
+		}
+	}
+	if f.SessionID != "" && !l.appended {
+		l.appended = true
+		l.add("s1", "participant.leave")
+		l.add("s2", "participant.join")
+	}
+	return out, nil
+}
+
+func (l *racyLog) add(session, action string) {
+	l.log = append(l.log, &audit.Entry{Seq: int64(len(l.log) + 1), SessionID: session, Action: action, Hash: []byte{byte(len(l.log))}})
+}
+
+func TestAuditExtractMatchesTheHead(t *testing.T) {
+	l := &racyLog{}
+	l.add("s1", "participant.join")
+	l.add("s2", "participant.join")
+	l.add("s1", "participant.join")
+	a := &Archive{cfg: Config{Store: l}}
+	extract, last, err := a.auditOf(context.Background(), "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last == nil || last.Seq != 5 {
+		t.Fatalf("head %+v, want entry 5", last)
+	}
+	var seqs []int64
+	for _, e := range extract {
+		seqs = append(seqs, e.Seq)
+	}
+	if !slices.Equal(seqs, []int64{1, 3, 4}) {
+		t.Fatalf("extract %v, want [1 3 4]: every entry of the session up to the head", seqs)
 	}
 }
