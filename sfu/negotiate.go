@@ -173,3 +173,43 @@ func (p *Participant) AddCandidate(d Direction, c webrtc.ICECandidateInit) error
 		return fmt.Errorf("%w: unknown connection %q", ErrBadCandidate, d)
 	}
 }
+
+// RestartICE offers the subscribe connection again with new ICE
+// credentials (an ICE restart): the client's network changed, or it came
+// back on a new signaling connection and its candidates may have changed
+// with it. An offer that was awaiting its answer is abandoned (that
+// answer will not come: the signaling connection that carried the offer
+// is gone) and its changes are part of the new one. The publish
+// connection restarts from the client's side, with an offer of its own
+// (Publish). A failure of either connection is reported again after a
+// restart.
+func (p *Participant) RestartICE() {
+	p.negMu.Lock()
+	if p.left.Load() {
+		p.negMu.Unlock()
+		return
+	}
+	if p.offerPending && p.sub.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		if err := p.sub.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
+			p.log.Warn("ICE restart: abandoning the pending offer", "err", err)
+		}
+	}
+	p.offerPending, p.dirty = false, false
+	p.failed.Store(false)
+	offer, err := p.sub.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err == nil {
+		err = p.sub.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		p.negMu.Unlock()
+		if !p.left.Load() {
+			p.log.Warn("ICE restart offer failed", "err", err)
+		}
+		return
+	}
+	p.offerPending = true
+	p.negMu.Unlock()
+	p.log.Info("ICE restart offered")
+	p.h.Offer(offer)
+	p.sub.openGate(p.h)
+}

@@ -65,9 +65,10 @@ func (c *client) enterCall(withJoin bool) *Error {
 	if withJoin {
 		sess := c.session
 		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms, Recording: rec,
-			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}})
+			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom},
+			Resume: c.resumeInfo()})
 	}
-	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c})
+	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c.link})
 	if err != nil {
 		s.log.Error("joining media plane", "session", c.sessionID, "participant", c.pid, "err", err)
 		c.closeAfterFlush()

@@ -28,7 +28,15 @@ type client struct {
 	closeOnce sync.Once
 
 	joined   atomic.Bool
-	replaced atomic.Bool
+	replaced atomic.Bool // another connection took the participant over (join or resume)
+	// final: the connection ends for good (bye, a fatal error, the room
+	// moved): its place is not kept for a resume.
+	final atomic.Bool
+	// away: the connection dropped and the place is kept (resume.go).
+	away atomic.Bool
+	// link is what the media plane calls; a resume points it at the
+	// connection that took over.
+	link *link
 
 	// Set once by the read loop at join, read-only afterwards.
 	sessionID string
@@ -44,8 +52,10 @@ type client struct {
 	callMu sync.Mutex
 
 	// Guarded by Server.mu.
-	inCall     bool   // in the call (else waiting, once joined)
-	waitReason string // why it waits
+	inCall      bool        // in the call (else waiting, once joined)
+	waitReason  string      // why it waits
+	resumeToken string      // the token that resumes this connection's session
+	detached    *time.Timer // set while the connection is gone and its place kept
 
 	mu        sync.Mutex // guards the fields below
 	media     MediaParticipant
@@ -79,7 +89,9 @@ func (c *client) run() {
 	})
 	c.readLoop()
 	joinTimer.Stop()
-	c.cleanup()
+	if !c.detach() {
+		c.cleanup()
+	}
 	c.closeNow()
 	<-writerDone
 }
@@ -134,17 +146,22 @@ func (c *client) reject(err error) {
 	c.s.log.Info("client error", "remote", c.ip, "participant", c.pid, "code", perr.Code, "ref", perr.Ref, "msg", perr.Message)
 	c.send(errorMsg{Type: "error", Code: perr.Code, Message: perr.Message, Ref: perr.Ref})
 	if perr.Fatal() {
+		c.final.Store(true)
 		c.closeAfterFlush()
 	}
 }
 
 // handle dispatches one message to its handler.
 func (c *client) handle(m Message) *Error {
-	if _, ok := m.(Join); !ok && !c.joined.Load() {
-		return errorf(CodeNotJoined, m.Type(), "send join first")
+	switch m.(type) {
+	case Join, Resume:
+	default:
+		if !c.joined.Load() {
+			return errorf(CodeNotJoined, m.Type(), "send join first")
+		}
 	}
 	switch m.(type) {
-	case Join, Leave:
+	case Join, Resume, Leave:
 	case Answer, Candidate:
 		if !c.isInCall() {
 			return nil // media negotiation overtaken by a move to the waiting room
@@ -157,6 +174,10 @@ func (c *client) handle(m Message) *Error {
 	switch m := m.(type) {
 	case Join:
 		return c.onJoin(m)
+	case Resume:
+		return c.onResume(m)
+	case IceRestart:
+		return c.onIceRestart()
 	case Publish:
 		return c.onPublish(m)
 	case Answer:
@@ -223,7 +244,7 @@ func (c *client) info() ParticipantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host(), Room: c.group,
-		InterpretsFor: c.interpretsFor}
+		InterpretsFor: c.interpretsFor, Reconnecting: c.away.Load()}
 }
 
 // host reports whether the client presides the session (mediator, notary,
@@ -296,8 +317,13 @@ func (c *client) send(msg any) {
 	}
 }
 
-// kick says bye and closes the connection once the bye is written.
+// kick says bye and closes the connection once the bye is written; a
+// connection that is away (its place kept for a resume) loses its place.
 func (c *client) kick(reason string) {
+	c.final.Store(true)
+	if c.expire() {
+		return
+	}
 	c.send(byeMsg{Type: "bye", Reason: reason})
 	c.closeAfterFlush()
 }
@@ -352,22 +378,35 @@ func (c *client) writeClose() {
 	c.closeNow()
 }
 
+// link points at the connection that speaks for a participant now: the
+// one that joined, then each that resumed. The media plane's events go to
+// it (a connection that is away drops them; the resume's ICE restart
+// offers afresh).
+type link struct{ cur atomic.Pointer[client] }
+
+func newLink(c *client) *link {
+	l := &link{}
+	l.cur.Store(c)
+	return l
+}
+
 // mediaHandler relays the media plane's events to the client.
-type mediaHandler struct{ c *client }
+type mediaHandler struct{ l *link }
 
 var _ sfu.Handler = mediaHandler{}
 
 func (h mediaHandler) Offer(sdp webrtc.SessionDescription) {
-	h.c.send(sdpMsg{Type: "offer", SDP: sdp.SDP})
+	h.l.cur.Load().send(sdpMsg{Type: "offer", SDP: sdp.SDP})
 }
 
 func (h mediaHandler) Candidate(d sfu.Direction, cand webrtc.ICECandidateInit) {
-	h.c.send(candidateMsg{Type: "candidate", PC: d, Candidate: cand})
+	h.l.cur.Load().send(candidateMsg{Type: "candidate", PC: d, Candidate: cand})
 }
 
-// Failed closes the websocket without bye, so the client reconnects with
-// fresh connections.
+// Failed closes the websocket without bye: the client comes back (resume)
+// and both connections restart ICE.
 func (h mediaHandler) Failed(err error) {
-	h.c.s.log.Warn("media connection failed", "participant", h.c.pid, "err", err)
-	h.c.closeNow()
+	c := h.l.cur.Load()
+	c.s.log.Warn("media connection failed", "participant", c.pid, "err", err)
+	c.closeNow()
 }

@@ -34,6 +34,10 @@ const (
 	CodeNoSuchParticipant = "no_such_participant"
 	// CodeRateLimited: chat messages too fast.
 	CodeRateLimited = "rate_limited"
+	// CodeResumeFailed: the signaling session to resume is not kept here
+	// (its place expired, the participant joined again elsewhere, the
+	// room moved to another node, the session ended): join again.
+	CodeResumeFailed = "resume_failed"
 )
 
 // RedirectRoomElsewhere is the code of a redirect message: the session's
@@ -49,6 +53,7 @@ var fatal = map[string]bool{
 	CodeSessionEnded:       true,
 	CodeTooLarge:           true,
 	CodeJoinTimeout:        true,
+	CodeResumeFailed:       true,
 }
 
 // Error is a protocol error as the client sees it.

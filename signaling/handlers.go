@@ -59,6 +59,7 @@ func (c *client) onJoin(m Join) *Error {
 	c.mu.Lock()
 	c.audio, c.video = true, true
 	c.mu.Unlock()
+	c.link = newLink(c)
 	c.joined.Store(true)
 
 	old, inCall, reason := c.s.enter(c)
@@ -73,7 +74,8 @@ func (c *client) onJoin(m Join) *Error {
 		}
 	} else {
 		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: []ParticipantInfo{}, Chat: []ChatMsg{},
-			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}})
+			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom},
+			Resume: c.resumeInfo()})
 		c.waitInLobby(reason)
 	}
 	c.s.log.Info("participant joined", "session", sess.ID, "participant", part.ID, "role", part.Role, "remote", c.ip,

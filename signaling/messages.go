@@ -30,6 +30,18 @@ type Join struct {
 	Consent bool   `json:"consent"`
 }
 
+// Resume takes up, on a new websocket, the signaling session of a client
+// whose connection dropped (docs/protocol.md, "Reconnecting"): Token is
+// the resume token of its last joined or resumed.
+type Resume struct {
+	Version int    `json:"version"`
+	Token   string `json:"token"`
+}
+
+// IceRestart asks for an ICE restart of the subscribe connection (the
+// client restarts the publish connection itself).
+type IceRestart struct{}
+
 // Publish carries the offer of the publish connection.
 type Publish struct {
 	SDP string `json:"sdp"`
@@ -203,12 +215,20 @@ func (State) Type() string { return "state" }
 // Type implements Message.
 func (Leave) Type() string { return "leave" }
 
+// Type implements Message.
+func (Resume) Type() string { return "resume" }
+
+// Type implements Message.
+func (IceRestart) Type() string { return "ice_restart" }
+
 // maxSDP bounds an SDP blob; real ones are a few KiB.
 const maxSDP = 48 << 10
 
 // decoders maps each type to its decoder: one small function per message.
 var decoders = map[string]func([]byte) (Message, error){
 	"join":             decodeJoin,
+	"resume":           decodeResume,
+	"ice_restart":      func([]byte) (Message, error) { return IceRestart{}, nil },
 	"publish":          decodePublish,
 	"answer":           decodeAnswer,
 	"candidate":        decodeCandidate,
@@ -410,6 +430,20 @@ func decodeJoin(data []byte) (Message, error) {
 	return m, nil
 }
 
+func decodeResume(data []byte) (Message, error) {
+	var m Resume
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.Token == "" {
+		return nil, fmt.Errorf("token is required")
+	}
+	if len(m.Token) > 128 {
+		return nil, fmt.Errorf("token is too long")
+	}
+	return m, nil
+}
+
 func decodeSDP(data []byte) (string, error) {
 	var m struct {
 		SDP string `json:"sdp"`
@@ -487,6 +521,9 @@ type ParticipantInfo struct {
 	Room string `json:"room"`
 	// InterpretsFor is the party an interpreter interprets for.
 	InterpretsFor string `json:"interprets_for,omitempty"`
+	// Reconnecting: the participant's connection dropped a moment ago
+	// and the server keeps their place while they come back.
+	Reconnecting bool `json:"reconnecting,omitempty"`
 	// Reason is why a participant waits (in `lobby` only).
 	Reason string `json:"reason,omitempty"`
 }
@@ -515,6 +552,18 @@ type joinedMsg struct {
 	Rooms        []PrivateRoom     `json:"rooms"`
 	// Recording says whether the recording is paused now (and why).
 	Recording RecordingState `json:"recording"`
+	// Resume lets the client take this signaling session up again on a
+	// new websocket after a drop (resume); nil when the server keeps no
+	// place for dropped clients.
+	Resume *ResumeInfo `json:"resume,omitempty"`
+}
+
+// ResumeInfo is what a client needs to resume: a secret token, single use
+// (each resumed carries the next), and how long the server keeps the
+// place of a client whose connection dropped.
+type ResumeInfo struct {
+	Token  string `json:"token"`
+	Window int    `json:"window"` // seconds
 }
 
 // RecordingState is whether a recorded session's recording is paused.

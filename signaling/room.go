@@ -51,6 +51,10 @@ func (s *Server) enter(c *client) (old *client, inCall bool, reason string) {
 	}
 	old = r.members[c.pid]
 	r.members[c.pid] = c
+	if old != nil {
+		s.forgetLocked(old)
+	}
+	s.issueResumeLocked(c)
 	switch {
 	case c.host():
 	case r.removed[c.pid]:
@@ -89,6 +93,7 @@ func (s *Server) exit(c *client) (was, inCall bool, remaining int) {
 		return false, false, 0
 	}
 	delete(r.members, c.pid)
+	s.forgetLocked(c)
 	inCall = c.inCall
 	c.inCall = false
 	if len(r.members) == 0 {

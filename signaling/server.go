@@ -39,6 +39,9 @@ type MediaParticipant interface {
 	// SetGroup moves the participant's media into a private room's group
 	// ("" is the joint room): media flows only within a group.
 	SetGroup(g string)
+	// RestartICE offers the subscribe connection again with new ICE
+	// credentials.
+	RestartICE()
 	Leave()
 }
 
@@ -91,6 +94,11 @@ type Config struct {
 	PongTimeout    time.Duration // (45 s)
 	WriteTimeout   time.Duration // per frame (10 s)
 	SendQueue      int           // frames queued per client before it is dropped (256)
+	// ResumeWindow is how long the place of a client whose connection
+	// dropped is kept (its media, its place in the call or the waiting
+	// room) for it to resume (30 s); negative: not kept, a client that
+	// drops leaves and joins again.
+	ResumeWindow time.Duration
 	Logger         *slog.Logger
 	// ClientIP returns the address of the person behind a request; the
 	// peer address when nil.
@@ -134,6 +142,7 @@ func (c *Config) setDefaults() {
 	def(&c.PingInterval, 15*time.Second)
 	def(&c.PongTimeout, 45*time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.ResumeWindow, 30*time.Second)
 	if c.ReadLimit == 0 {
 		c.ReadLimit = 64 << 10
 	}
@@ -158,10 +167,12 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 
-	mu     sync.Mutex       // guards the fields below
-	rooms  map[string]*room // by session id
-	conns  map[*client]struct{}
-	closed bool
+	mu      sync.Mutex       // guards the fields below
+	rooms   map[string]*room // by session id
+	conns   map[*client]struct{}
+	resumes map[string]*client   // by resume token
+	away    map[*client]struct{} // connections gone whose place is kept
+	closed  bool
 	wg     sync.WaitGroup // client loops
 }
 
@@ -171,8 +182,10 @@ func New(cfg Config, media Media, records Records, tokens Tokens) *Server {
 	s := &Server{
 		cfg: cfg, media: media, records: records, tokens: tokens,
 		log:   cfg.Logger.With("component", "signaling"),
-		rooms: make(map[string]*room),
-		conns: make(map[*client]struct{}),
+		rooms:   make(map[string]*room),
+		conns:   make(map[*client]struct{}),
+		resumes: make(map[string]*client),
+		away:    make(map[*client]struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -251,8 +264,11 @@ func (s *Server) untrack(c *client) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	conns := make([]*client, 0, len(s.conns))
+	conns := make([]*client, 0, len(s.conns)+len(s.away))
 	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	for c := range s.away {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
@@ -294,7 +310,10 @@ func (s *Server) Moved(sessionID string) int {
 	}
 	s.mu.Unlock()
 	for _, c := range members {
-		c.closeNow()
+		c.final.Store(true) // its place is kept on the other node, not here
+		if !c.expire() {
+			c.closeNow()
+		}
 	}
 	return len(members)
 }

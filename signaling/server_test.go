@@ -81,9 +81,11 @@ func (f *fakeRecords) leaves(id string) int {
 
 // fakeMedia is a Media that only counts joins and leaves.
 type fakeMedia struct {
-	mu     sync.Mutex
-	joined map[string]int
-	groups map[string]string // pid -> media group
+	mu       sync.Mutex
+	joined   map[string]int
+	groups   map[string]string      // pid -> media group
+	handlers map[string]sfu.Handler // pid -> the handler of its last join
+	restarts map[string]int         // pid -> ICE restarts
 }
 
 type fakeParticipant struct {
@@ -91,10 +93,14 @@ type fakeParticipant struct {
 	pid string
 }
 
-func (m *fakeMedia) Join(_, pid string, _ sfu.Handler) (MediaParticipant, error) {
+func (m *fakeMedia) Join(_, pid string, h sfu.Handler) (MediaParticipant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.joined[pid]++
+	if m.handlers == nil {
+		m.handlers = map[string]sfu.Handler{}
+	}
+	m.handlers[pid] = h
 	return &fakeParticipant{m, pid}, nil
 }
 
@@ -110,6 +116,15 @@ func (p *fakeParticipant) SetGroup(g string) {
 		p.m.groups = map[string]string{}
 	}
 	p.m.groups[p.pid] = g
+}
+
+func (p *fakeParticipant) RestartICE() {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	if p.m.restarts == nil {
+		p.m.restarts = map[string]int{}
+	}
+	p.m.restarts[p.pid]++
 }
 
 func (p *fakeParticipant) Leave() {
@@ -138,6 +153,11 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 		media: &fakeMedia{joined: map[string]int{}}}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.ResumeWindow == 0 {
+		// A dropped connection leaves at once; the tests of resume
+		// (resume_test.go) set a window.
+		cfg.ResumeWindow = -1
 	}
 	f.srv = New(cfg, f.media, f.records, f.tokens)
 	hs := httptest.NewServer(f.srv)
