@@ -88,8 +88,9 @@ func demoCaseSession(t *testing.T, n *testNode, title string, record, waitingRoo
 // pcCounterJS counts the media RTCPeerConnections the page creates (those
 // that send or receive audio or video; the pre-join page's network check
 // opens a data-only one), from before its scripts run, in
-// window.__pcCount, and logs the types of the messages the server sends
-// in window.__wsLog (shown when media does not flow).
+// window.__pcCount, logs the types of the messages the server sends in
+// window.__wsLog (shown when media does not flow), and keeps the page's
+// websockets in window.__sockets.
 const pcCounterJS = `(() => {
   const PC = window.RTCPeerConnection;
   window.__pcCount = 0;
@@ -104,10 +105,12 @@ const pcCounterJS = `(() => {
     }
   };
   window.__wsLog = [];
+  window.__sockets = [];
   const WS = window.WebSocket;
   window.WebSocket = class extends WS {
     constructor(...args) {
       super(...args);
+      window.__sockets.push(this);
       this.addEventListener('message', (e) => { try { window.__wsLog.push(JSON.parse(e.data).type); } catch {} });
     }
   };

@@ -55,6 +55,10 @@ type Config struct {
 	// FailoverWait is how long sealing waits for a node that stopped while
 	// recording the session to come back and store what its spool held.
 	FailoverWait time.Duration `yaml:"failover_wait"`
+	// ResumeWindow is how long a participant whose connection dropped
+	// keeps their place in the call (media, room) to come back without a
+	// new join; 0 turns it off.
+	ResumeWindow time.Duration `yaml:"resume_window"`
 	// TrustedProxies are reverse proxies (addresses or CIDRs) whose
 	// X-Forwarded-For is believed for the client address.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -123,6 +127,7 @@ func Default() Config {
 		SegmentDuration: 30 * time.Second,
 		SealGrace:       2 * time.Minute,
 		FailoverWait:    15 * time.Minute,
+		ResumeWindow:    30 * time.Second,
 		MetricsAllow:    []string{"127.0.0.0/8", "::1/128"},
 		TURNTTL:         12 * time.Hour,
 	}
@@ -157,6 +162,7 @@ func (c *Config) fields() []field {
 		{"segment-duration", "length of a recorded segment", &c.SegmentDuration},
 		{"seal-grace", "how long an empty recorded session waits before it ends and is sealed", &c.SealGrace},
 		{"failover-wait", "how long sealing waits for a node that stopped while recording to come back with its spool", &c.FailoverWait},
+		{"resume-window", "how long a participant whose connection dropped keeps their place to come back without a new join (0: off)", &c.ResumeWindow},
 		{"udp-batch", "send and receive media in batches (sendmmsg, recvmmsg) instead of one system call per packet", &c.UDPBatch},
 		{"trusted-proxies", "comma-separated reverse proxy addresses or CIDRs whose X-Forwarded-For is believed", &c.TrustedProxies},
 		{"metrics-allow", "comma-separated client addresses or CIDRs that GET /metrics answers (default loopback)", &c.MetricsAllow},
@@ -363,6 +369,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FailoverWait < time.Second || c.FailoverWait > 7*24*time.Hour {
 		errs = append(errs, fmt.Errorf("failover-wait %s: want between 1s and 168h", c.FailoverWait))
+	}
+	if c.ResumeWindow < 0 || c.ResumeWindow > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("resume-window %s: want between 0 (off) and 10m", c.ResumeWindow))
 	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {

@@ -124,7 +124,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openCoord(ctx); err != nil {
 		return err
 	}
-	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
+	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ResumeWindow: resumeWindow(n.cfg.ResumeWindow), ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
 		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
@@ -395,3 +395,12 @@ func (n *Node) Config() config.Config { return n.cfg }
 
 // Archive is the node's recording archive.
 func (n *Node) Archive() *archive.Archive { return n.archive }
+
+// resumeWindow is the configured window in signaling's terms: off is
+// negative there (zero means its default).
+func resumeWindow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}

@@ -113,6 +113,7 @@ function createLabel() {
     el('span', 'tile-name'),
     el('span', 'tile-role', { 'data-testid': 'tile-role' }),
     el('span', 'tile-room', { 'data-testid': 'tile-room' }),
+    el('span', 'tile-reconnecting', { 'data-testid': 'tile-reconnecting', hidden: '' }),
     el('span', 'indicator indicator-muted', { 'data-testid': 'indicator-muted', role: 'img' }),
     el('span', 'indicator indicator-camera', { 'data-testid': 'indicator-camera-off', role: 'img' }),
     el('span', 'indicator indicator-hand', { 'data-testid': 'indicator-hand', role: 'img' }),
@@ -359,7 +360,7 @@ export function updateGridLayout() {
  * Fills a tile's label and indicators.
  * @param {HTMLElement} tile
  * @param {{name: string, role: string, interprets_for?: string, audio: boolean, video: boolean, hand: boolean,
- *   self?: boolean, room?: string}} p
+ *   self?: boolean, room?: string, reconnecting?: boolean}} p
  */
 function renderTile(tile, p) {
   const name = p.self ? t('you', { name: p.name }) : p.name;
@@ -397,7 +398,15 @@ function renderTile(tile, p) {
   tile.dataset.audio = String(p.audio);
   tile.dataset.video = String(p.video);
   tile.dataset.hand = String(p.hand);
+  // Their connection dropped; the server keeps their place a moment.
+  const reconnecting = /** @type {HTMLElement | null} */ (tile.querySelector('.tile-reconnecting'));
+  if (reconnecting) {
+    reconnecting.hidden = !p.reconnecting;
+    reconnecting.textContent = t('tile.reconnecting');
+  }
+  tile.classList.toggle('is-reconnecting', Boolean(p.reconnecting));
   const parts = [name, role];
+  if (p.reconnecting) parts.push(t('tile.reconnecting'));
   if (away) parts.push(room === '' ? t('caucus.tile.joint') : t('caucus.tile.private'));
   else if (room !== '') parts.push(roomName(room));
   if (p.hand) parts.push(t('indicator.hand'));
@@ -452,6 +461,7 @@ export function renderRemoteTile(id) {
     audio: p?.audio ?? true,
     video: (p?.video ?? true) && hasVideo,
     hand: Boolean(p?.hand),
+    reconnecting: Boolean(p?.reconnecting),
   };
   renderTile(tile, shown);
   renderHostActions(tile, { ...shown, video: p?.video ?? true });

@@ -135,6 +135,19 @@ export class Peers {
     });
   }
 
+  /**
+   * Offers the publish connection again with new ICE credentials (an ICE
+   * restart), keeping its tracks: after a resume or a failed connection.
+   * The server restarts the subscribe connection with an offer of its own.
+   */
+  restartIce() {
+    this.#serialize('publish', async (pc) => {
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      this.#send({ type: 'publish', sdp: offer.sdp });
+    });
+  }
+
   /** @param {unknown} sdp the server's answer to `publish` */
   onAnswer(sdp) {
     if (typeof sdp !== 'string') return;
@@ -191,7 +204,7 @@ export class Peers {
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed' && this.#pcs[name] === pc) {
-        console.warn(`kuayang: ${name} connection failed, rejoining`);
+        console.warn(`kuayang: ${name} connection failed, restarting ICE`);
         this.#onFailed();
       }
     };

@@ -38,7 +38,10 @@
  * - `track`               {participantId, track, stream} a remote track arrived
  * - `track-removed`       {participantId, track, stream}
  * - `reconnecting`        {attempt, delay} the connection was lost; retrying after delay ms
- * - `reconnected`         {self, session, participants}
+ * - `reconnected`         {self, session, participants, resumed}: resumed when the server kept
+ *                         the place (docs/protocol.md, "Reconnecting"): the media connections
+ *                         stayed and restarted ICE, and the changes of the meantime came as the
+ *                         events above; otherwise a new join (`joined` came first)
  * - `error`               {code, message, ref, fatal}
  * - `closed`              {reason, message?} final: `left`, a `bye` reason, or an error code;
  *                         message is the host's words with `rejected`
@@ -58,6 +61,16 @@ export const PROTOCOL_VERSION = 1;
 
 /** How long to wait for `joined` after opening the websocket. */
 const DEFAULT_JOIN_TIMEOUT_MS = 15_000;
+
+/** How long media may stay failed after an ICE restart before the client joins afresh. */
+const ICE_RESTART_TIMEOUT_MS = 15_000;
+
+/**
+ * How long the client keeps trying to resume on a node it cannot reach
+ * before it joins afresh (within the server's window): a node that went
+ * down keeps no place, and joining lets another node take the room.
+ */
+const RESUME_UNREACHABLE_MS = 8_000;
 
 /** How long leave() waits for the server's `bye`. */
 const LEAVE_TIMEOUT_MS = 2_000;
@@ -93,6 +106,7 @@ class Redirect extends Error {
  * @property {string} [language] only in the join answer
  * @property {string} [room] the private room they are in, '' for the joint room
  * @property {string} [interprets_for] for an interpreter, the party they interpret for
+ * @property {boolean} [reconnecting] their connection dropped and the server keeps their place
  */
 
 /**
@@ -202,6 +216,9 @@ export class Client extends EventTarget {
   /** @type {RecordingState} */ #recording = { paused: false, reason: '' };
 
   /** @type {JoinInfo | null} the last join answer */ #info = null;
+  /** @type {{token: string, window: number} | null} how to resume after a drop */ #resume = null;
+  /** when the websocket was lost (ms), for the resume window */ #lostAt = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} an ICE restart awaiting its outcome */ #iceTimer = null;
   /** @type {JoinInfo | null} a join answer whose token is still unused */ #unusedInfo = null;
   /** @type {Participant | null} */ #self = null;
   /** @type {SessionInfo | null} */ #session = null;
@@ -229,7 +246,7 @@ export class Client extends EventTarget {
       RTCPeerConnection: options.RTCPeerConnection ?? globalThis.RTCPeerConnection,
       send: (msg) => this.#send(msg),
       emit: (type, detail) => this.#emit(type, detail),
-      onFailed: () => this.#connectionLost(),
+      onFailed: () => this.#mediaFailed(),
     });
   }
 
@@ -582,6 +599,29 @@ export class Client extends EventTarget {
    * @returns {Promise<JoinedDetail>}
    */
   #connect(info) {
+    return this.#request(() => this.#openSocket(info, {
+      type: 'join', version: PROTOCOL_VERSION, token: info.join_token, consent: this.#consent,
+    }));
+  }
+
+  /**
+   * Opens a websocket to the node of the last join and sends `resume`.
+   * Resolves on `resumed`; rejects as #connect does.
+   * @param {JoinInfo} info
+   * @param {string} token
+   * @returns {Promise<JoinedDetail>}
+   */
+  #connectResume(info, token) {
+    return this.#request(() => this.#openSocket(info, { type: 'resume', version: PROTOCOL_VERSION, token }));
+  }
+
+  /**
+   * Runs open, which opens a websocket sending a first message, and
+   * settles on its answer (#pendingJoin), or on a timeout.
+   * @param {() => void} open
+   * @returns {Promise<JoinedDetail>}
+   */
+  #request(open) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         settle.reject(new ProtocolError('join_timeout', 'no answer to join'));
@@ -594,7 +634,7 @@ export class Client extends EventTarget {
       };
       this.#pendingJoin = settle;
       try {
-        this.#openSocket(info);
+        open();
       } catch (err) {
         settle.reject(new ProtocolError('network', errorText(err)));
       }
@@ -602,15 +642,15 @@ export class Client extends EventTarget {
   }
 
   /**
-   * Opens the websocket that sends `join` once open.
+   * Opens the websocket that sends first once open.
    * @param {JoinInfo} info
+   * @param {object} first `join` or `resume`
    */
-  #openSocket(info) {
+  #openSocket(info, first) {
     const ws = new this.#WebSocket(webSocketURL(this.#location.href, info.ws_url));
     this.#ws = ws;
     ws.onopen = () => {
-      if (ws !== this.#ws) return;
-      this.#send({ type: 'join', version: PROTOCOL_VERSION, token: info.join_token, consent: this.#consent });
+      if (ws === this.#ws) this.#send(first);
     };
     ws.onmessage = (ev) => {
       if (ws === this.#ws) this.#onMessage(ev.data);
@@ -636,6 +676,7 @@ export class Client extends EventTarget {
     if (!msg || typeof msg.type !== 'string') return;
     switch (msg.type) {
       case 'joined': this.#onJoined(msg); break;
+      case 'resumed': this.#onResumed(msg); break;
       case 'answer': this.#peers.onAnswer(msg.sdp); break;
       case 'offer': this.#peers.onOffer(msg.sdp); break;
       case 'candidate': this.#peers.onCandidate(msg.pc, msg.candidate); break;
@@ -678,6 +719,7 @@ export class Client extends EventTarget {
     const chat = this.#admitted ? chatList(msg.chat) : [];
     this.#rooms = roomList(msg.rooms);
     this.#recording = recordingState(msg.recording);
+    this.#resume = resumeInfo(msg.resume);
 
     if (this.#admitted) {
       try {
@@ -702,6 +744,72 @@ export class Client extends EventTarget {
     if (!this.#admitted) return;
     this.#sendState();
     this.#peers.offer();
+  }
+
+  /**
+   * The server kept this participant's place while the websocket was gone
+   * and this new one took it over: the media connections stay and restart
+   * ICE (the server restarts the subscribe one with a new offer), and what
+   * changed meanwhile comes as the usual events.
+   * @param {any} msg
+   */
+  #onResumed(msg) {
+    if (!this.#pendingJoin || !this.#info) return;
+    const info = this.#info;
+    this.#resume = resumeInfo(msg.resume);
+    this.#self = { ...this.#self, ...msg.self };
+    this.#session = { ...this.#session, ...msg.session };
+    const wasAdmitted = this.#admitted;
+    const selfID = this.#self?.id;
+    /** @type {Participant[]} */
+    const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
+      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+    const before = this.#participants;
+    this.#admitted = msg.admitted !== false;
+    if (this.#admitted) this.#waitingReason = '';
+    this.#participants = new Map(others.map((p) => [p.id, p]));
+    this.#roomLocked = Boolean(msg.room?.locked);
+    const chat = this.#admitted ? chatList(msg.chat) : [];
+    this.#rooms = roomList(msg.rooms);
+    this.#recording = recordingState(msg.recording);
+    this.#setState('joined');
+    /** @type {JoinedDetail} */
+    const detail = {
+      self: this.#self, session: this.#session, participants: others,
+      admitted: this.#admitted, room: { locked: this.#roomLocked }, chat,
+      rooms: this.rooms, recording: this.recording,
+    };
+    this.#pendingJoin.resolve(detail);
+    if (!this.#admitted) {
+      this.#peers.close(); // the `waiting` that follows says why
+      return;
+    }
+    if (!wasAdmitted || !this.#peers.publishPC) {
+      // Let in while away: media starts as after `admitted`.
+      try {
+        this.#peers.create(info.ice_servers ?? [], this.#localStream);
+      } catch (err) {
+        this.#emit('error', { code: 'webrtc', message: errorText(err), ref: 'resumed', fatal: false });
+        return;
+      }
+      this.#emit('admitted', { participants: others, chat, rooms: this.rooms, recording: this.recording });
+      this.#sendState();
+      this.#peers.offer();
+      return;
+    }
+    this.#peers.restartIce();
+    for (const [id, participant] of before) {
+      if (!this.#participants.has(id)) this.#emit('participant-left', { id, participant });
+    }
+    for (const p of others) {
+      this.#emit(before.has(p.id) ? 'participant-updated' : 'participant-joined', { participant: p });
+    }
+    this.#emit('participant-updated', { participant: this.#self });
+    this.#emit('room', { locked: this.#roomLocked });
+    this.#emit('rooms', { rooms: this.rooms });
+    this.#emit('recording', { ...this.#recording, by: '' });
+    for (const m of chat) this.#emit('chat', m);
+    this.#sendState();
   }
 
   /**
@@ -812,7 +920,8 @@ export class Client extends EventTarget {
       this.#emit('participant-updated', { participant: this.#self });
       return;
     }
-    const merged = { ...this.#participants.get(participant.id), ...participant };
+    // `reconnecting` is left out when false: a merge must not keep it.
+    const merged = { ...this.#participants.get(participant.id), ...participant, reconnecting: Boolean(participant.reconnecting) };
     this.#participants.set(participant.id, merged);
     this.#emit(event, { participant: merged });
   }
@@ -873,7 +982,7 @@ export class Client extends EventTarget {
       this.#finish(this.#finalReason);
       return;
     }
-    this.#connectionLost();
+    this.#socketLost();
   }
 
   // ---- Local media ------------------------------------------------------
@@ -917,9 +1026,45 @@ export class Client extends EventTarget {
 
   // ---- Connection loss and teardown -------------------------------------
 
-  /** The websocket or a peer connection broke: start over with backoff. */
-  #connectionLost() {
+  /**
+   * The websocket broke. The media connections stay: the server keeps
+   * this participant's place for a while (the resume window), and a new
+   * websocket resumes it; after that, or if the server does not know the
+   * place any more, the client joins afresh.
+   */
+  #socketLost() {
     if (this.#state !== 'joined' || this.#leaving) return;
+    if (this.#resume) this.#closeSocket();
+    else this.#closeTransport(); // nothing to resume: a new join brings new connections
+    this.#lostAt = Date.now();
+    this.#setState('reconnecting');
+    this.#scheduleReconnect();
+  }
+
+  /**
+   * A media connection failed (a network change, a long loss) while the
+   * websocket is up: both restart ICE, the subscribe one from the server
+   * (`ice_restart`). If media has not come back after a while, the
+   * client joins afresh.
+   */
+  #mediaFailed() {
+    if (this.#state !== 'joined' || this.#leaving) return;
+    // One restart for both connections; with the websocket down the
+    // resume restarts them.
+    if (this.#iceTimer !== null || !this.#send({ type: 'ice_restart' })) return;
+    this.#peers.restartIce();
+    this.#iceTimer = setTimeout(() => {
+      this.#iceTimer = null;
+      const failed = [this.#peers.publishPC, this.#peers.subscribePC].some(
+        (pc) => pc && pc.connectionState !== 'connected');
+      if (failed) this.#rejoin();
+    }, ICE_RESTART_TIMEOUT_MS);
+  }
+
+  /** Starts over: everything closes and the client joins again. */
+  #rejoin() {
+    if (this.#state !== 'joined' || this.#leaving) return;
+    this.#resume = null;
     this.#closeTransport();
     this.#setState('reconnecting');
     this.#scheduleReconnect();
@@ -933,10 +1078,32 @@ export class Client extends EventTarget {
 
   async #reconnect() {
     if (this.#leaving || this.#state !== 'reconnecting') return;
+    const resume = this.#resume;
+    if (resume && this.#info && Date.now() - this.#lostAt < Math.min(resume.window * 1000, RESUME_UNREACHABLE_MS)) {
+      try {
+        const detail = await this.#connectResume(this.#info, resume.token);
+        this.#backoff.reset();
+        this.#emit('reconnected', { ...detail, resumed: true });
+        return;
+      } catch (err) {
+        if (this.#leaving || this.#state !== 'reconnecting') return;
+        this.#closeSocket();
+        if (!(err instanceof ProtocolError && err.code === 'network')) {
+          // The place is not kept (resume_failed, or another refusal):
+          // join afresh at once.
+          this.#resume = null;
+        } else {
+          this.#scheduleReconnect(); // the node is not reachable yet
+          return;
+        }
+      }
+    }
+    this.#resume = null;
+    this.#peers.close(); // a new join brings new connections
     try {
       const detail = await this.#joinOnce(true);
       this.#backoff.reset();
-      this.#emit('reconnected', detail);
+      this.#emit('reconnected', { ...detail, resumed: false });
     } catch (err) {
       if (this.#leaving || this.#state !== 'reconnecting') return;
       this.#closeTransport();
@@ -952,13 +1119,20 @@ export class Client extends EventTarget {
 
   /** Closes the websocket and both peer connections, quietly. */
   #closeTransport() {
+    this.#closeSocket();
+    if (this.#iceTimer !== null) clearTimeout(this.#iceTimer);
+    this.#iceTimer = null;
+    this.#peers.close();
+  }
+
+  /** Closes the websocket, quietly. */
+  #closeSocket() {
     const ws = this.#ws;
     this.#ws = null;
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       try { ws.close(1000); } catch { /* already closed */ }
     }
-    this.#peers.close();
   }
 
   /** @param {string} reason */
@@ -1019,6 +1193,17 @@ function roomList(list) {
     record: Boolean(r.record),
     members: Array.isArray(r.members) ? r.members.filter((/** @type {unknown} */ m) => typeof m === 'string') : [],
   }));
+}
+
+/**
+ * The resume token and window of `joined` or `resumed`; null when the
+ * server keeps no place for a dropped connection.
+ * @param {any} r
+ * @returns {{token: string, window: number} | null}
+ */
+function resumeInfo(r) {
+  if (!r || typeof r.token !== 'string' || !r.token || typeof r.window !== 'number' || r.window <= 0) return null;
+  return { token: r.token, window: r.window };
 }
 
 /**

@@ -93,7 +93,7 @@ class FakePC {
     this.transceivers.push(t);
     return t;
   }
-  async createOffer() { return { type: 'offer', sdp: 'client-offer' }; }
+  async createOffer(options) { this.offerOptions = options; return { type: 'offer', sdp: 'client-offer' }; }
   async createAnswer() { return { type: 'answer', sdp: 'client-answer' }; }
   async setLocalDescription(d) { this.localDescription = d; this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable'; }
   async setRemoteDescription(d) { await tick(); this.remoteDescription = d; this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable'; }
@@ -286,6 +286,86 @@ test('reconnects with a new token after an unexpected close', async () => {
   assert.notEqual(client.publishPC, firstPub);
   assert.deepEqual(events.find((e) => e.type === 'reconnecting').detail, { attempt: 1, delay: 5 });
   await until(() => server.sent('publish').length === 1, 'publish after rejoin');
+});
+
+async function resumableClient(server) {
+  const client = newClient(server);
+  const events = record(client);
+  for (const type of ['rooms', 'recording', 'chat', 'admitted']) client.on(type, (detail) => events.push({ type, detail }));
+  await client.prepare('INV');
+  const joining = client.join({ invite: 'INV', consent: true });
+  await until(() => server.ws?.sent.length, 'join frame');
+  server.push({ type: 'joined', self: { id: 'p1', name: 'Anna', role: 'party' }, session: { id: 's1' }, admitted: true,
+    participants: [{ id: 'p2', name: 'Wang', role: 'mediator' }], resume: { token: 'R1', window: 30 } });
+  await joining;
+  await until(() => server.sent('publish').length === 1, 'first publish');
+  return { client, events };
+}
+
+test('resumes after a drop: the same connections restart ICE, the changes come as events', async () => {
+  const server = new FakeServer();
+  const { client, events } = await resumableClient(server);
+  const pub = client.publishPC, sub = client.subscribePC;
+  server.ws.drop();
+  assert.equal(client.state, 'reconnecting');
+  assert.notEqual(pub.signalingState, 'closed', 'the media connections stay while the place is kept');
+  await until(() => server.sockets.length === 2 && server.ws.sent.length, 'resume frame');
+  assert.deepEqual(server.ws.sent[0], { type: 'resume', version: 1, token: 'R1' });
+  assert.equal(server.joinAnswers, 1, 'no new join token');
+  server.push({ type: 'resumed', self: { id: 'p1', hand: false }, session: {}, admitted: true,
+    participants: [{ id: 'p3', name: 'Rossi', role: 'interpreter' }], chat: [{ id: 'c1', from: 'p3', text: 'ciao' }],
+    rooms: [], recording: { paused: true, reason: 'break' }, resume: { token: 'R2', window: 30 } });
+  await until(() => events.some((e) => e.type === 'reconnected'), 'reconnected');
+  assert.equal(events.find((e) => e.type === 'reconnected').detail.resumed, true);
+  assert.equal(client.publishPC, pub);
+  assert.equal(client.subscribePC, sub);
+  await until(() => server.sent('publish').length === 1, 'the ICE restart offer');
+  assert.equal(pub.offerOptions?.iceRestart, true);
+  assert.ok(events.some((e) => e.type === 'participant-left' && e.detail.id === 'p2'), 'p2 left meanwhile');
+  assert.ok(events.some((e) => e.type === 'participant-joined' && e.detail.participant.id === 'p3'), 'p3 came meanwhile');
+  assert.ok(events.some((e) => e.type === 'chat' && e.detail.id === 'c1'), 'the chat of the meantime');
+  assert.ok(events.some((e) => e.type === 'recording' && e.detail.paused), 'the recording paused meanwhile');
+  assert.equal(events.filter((e) => e.type === 'joined').length, 1, 'no second joined');
+  // The next drop resumes with the next token.
+  server.ws.drop();
+  await until(() => server.sockets.length === 3 && server.ws.sent.length, 'second resume frame');
+  assert.equal(server.ws.sent[0].token, 'R2');
+  await client.leave();
+});
+
+test('a resume refused joins afresh with new connections', async () => {
+  const server = new FakeServer();
+  const { client, events } = await resumableClient(server);
+  const pub = client.publishPC;
+  server.ws.drop();
+  await until(() => server.sockets.length === 2 && server.ws.sent.length, 'resume frame');
+  server.push({ type: 'error', code: 'resume_failed', message: 'join again' });
+  await until(() => server.sockets.length === 3 && server.ws.sent.length, 'join frame');
+  assert.equal(server.ws.sent[0].type, 'join');
+  assert.equal(server.ws.sent[0].token, 'tok2');
+  assert.equal(pub.signalingState, 'closed');
+  server.push({ type: 'joined', self: { id: 'p1' }, session: {}, participants: [] });
+  await until(() => events.some((e) => e.type === 'reconnected'), 'reconnected');
+  assert.equal(events.find((e) => e.type === 'reconnected').detail.resumed, false);
+  assert.notEqual(client.publishPC, pub);
+  await client.leave();
+});
+
+test('a failed media connection restarts ICE over the open websocket', async () => {
+  const server = new FakeServer();
+  const { client } = await resumableClient(server);
+  const pub = client.publishPC;
+  pub.connectionState = 'failed';
+  pub.onconnectionstatechange?.();
+  await until(() => server.sent('ice_restart').length === 1 && server.sent('publish').length === 2, 'ice_restart and a new publish');
+  assert.equal(pub.offerOptions?.iceRestart, true);
+  assert.equal(client.state, 'joined');
+  assert.equal(client.publishPC, pub);
+  client.subscribePC.connectionState = 'failed';
+  client.subscribePC.onconnectionstatechange?.();
+  await tick();
+  assert.equal(server.sent('ice_restart').length, 1, 'one restart for both connections');
+  await client.leave();
 });
 
 test('keeps retrying while the network is down, stops on a dead invite', async () => {
