@@ -71,6 +71,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c.link})
 	if err != nil {
 		s.log.Error("joining media plane", "session", c.sessionID, "participant", c.pid, "err", err)
+		c.final.Store(true) // nothing to keep: the client joins again
 		c.closeAfterFlush()
 		return errorf(CodeInternal, "join", "the media server could not add you; try again")
 	}
@@ -253,8 +254,7 @@ func (c *client) onReject(m Reject) *Error {
 		return errorf(CodeNoSuchParticipant, "reject", "nobody with this id is waiting")
 	}
 	c.hostAudit("lobby.reject", w.pid, "text", m.Message)
-	w.send(byeMsg{Type: "bye", Reason: "rejected", Message: m.Message})
-	w.closeAfterFlush()
+	w.goodbye(byeMsg{Type: "bye", Reason: "rejected", Message: m.Message})
 	return nil
 }
 

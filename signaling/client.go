@@ -320,11 +320,17 @@ func (c *client) send(msg any) {
 // kick says bye and closes the connection once the bye is written; a
 // connection that is away (its place kept for a resume) loses its place.
 func (c *client) kick(reason string) {
+	c.goodbye(byeMsg{Type: "bye", Reason: reason})
+}
+
+// goodbye sends bye and closes the connection for good, once the bye is
+// written; a connection that is away loses its kept place.
+func (c *client) goodbye(bye byeMsg) {
 	c.final.Store(true)
 	if c.expire() {
 		return
 	}
-	c.send(byeMsg{Type: "bye", Reason: reason})
+	c.send(bye)
 	c.closeAfterFlush()
 }
 
