@@ -39,6 +39,9 @@ type MediaParticipant interface {
 	// SetGroup moves the participant's media into a private room's group
 	// ("" is the joint room): media flows only within a group.
 	SetGroup(g string)
+	// SetScreen names the mid of the screen-share track in the publish
+	// offers from now on ("" for none).
+	SetScreen(mid string)
 	Leave()
 }
 

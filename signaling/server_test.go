@@ -112,6 +112,8 @@ func (p *fakeParticipant) SetGroup(g string) {
 	p.m.groups[p.pid] = g
 }
 
+func (p *fakeParticipant) SetScreen(string) {}
+
 func (p *fakeParticipant) Leave() {
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()
