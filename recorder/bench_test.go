@@ -195,9 +195,9 @@ func BenchmarkRecordParticipant(b *testing.B) {
 	fed := b.Elapsed()
 	// The segments that rolled during the run are sealed off the feeding
 	// goroutine: wait for them, so their sealing counts.
-	p := r.participant("alice")
+	p := r.participant("alice", "")
 	p.mu.Lock()
-	rolled := p.next - 1
+	rolled := p.ix.next - 1
 	p.mu.Unlock()
 	for len(segs.all()) < rolled {
 		time.Sleep(time.Millisecond)

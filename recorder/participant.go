@@ -19,17 +19,20 @@ const (
 	maxHeld = 1000
 )
 
-// participant is one participant's recording: one audio and one video
-// track at a time, one segment file at a time.
+// participant is one stream of a participant's recording: one audio
+// and one video track at a time, one segment file at a time. A screen
+// share is a participant of its own (stream StreamScreen, video only)
+// that numbers its segments in the same sequence as the camera's.
 type participant struct {
-	r   *Recorder
-	id  string
-	log *slog.Logger
+	r      *Recorder
+	id     string
+	stream string     // "" (camera and microphone) or StreamScreen
+	ix     *numbering // shared by the participant's streams
+	log    *slog.Logger
 
 	mu     sync.Mutex // guards the fields below
 	closed bool       // the recorder closed
 	paused bool       // not recorded for now (a private room): frames are dropped
-	next   int        // index of the next segment
 	audio  *track     // live tracks
 	video  *track
 	seg    *segment // open segment, or nil
@@ -177,11 +180,11 @@ func (p *participant) switchSegment(fr frame) {
 	spec := p.segmentSpec(start, withVideo, fr.pic)
 	s, err := openSegment(spec, p.log)
 	if err != nil {
+		p.ix.giveBack(spec.index)
 		p.log.Error("cannot open segment", "index", spec.index, "err", err)
 		p.wantSince = at // try again at the next chance
 		return
 	}
-	p.next++
 	p.seg, p.want = s, false
 	p.noteMissingVideo(start, at, withVideo)
 	for _, h := range frames {
@@ -199,13 +202,38 @@ func (p *participant) segmentSpec(start time.Time, withVideo bool, pic picture) 
 		p.mediaStart = start
 	}
 	spec := segmentSpec{
-		session: p.r.cfg.SessionID, participant: p.id, spool: p.r.cfg.SpoolDir,
-		index: p.next, start: start, mediaStart: p.mediaStart, audio: p.audio,
+		session: p.r.cfg.SessionID, participant: p.id, stream: p.stream, spool: p.r.cfg.SpoolDir,
+		index: p.ix.take(), start: start, mediaStart: p.mediaStart, audio: p.audio,
 	}
 	if withVideo {
 		spec.video, spec.pic = p.video, pic
 	}
 	return spec
+}
+
+// numbering hands out the segment indexes of one participant, shared by
+// their streams. Its lock is taken after participant.mu.
+type numbering struct {
+	mu   sync.Mutex
+	next int // index of the next segment
+}
+
+// take returns the next index.
+func (n *numbering) take() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.next++
+	return n.next - 1
+}
+
+// giveBack returns an index that was not used, unless another was taken
+// since.
+func (n *numbering) giveBack(i int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.next == i+1 {
+		n.next = i
+	}
 }
 
 // noteMissingVideo records in the new segment how long its video is

@@ -61,7 +61,7 @@ type Recorder struct {
 
 	mu     sync.Mutex // guards the fields below; taken before participant.mu
 	closed bool
-	parts  map[string]*participant
+	parts  map[partKey]*participant
 }
 
 var _ sfu.Observer = (*Recorder)(nil)
@@ -83,7 +83,7 @@ func New(cfg Config) *Recorder {
 		log = slog.Default()
 	}
 	log = log.With("component", "recorder", "session", cfg.SessionID)
-	r := &Recorder{cfg: cfg, log: log, done: make(chan struct{}), parts: map[string]*participant{}}
+	r := &Recorder{cfg: cfg, log: log, done: make(chan struct{}), parts: map[partKey]*participant{}}
 	r.fin = newFinisher(log, cfg.OnSegment)
 	r.wg.Go(r.fin.run)
 	r.wg.Go(r.flushLoop)
@@ -95,15 +95,24 @@ func (r *Recorder) now() time.Time { return r.cfg.Now() }
 
 // TrackAdded implements sfu.Observer: it records the participant's first
 // audio and first video track of a supported codec (Opus; VP8, VP9,
-// H.264), and ignores others.
+// H.264), and, as a stream of its own (StreamScreen), their screen
+// share's video; it ignores others.
 func (r *Recorder) TrackAdded(t sfu.TrackInfo) sfu.TrackSink {
 	c := codecOf(t.Codec.MimeType)
-	log := r.log.With("participant", t.Participant, "track", t.TrackID, "codec", t.Codec.MimeType)
+	log := r.log.With("participant", t.Participant, "track", t.TrackID, "codec", t.Codec.MimeType, "screen", t.Screen)
 	if c == codecUnknown || (t.Kind == "video") != c.video() {
 		log.Warn("track not recorded: unsupported codec")
 		return nil
 	}
-	p := r.participant(t.Participant)
+	if t.Screen && !c.video() {
+		log.Warn("track not recorded: a screen share is video")
+		return nil
+	}
+	stream := ""
+	if t.Screen {
+		stream = StreamScreen
+	}
+	p := r.participant(t.Participant, stream)
 	if p == nil {
 		return nil
 	}
@@ -119,40 +128,67 @@ func (r *Recorder) TrackAdded(t sfu.TrackInfo) sfu.TrackSink {
 	return tr
 }
 
-// participant returns the recording of pid, created on first use; nil
-// once the recorder is closed.
-func (r *Recorder) participant(pid string) *participant {
+// participant returns the recording of pid's stream ("" or
+// StreamScreen), created on first use; nil once the recorder is closed.
+func (r *Recorder) participant(pid, stream string) *participant {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil
 	}
-	if p := r.parts[pid]; p != nil {
+	return r.streamLocked(pid, stream)
+}
+
+// streamLocked is participant with r.mu held.
+func (r *Recorder) streamLocked(pid, stream string) *participant {
+	if p := r.parts[partKey{pid, stream}]; p != nil {
 		return p
 	}
-	p := &participant{r: r, id: pid, log: r.log.With("participant", pid), want: true}
-	p.next = nextSpoolIndex(filepath.Dir(segmentBase(r.cfg.SpoolDir, r.cfg.SessionID, pid, 0)))
-	if r.cfg.NextIndex != nil {
-		p.next = max(p.next, r.cfg.NextIndex(pid))
+	var ix *numbering
+	if stream == "" {
+		// The participant's segments number on from the spool's (both
+		// streams) and what was stored.
+		ix = &numbering{}
+		for _, s := range []string{"", StreamScreen} {
+			ix.next = max(ix.next, nextSpoolIndex(filepath.Dir(segmentBase(r.cfg.SpoolDir, r.cfg.SessionID, pid, s, 0))))
+		}
+		if r.cfg.NextIndex != nil {
+			ix.next = max(ix.next, r.cfg.NextIndex(pid))
+		}
+	} else {
+		ix = r.streamLocked(pid, "").ix
 	}
-	r.parts[pid] = p
+	log := r.log.With("participant", pid)
+	if stream != "" {
+		log = log.With("stream", stream)
+	}
+	p := &participant{r: r, id: pid, stream: stream, ix: ix, log: log, want: true}
+	r.parts[partKey{pid, stream}] = p
 	return p
 }
 
+// partKey names one stream of a participant's recording.
+type partKey struct{ pid, stream string }
+
 // Pause stops recording a participant (paused true) or records them
 // again (false): a participant in a private room that is not recorded.
-// Their open segment closes at its last frame; media while paused is
-// dropped; recording resumes in a new segment at the next keyframe.
+// Their open segments (camera and screen share) close at their last
+// frame; media while paused is dropped; recording resumes in new
+// segments at the next keyframe.
 func (r *Recorder) Pause(pid string, paused bool) {
-	var p *participant
-	if paused {
-		p = r.participant(pid) // paused before their first packet too
-	} else {
-		r.mu.Lock()
-		p = r.parts[pid] // nobody to resume is nothing to do
-		r.mu.Unlock()
+	var ps []*participant
+	r.mu.Lock()
+	for _, stream := range []string{"", StreamScreen} {
+		p := r.parts[partKey{pid, stream}]
+		if p == nil && paused && !r.closed {
+			p = r.streamLocked(pid, stream) // paused before their first packet too
+		}
+		if p != nil {
+			ps = append(ps, p) // nobody to resume is nothing to do
+		}
 	}
-	if p != nil {
+	r.mu.Unlock()
+	for _, p := range ps {
 		p.pause(paused)
 	}
 }

@@ -426,13 +426,13 @@ func TestIndexContinuesAcrossRejoin(t *testing.T) {
 	// spool and from the hook.
 	r2 := New(Config{SessionID: "s1", SpoolDir: r.cfg.SpoolDir, NextIndex: func(pid string) int { return 1 }})
 	defer r2.Close()
-	if p := r2.participant("frank"); p.next != 2 {
-		t.Errorf("next index %d, want 2", p.next)
+	if p := r2.participant("frank", ""); p.ix.next != 2 {
+		t.Errorf("next index %d, want 2", p.ix.next)
 	}
 	r3 := New(Config{SessionID: "s1", SpoolDir: r.cfg.SpoolDir, NextIndex: func(pid string) int { return 7 }})
 	defer r3.Close()
-	if p := r3.participant("frank"); p.next != 7 {
-		t.Errorf("next index %d, want 7", p.next)
+	if p := r3.participant("frank", ""); p.ix.next != 7 {
+		t.Errorf("next index %d, want 7", p.ix.next)
 	}
 }
 
@@ -481,5 +481,80 @@ func TestPauseDropsMediaUntilResumed(t *testing.T) {
 	}
 	for _, s := range segs {
 		checkSegment(t, s, true)
+	}
+}
+
+// A screen share is recorded as a stream of its own: its segments (video
+// only) lie under screen/ in the spool and in their keys, say their
+// stream, and are numbered in the participant's one sequence; the
+// camera's segment goes on unbroken beside it; a new recorder numbers on
+// after both; pausing the participant pauses both.
+func TestScreenIsAStreamOfItsOwn(t *testing.T) {
+	c := makeClip(t, 320, 240, 2)
+	r, clk, got, spool := newTestRecorder(t, time.Minute)
+	cam := newFeeder(t, r, clk, "alice", true, true)
+	cam.play(c, 0, nil)
+	scr := newFeeder(t, r, clk, "bob", false, false) // the schedule; its track is alice's screen
+	scr.video = r.TrackAdded(sfu.TrackInfo{Participant: "alice", TrackID: "display", StreamID: "-", Kind: "video", Screen: true,
+		Codec:           webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}},
+		RequestKeyframe: func() { scr.keyRequests.Add(1) }})
+	if scr.video == nil {
+		t.Fatal("the screen track is not recorded")
+	}
+	if r.TrackAdded(sfu.TrackInfo{Participant: "alice", TrackID: "mic2", Kind: "audio", Screen: true,
+		Codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000}}}) != nil {
+		t.Error("an audio track marked as a screen is recorded")
+	}
+	scr.play(c, 0, nil)
+	scr.end()
+	cam.play(c, 2*time.Second, nil)
+	cam.end()
+	r.Close()
+
+	segs := got.all()
+	if len(segs) != 2 {
+		t.Fatalf("%d segments, want the camera's and the screen's: %+v", len(segs), segs)
+	}
+	camera, screen := segs[0], segs[1]
+	if camera.Stream != "" || camera.Index != 0 || camera.Key != "sessions/s1/alice/000000.webm" {
+		t.Errorf("camera segment %d %q %s", camera.Index, camera.Stream, camera.Key)
+	}
+	if screen.Stream != StreamScreen || screen.Index != 1 || screen.Key != "sessions/s1/alice/screen/000001.webm" ||
+		screen.Path != filepath.Join(spool, "s1", "alice", "screen", "000001.webm") {
+		t.Errorf("screen segment %d %q %s at %s", screen.Index, screen.Stream, screen.Key, screen.Path)
+	}
+	if !slices.Equal(screen.Codecs, []string{"vp8"}) || screen.Width != 320 || len(screen.Speaking) != 0 {
+		t.Errorf("screen segment codecs %v, width %d, speaking %v", screen.Codecs, screen.Width, screen.Speaking)
+	}
+	if d := camera.WallEnd.Sub(camera.WallStart); d < 3900*time.Millisecond {
+		t.Errorf("the camera's segment lasts %v: broken by the screen share", d)
+	}
+	if d := screen.WallEnd.Sub(screen.WallStart); d < 1800*time.Millisecond || d > 2200*time.Millisecond {
+		t.Errorf("the screen's segment lasts %v, want about 2 s", d)
+	}
+	p := ffprobe(t, screen.Path)
+	if _, ai := p.stream("audio"); ai >= 0 {
+		t.Errorf("the screen's file has audio: %+v", p.Streams)
+	}
+	if _, vi := p.stream("video"); vi < 0 || !firstVideoKeyframe(t, screen.Path) {
+		t.Errorf("the screen's file: streams %+v", p.Streams)
+	}
+	decode(t, screen.Path, 0)
+	checkCues(t, screen.Path)
+	checkSegment(t, camera, true)
+
+	// The spool's screen directory counts for the numbering, which the
+	// streams share.
+	r3 := New(Config{SessionID: "s1", SpoolDir: spool})
+	defer r3.Close()
+	if p := r3.participant("alice", StreamScreen); p.ix.next != 2 || p.ix != r3.participant("alice", "").ix {
+		t.Errorf("next index %d, want 2 (after the screen's segment in the spool), shared by the streams", p.ix.next)
+	}
+	// Pausing the participant pauses their screen share too.
+	r3.Pause("alice", true)
+	for _, stream := range []string{"", StreamScreen} {
+		if p := r3.participant("alice", stream); !p.paused {
+			t.Errorf("stream %q not paused", stream)
+		}
 	}
 }

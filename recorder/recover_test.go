@@ -48,7 +48,7 @@ func crashedSpool(t *testing.T) (crashed, live string) {
 		}
 	}
 	r.mu.Lock()
-	p := r.parts["gina"]
+	p := r.parts[partKey{"gina", ""}]
 	r.mu.Unlock()
 	p.flush() // what the flusher does every half second
 	crashed = t.TempDir()

@@ -19,12 +19,20 @@ import (
 type Segment struct {
 	SessionID     string `json:"session_id"`
 	ParticipantID string `json:"participant_id"`
+	// Stream is which of the participant's media the segment holds: ""
+	// for their camera and microphone, StreamScreen for their screen
+	// share.
+	Stream string `json:"stream,omitempty"`
 	// Index numbers a participant's segments 0, 1, 2, ... for the whole
-	// session, across leaving and joining again.
+	// session, across leaving and joining again, in one sequence across
+	// their streams (so that a participant's index says which segment
+	// it is, whatever its stream).
 	Index int `json:"index"`
 	// Path is the closed file in the spool.
 	Path string `json:"path"`
-	// Key is the object key: sessions/<sid>/<pid>/<index, 6 digits>.<ext>.
+	// Key is the object key: sessions/<sid>/<pid>/<index, 6 digits>.<ext>
+	// for the camera, sessions/<sid>/<pid>/screen/<index>.<ext> for the
+	// screen share.
 	Key         string `json:"key"`
 	ContentType string `json:"content_type"` // video/webm or video/x-matroska
 	Bytes       int64  `json:"bytes"`
@@ -49,6 +57,10 @@ type Segment struct {
 	// was lost and its gaps are unknown.
 	Recovered bool `json:"recovered,omitempty"`
 }
+
+// StreamScreen is the stream of a participant's screen share: its
+// segments are a recording of their own, beside the camera's.
+const StreamScreen = "screen"
 
 // Gap is a stretch of a segment where media is missing.
 type Gap struct {
@@ -104,14 +116,19 @@ func safeName(id string) string {
 	return "x-" + hex.EncodeToString([]byte(id))
 }
 
-// segmentBase is the spool path of segment index, without extension.
-func segmentBase(spool, session, participant string, index int) string {
-	return filepath.Join(spool, safeName(session), safeName(participant), fmt.Sprintf("%06d", index))
+// segmentBase is the spool path of segment index of a participant's
+// stream, without extension: a stream other than the camera's ("") is a
+// directory inside the participant's.
+func segmentBase(spool, session, participant, stream string, index int) string {
+	return filepath.Join(spool, safeName(session), safeName(participant), stream, fmt.Sprintf("%06d", index))
 }
 
-// segmentKey is the object key of a segment.
-func segmentKey(session, participant string, index int, f format) string {
-	return fmt.Sprintf("sessions/%s/%s/%06d%s", safeName(session), safeName(participant), index, f.ext)
+// segmentKey is the object key of a segment, laid out as segmentBase.
+func segmentKey(session, participant, stream string, index int, f format) string {
+	if stream != "" {
+		stream += "/"
+	}
+	return fmt.Sprintf("sessions/%s/%s/%s%06d%s", safeName(session), safeName(participant), stream, index, f.ext)
 }
 
 // Renumbered is s under another index: the same file, stored under the

@@ -67,6 +67,7 @@ type segment struct {
 // segmentSpec is what opening a segment needs.
 type segmentSpec struct {
 	session, participant string
+	stream               string // "" or StreamScreen
 	spool                string
 	index                int
 	start                time.Time
@@ -79,7 +80,7 @@ type segmentSpec struct {
 // muxer.
 func openSegment(spec segmentSpec, log *slog.Logger) (*segment, error) {
 	s := &segment{video: spec.video, pic: spec.pic, format: formatWebM,
-		base: segmentBase(spec.spool, spec.session, spec.participant, spec.index)}
+		base: segmentBase(spec.spool, spec.session, spec.participant, spec.stream, spec.index)}
 	for _, tr := range []*track{spec.audio, spec.video} {
 		if tr != nil {
 			s.tracks = append(s.tracks, tr)
@@ -109,8 +110,8 @@ func openSegment(spec segmentSpec, log *slog.Logger) (*segment, error) {
 // initialMeta fills what is known of the segment when it opens.
 func (s *segment) initialMeta(spec segmentSpec) Segment {
 	m := Segment{
-		SessionID: spec.session, ParticipantID: spec.participant, Index: spec.index,
-		Key:         segmentKey(spec.session, spec.participant, spec.index, s.format),
+		SessionID: spec.session, ParticipantID: spec.participant, Stream: spec.stream, Index: spec.index,
+		Key:         segmentKey(spec.session, spec.participant, spec.stream, spec.index, s.format),
 		ContentType: s.format.contentType,
 		WallStart:   spec.start, MediaStart: spec.start.Sub(spec.mediaStart),
 		Width: spec.pic.width, Height: spec.pic.height,

@@ -34,6 +34,9 @@ type TrackInfo struct {
 	// changes (the publisher adds or pauses layers), and the picture size
 	// changes with it, at a keyframe.
 	Simulcast bool
+	// Screen says the track is the publisher's screen share (see
+	// Participant.SetScreen), not their camera.
+	Screen bool
 	// RequestKeyframe asks the publisher for a keyframe (video; a no-op
 	// for audio). Requests coalesce and are rate-limited. Safe from any
 	// goroutine, never blocks.

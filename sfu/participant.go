@@ -46,6 +46,11 @@ type Participant struct {
 	// subscriptions; guarded by room.mu.
 	ctlSims []*downTrack
 
+	// screenMid is the mid of the publish connection's screen-share
+	// track ("" for none); see SetScreen. Guarded by screenMu.
+	screenMu  sync.Mutex
+	screenMid string
+
 	// sims groups the layers of each simulcast track p publishes, by
 	// receiver (one per published track); guarded by simMu.
 	simMu sync.Mutex
@@ -148,9 +153,9 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	}
 	f.info = TrackInfo{
 		Participant: p.id, TrackID: t.ID(), StreamID: t.StreamID(),
-		Kind: t.Kind().String(), Codec: t.Codec(),
+		Kind: t.Kind().String(), Codec: t.Codec(), Screen: p.isScreen(t, recv),
 	}
-	log := p.log.With("track", t.ID(), "kind", t.Kind(), "codec", f.codec.MimeType)
+	log := p.log.With("track", t.ID(), "kind", t.Kind(), "codec", f.codec.MimeType, "screen", f.info.Screen)
 	if !p.room.publish(f) {
 		return
 	}
@@ -165,6 +170,44 @@ func (p *Participant) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	})
 	p.room.unpublish(f)
 	log.Info("track ended")
+}
+
+// SetScreen names the mid of the publish connection's screen-share track
+// ("" for none) in the offers given to Publish from now on. Only one
+// track is the screen: a video track that arrives on that mid is
+// forwarded as the participant's screen, under the stream id
+// ScreenStreamID instead of the participant's id, and observers see
+// TrackInfo.Screen; the participant's other tracks are their camera and
+// microphone. A track keeps what it was when it arrived.
+func (p *Participant) SetScreen(mid string) {
+	p.screenMu.Lock()
+	p.screenMid = mid
+	p.screenMu.Unlock()
+}
+
+// ScreenStreamID is the stream id a participant's screen share is
+// forwarded under: their id followed by "~screen" (a token character, as
+// the msid grammar wants), while their camera and microphone are
+// forwarded under their id alone.
+func ScreenStreamID(pid string) string { return pid + screenSuffix }
+
+const screenSuffix = "~screen"
+
+// isScreen reports whether the track t arriving on recv is the screen
+// share SetScreen named.
+func (p *Participant) isScreen(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) bool {
+	p.screenMu.Lock()
+	mid := p.screenMid
+	p.screenMu.Unlock()
+	if mid == "" || t.Kind() != webrtc.RTPCodecTypeVideo {
+		return false
+	}
+	for _, tr := range p.pub.pc.GetTransceivers() {
+		if tr.Receiver() == recv {
+			return tr.Mid() == mid
+		}
+	}
+	return false
 }
 
 // simGroup is a simulcast track being published: its forwarder and how
@@ -194,7 +237,7 @@ func (p *Participant) onLayer(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		f.pub = p
 		f.info = TrackInfo{
 			Participant: p.id, TrackID: t.ID(), StreamID: t.StreamID(),
-			Kind: t.Kind().String(), Codec: t.Codec(), Simulcast: true,
+			Kind: t.Kind().String(), Codec: t.Codec(), Simulcast: true, Screen: p.isScreen(t, recv),
 		}
 		g = &simGroup{f: f}
 		p.sims[recv] = g
@@ -293,7 +336,11 @@ func readRTCP(recv *webrtc.RTPReceiver, ssrc uint32, report func(*senderReport))
 // subscribe adds a track forwarding f to p's subscribe connection and starts
 // its writer. The caller holds room.mu and renegotiates.
 func (p *Participant) subscribe(f *forwarder) (*downTrack, error) {
-	rtpTrack, err := webrtc.NewTrackLocalStaticRTP(f.codec, f.id, f.pub.id)
+	stream := f.pub.id
+	if f.info.Screen {
+		stream = ScreenStreamID(f.pub.id)
+	}
+	rtpTrack, err := webrtc.NewTrackLocalStaticRTP(f.codec, f.id, stream)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new local track: %w", err)
 	}

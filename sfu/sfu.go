@@ -13,7 +13,9 @@
 // no other package of this module (deps_test.go keeps it so).
 //
 // Forwarded tracks carry the publisher's participant id as their stream id,
-// so a client maps every received track to the participant who sent it.
+// so a client maps every received track to the participant who sent it; a
+// publisher's screen share (Participant.SetScreen) is forwarded under a
+// stream of its own, ScreenStreamID.
 //
 // A publisher may send a video track as up to three simulcast layers
 // (RIDs). The layers of a track are forwarded as one track: each

@@ -78,6 +78,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 	c.mu.Lock()
 	c.media = media
 	c.group = ""
+	c.screen = false // a new publish connection shares nothing yet
 	c.mu.Unlock()
 	c.restorePrivate() // before any publish: callMu is held
 	s.applyRecording(c)
@@ -106,7 +107,7 @@ func (c *client) toLobby(reason string) {
 	}
 	c.leaveMedia()
 	c.mu.Lock()
-	c.hand = false
+	c.hand, c.screen = false, false
 	c.mu.Unlock()
 	c.recordLeave()
 	s.broadcast(c.sessionID, c, leftMsg{Type: "participant_left", ID: c.pid})

@@ -62,6 +62,7 @@ type client struct {
 	audio     bool
 	video     bool
 	hand      bool
+	screen    bool        // the last publish named a screen-share track
 	group     string      // the private room the client's media is in ("" joint)
 	chatTimes []time.Time // of the last chat messages, for the rate limit
 }
@@ -243,7 +244,7 @@ func (c *client) auditNow(action, detail string) {
 func (c *client) info() ParticipantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host(), Room: c.group,
+	return ParticipantInfo{ID: c.pid, Name: c.name, Role: string(c.role), Audio: c.audio, Video: c.video, Hand: c.hand, Host: c.host(), Room: c.group, Screen: c.screen,
 		InterpretsFor: c.interpretsFor, Reconnecting: c.away.Load()}
 }
 

@@ -159,12 +159,32 @@ func (c *client) onPublish(m Publish) *Error {
 	if media == nil {
 		return errorf(CodeInternal, "publish", "not connected to the media server")
 	}
+	media.SetScreen(m.Screen)
 	answer, err := media.Publish(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP})
 	if err != nil {
 		return errorf(CodeBadSDP, "publish", "the offer was refused: %s", short(err))
 	}
 	c.send(sdpMsg{Type: "answer", SDP: answer.SDP})
+	c.setScreen(m.Screen != "")
 	return nil
+}
+
+// setScreen notes whether the client shares its screen and, when that
+// changes, tells the others and the records.
+func (c *client) setScreen(on bool) {
+	c.mu.Lock()
+	changed := c.screen != on
+	c.screen = on
+	c.mu.Unlock()
+	if !changed {
+		return
+	}
+	c.s.broadcast(c.sessionID, c, participantMsg{Type: "participant_updated", Participant: c.info()})
+	action := "screen.stop"
+	if on {
+		action = "screen.start"
+	}
+	c.auditNow(action, "")
 }
 
 func (c *client) onAnswer(m Answer) *Error {

@@ -45,6 +45,9 @@ type IceRestart struct{}
 // Publish carries the offer of the publish connection.
 type Publish struct {
 	SDP string `json:"sdp"`
+	// Screen is the mid of the offer's screen-share video track; ""
+	// when the sender shares no screen.
+	Screen string `json:"screen"`
 }
 
 // Answer carries the answer to the server's subscribe offer.
@@ -451,18 +454,35 @@ func decodeSDP(data []byte) (string, error) {
 	if err := unmarshal(data, &m); err != nil {
 		return "", err
 	}
-	if m.SDP == "" {
-		return "", fmt.Errorf("sdp is required")
-	}
-	if len(m.SDP) > maxSDP {
-		return "", fmt.Errorf("sdp is longer than %d bytes", maxSDP)
-	}
-	return m.SDP, nil
+	return m.SDP, checkSDP(m.SDP)
 }
 
+// checkSDP checks the size of an SDP blob.
+func checkSDP(sdp string) error {
+	if sdp == "" {
+		return fmt.Errorf("sdp is required")
+	}
+	if len(sdp) > maxSDP {
+		return fmt.Errorf("sdp is longer than %d bytes", maxSDP)
+	}
+	return nil
+}
+
+// maxMid bounds a media id; browsers number them 0, 1, 2, …
+const maxMid = 32
+
 func decodePublish(data []byte) (Message, error) {
-	sdp, err := decodeSDP(data)
-	return Publish{SDP: sdp}, err
+	var m Publish
+	if err := unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if err := checkSDP(m.SDP); err != nil {
+		return nil, err
+	}
+	if len(m.Screen) > maxMid || strings.ContainsFunc(m.Screen, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return nil, fmt.Errorf("screen must be the mid of a track of the offer (at most %d printable ASCII characters, no spaces)", maxMid)
+	}
+	return m, nil
 }
 
 func decodeAnswer(data []byte) (Message, error) {
@@ -516,6 +536,8 @@ type ParticipantInfo struct {
 	Video bool   `json:"video"`
 	Hand  bool   `json:"hand"`
 	Host  bool   `json:"host"`
+	// Screen is true while the participant shares their screen.
+	Screen bool `json:"screen"`
 	// Room is the private room the participant is in, "" for the joint
 	// room.
 	Room string `json:"room"`

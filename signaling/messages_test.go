@@ -22,6 +22,10 @@ func TestDecode(t *testing.T) {
 		{"join version as string", `{"type":"join","version":"1","token":"t"}`, "", CodeBadMessage, "join"},
 		{"publish", `{"type":"publish","sdp":"v=0"}`, "publish", "", ""},
 		{"publish empty sdp", `{"type":"publish","sdp":""}`, "", CodeBadMessage, "publish"},
+		{"publish with a screen", `{"type":"publish","sdp":"v=0","screen":"2"}`, "publish", "", ""},
+		{"publish screen not a string", `{"type":"publish","sdp":"v=0","screen":2}`, "", CodeBadMessage, "publish"},
+		{"publish screen with a space", `{"type":"publish","sdp":"v=0","screen":"2 3"}`, "", CodeBadMessage, "publish"},
+		{"publish screen too long", `{"type":"publish","sdp":"v=0","screen":"` + strings.Repeat("1", maxMid+1) + `"}`, "", CodeBadMessage, "publish"},
 		{"publish huge sdp", `{"type":"publish","sdp":"` + strings.Repeat("a", maxSDP+1) + `"}`, "", CodeBadMessage, "publish"},
 		{"answer", `{"type":"answer","sdp":"v=0"}`, "answer", "", ""},
 		{"answer sdp number", `{"type":"answer","sdp":5}`, "", CodeBadMessage, "answer"},
@@ -68,6 +72,12 @@ func TestDecode(t *testing.T) {
 }
 
 func TestDecodeFields(t *testing.T) {
+	if m, err := Decode([]byte(`{"type":"publish","sdp":"v=0","screen":"video-2"}`)); err != nil || m.(Publish).Screen != "video-2" || m.(Publish).SDP != "v=0" {
+		t.Fatalf("publish with a screen: %+v %v", m, err)
+	}
+	if m, err := Decode([]byte(`{"type":"publish","sdp":"v=0"}`)); err != nil || m.(Publish).Screen != "" {
+		t.Fatalf("publish without a screen: %+v %v", m, err)
+	}
 	m, err := Decode([]byte(`{"type":"candidate","pc":"subscribe","candidate":{"candidate":"c","sdpMid":"1","sdpMLineIndex":2}}`))
 	if err != nil {
 		t.Fatal(err)

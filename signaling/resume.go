@@ -144,6 +144,7 @@ func (c *client) onResume(m Resume) *Error {
 	c.mu.Lock()
 	c.media, old.media = old.media, nil
 	c.audio, c.video, c.hand, c.group, c.chatTimes = old.audio, old.video, old.hand, old.group, old.chatTimes
+	c.screen = old.screen
 	c.mu.Unlock()
 	old.mu.Unlock()
 	c.inCall, c.waitReason = old.inCall, old.waitReason

@@ -42,6 +42,9 @@ type MediaParticipant interface {
 	// RestartICE offers the subscribe connection again with new ICE
 	// credentials.
 	RestartICE()
+	// SetScreen names the mid of the screen-share track in the publish
+	// offers from now on ("" for none).
+	SetScreen(mid string)
 	Leave()
 }
 

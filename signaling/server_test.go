@@ -127,6 +127,8 @@ func (p *fakeParticipant) RestartICE() {
 	p.m.restarts[p.pid]++
 }
 
+func (p *fakeParticipant) SetScreen(string) {}
+
 func (p *fakeParticipant) Leave() {
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()

@@ -92,6 +92,9 @@ func bringUpLoopback(t *testing.T) {
 	}
 }
 
+// newBrowser starts Chromium with fake devices. Its fake devices include
+// a screen: getDisplayMedia answers at once with an 800x600 test pattern
+// ("screen:-3:0", a monitor), headless, without any other flag.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

@@ -76,14 +76,21 @@ func recordedCall(t *testing.T, d time.Duration) (*testNode, map[string]any) {
 	return n, waitSealed(t, clerkAPI, n.demo.SessionID, 30*time.Second)
 }
 
-// segmentCounts is the number of segments of every recorded participant.
+// segmentCounts is the number of camera segments of every recorded
+// participant (a screen share's are on the timeline apart).
 func segmentCounts(rec map[string]any) map[string]int {
 	out := map[string]int{}
 	parts, _ := rec["participants"].([]any)
 	for _, p := range parts {
 		pm, _ := p.(map[string]any)
 		segs, _ := pm["segments"].([]any)
-		out[pm["id"].(string)] = len(segs)
+		n := 0
+		for _, sg := range segs {
+			if sm, _ := sg.(map[string]any); sm["stream"] == nil {
+				n++
+			}
+		}
+		out[pm["id"].(string)] = n
 	}
 	return out
 }

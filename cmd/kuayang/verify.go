@@ -123,7 +123,11 @@ func printReport(w io.Writer, path string, r *evidence.Report, keyGiven bool) {
 		if pt.Gaps > 0 {
 			gaps = ", " + fmtCount(pt.Gaps, "gap", "gaps")
 		}
-		p("    %-12s %-24s %s, %s, %s recorded%s", pt.Role, pt.Name, fmtCount(pt.Segments, "segment", "segments"), fmtBytes(pt.Bytes), fmtHMS(pt.Duration), gaps)
+		screen := ""
+		if pt.ScreenSegments > 0 {
+			screen = fmt.Sprintf(", %s of screen share in %s", fmtHMS(pt.Screen), fmtCount(pt.ScreenSegments, "segment", "segments"))
+		}
+		p("    %-12s %-24s %s, %s, %s recorded%s%s", pt.Role, pt.Name, fmtCount(pt.Segments, "segment", "segments"), fmtBytes(pt.Bytes), fmtHMS(pt.Duration), screen, gaps)
 	}
 	p("")
 	if keyGiven {

@@ -20,7 +20,8 @@ import (
 
 // writeTestBundle seals a small synthetic recording and writes its bundle
 // to dir/bundle.zip. It returns the path, the key and the media by key.
-func writeTestBundle(t *testing.T, dir string) (string, *evidence.Key, map[string][]byte) {
+// extra segments (with their media) are added to the recording's.
+func writeTestBundle(t *testing.T, dir string, extra ...evidence.Segment) (string, *evidence.Key, map[string][]byte) {
 	t.Helper()
 	key, err := evidence.GenerateKey()
 	if err != nil {
@@ -50,6 +51,13 @@ func writeTestBundle(t *testing.T, dir string) (string, *evidence.Key, map[strin
 			SHA256: hex.EncodeToString(sum[:]), WallStart: evidence.At(start), WallEnd: evidence.At(start.Add(30 * time.Second)),
 			MediaStart: float64(i/2) * 30, MediaEnd: float64(i/2)*30 + 30, Codecs: []string{"VP8", "opus"}, ContentType: "video/webm"})
 	}
+	for _, s := range extra {
+		data := bytes.Repeat([]byte(s.Key), 100)
+		media[s.Key] = data
+		sum := sha256.Sum256(data)
+		s.Bytes, s.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+		m.Segments = append(m.Segments, s)
+	}
 	e := &audit.Entry{Time: t0, ActorKind: audit.ActorSystem, ActorID: "node-7", Action: "recording.start", SessionID: "s1"}
 	audit.Seal(nil, e)
 	if m.Audit, err = evidence.NewAuditRef([]*audit.Entry{e}, e); err != nil {
@@ -76,9 +84,18 @@ func writeTestBundle(t *testing.T, dir string) (string, *evidence.Key, map[strin
 	return path, key, media
 }
 
+// screenSegment is a screen-share segment of p2 from start, 20 s long,
+// numbered after their camera segments.
+func screenSegment(start time.Time) evidence.Segment {
+	return evidence.Segment{ParticipantID: "p2", Stream: evidence.StreamScreen, Index: 2, Key: "sessions/s1/p2/screen/000002.webm",
+		WallStart: evidence.At(start), WallEnd: evidence.At(start.Add(20 * time.Second)), MediaStart: 0, MediaEnd: 20,
+		Codecs: []string{"VP8"}, Width: 1920, Height: 1080, ContentType: "video/webm"}
+}
+
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
 	path, key, media := writeTestBundle(t, dir)
+	screenBundle, _, _ := writeTestBundle(t, t.TempDir(), screenSegment(time.Date(2026, 11, 27, 8, 0, 40, 0, time.UTC)))
 	keyFile := filepath.Join(dir, "court.pem")
 	os.WriteFile(keyFile, key.PublicPEM(), 0o644)
 	other, _ := evidence.GenerateKey()
@@ -108,6 +125,7 @@ func TestVerifyCommand(t *testing.T) {
 	}{
 		{"intact", []string{path}, 0, []string{"INTACT: " + path + " was signed by key " + key.ID + " of node node-7 at 2026-11-27 09:00:00 UTC; 4 segments, 39.1 KiB; 2 participants; 1 gap",
 			`2026-WC-0012 "Power of attorney"`, "Marco Rossi", "0:01:00 recorded, 1 gap\n", evidence.Fingerprint(key.Public), "GET /api/v1/keys"}, []string{"NOT"}, ""},
+		{"intact with a screen share", []string{screenBundle}, 0, []string{"5 segments", "Marco Rossi", "3 segments, 22.8 KiB, 0:01:00 recorded, 0:00:20 of screen share in 1 segment, 1 gap\n"}, []string{"NOT"}, ""},
 		{"intact unzipped", []string{unzipped}, 0, []string{"INTACT: " + unzipped}, nil, ""},
 		{"intact with its key", []string{"--key", keyFile, path}, 0, []string{"INTACT", "by the key you gave (--key): " + key.ID}, []string{"GET /api/v1/keys"}, ""},
 		{"flags after the bundle", []string{path, "--key", keyFile, "--quiet"}, 0, []string{"INTACT: signed by key " + key.ID + " of node node-7 at 2026-11-27T09:00:00Z\n"}, []string{"participants"}, ""},

@@ -41,7 +41,10 @@ type Recordings struct {
 }
 
 type segmentView struct {
-	Index       int             `json:"index"`
+	Index int `json:"index"`
+	// Stream is "screen" for a segment of the participant's screen share,
+	// omitted for their camera and microphone.
+	Stream      string          `json:"stream,omitempty"`
 	Key         string          `json:"key"`
 	Bytes       int64           `json:"bytes"`
 	SHA256      string          `json:"sha256"`
@@ -59,7 +62,8 @@ type recordedParticipant struct {
 	Name          string        `json:"name"`
 	Role          string        `json:"role"`
 	InterpretsFor string        `json:"interprets_for,omitempty"`
-	Duration      float64       `json:"duration_seconds"`
+	Duration      float64       `json:"duration_seconds"` // of the camera
+	Screen        float64       `json:"screen_seconds,omitempty"`
 	Segments      []segmentView `json:"segments"`
 }
 
@@ -150,7 +154,11 @@ func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*reco
 				return nil, err
 			}
 			rp.Segments = append(rp.Segments, sv)
-			rp.Duration += (sg.MediaEnd - sg.MediaStart).Seconds()
+			if sg.Stream == "" {
+				rp.Duration += (sg.MediaEnd - sg.MediaStart).Seconds()
+			} else {
+				rp.Screen += (sg.MediaEnd - sg.MediaStart).Seconds()
+			}
 		}
 		if len(rp.Segments) > 0 {
 			v.Participants = append(v.Participants, rp)
@@ -164,7 +172,7 @@ func (s *Server) viewSegment(ctx context.Context, sg *cases.Segment) (segmentVie
 	if err != nil {
 		return segmentView{}, err
 	}
-	sv := segmentView{Index: sg.Index, Key: sg.Key, Bytes: sg.Bytes, SHA256: hex.EncodeToString(sg.SHA256),
+	sv := segmentView{Index: sg.Index, Stream: sg.Stream, Key: sg.Key, Bytes: sg.Bytes, SHA256: hex.EncodeToString(sg.SHA256),
 		ContentType: sg.ContentType, WallStart: sg.WallStart, WallEnd: sg.WallEnd, MediaStart: sg.MediaStart.Seconds(),
 		MediaEnd: sg.MediaEnd.Seconds(), URL: url}
 	if sg.Gaps != "" {

@@ -40,8 +40,11 @@ type laneView struct {
 	Role          string        `json:"role"`
 	Presence      []spanView    `json:"presence"`
 	Segments      []segmentSpan `json:"segments"`
-	Gaps          []gapSpan     `json:"gaps"`
-	Speaking      []spanView    `json:"speaking"`
+	// Screen are the segments of the participant's screen share: a
+	// stream of its own, not part of Segments' coverage.
+	Screen   []segmentSpan `json:"screen"`
+	Gaps     []gapSpan     `json:"gaps"`
+	Speaking []spanView    `json:"speaking"`
 }
 
 type spanView struct {
@@ -59,6 +62,7 @@ type gapSpan struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to"`
 	Reason string    `json:"reason"`
+	Stream string    `json:"stream,omitempty"` // "screen": inside a screen share's segment
 }
 
 // markView is a moment of the session: a consent, a join or leave, a
@@ -137,7 +141,7 @@ func buildTimeline(m *evidence.Manifest, source string, end time.Time) *timeline
 // leaves.
 func participantLane(m *evidence.Manifest, pt evidence.Participant, end time.Time) (laneView, []markView) {
 	lane := laneView{ParticipantID: pt.ID, Name: pt.Name, Role: pt.Role, Presence: []spanView{},
-		Segments: []segmentSpan{}, Gaps: []gapSpan{}, Speaking: []spanView{}}
+		Segments: []segmentSpan{}, Screen: []segmentSpan{}, Gaps: []gapSpan{}, Speaking: []spanView{}}
 	var marks []markView
 	mark := func(t evidence.Time, kind, label string) {
 		marks = append(marks, markView{Time: t.Time, Kind: kind, Label: pt.Name + " " + label, ParticipantID: pt.ID})
@@ -156,7 +160,9 @@ func participantLane(m *evidence.Manifest, pt evidence.Participant, end time.Tim
 		lane.Presence = append(lane.Presence, spanView{From: pr.JoinedAt.Time, To: to})
 	}
 	for _, sg := range m.Segments {
-		if sg.ParticipantID == pt.ID {
+		if sg.ParticipantID == pt.ID && sg.Stream != "" {
+			lane.Screen = append(lane.Screen, segmentSpan{Index: sg.Index, From: sg.WallStart.Time, To: sg.WallEnd.Time})
+		} else if sg.ParticipantID == pt.ID {
 			lane.Segments = append(lane.Segments, segmentSpan{Index: sg.Index, From: sg.WallStart.Time, To: sg.WallEnd.Time})
 			for _, iv := range sg.Speaking {
 				lane.Speaking = append(lane.Speaking, spanView{From: iv.From.Time, To: iv.To.Time})
@@ -166,7 +172,7 @@ func participantLane(m *evidence.Manifest, pt evidence.Participant, end time.Tim
 	lane.Speaking = joinSpans(lane.Speaking)
 	for _, g := range m.Gaps {
 		if g.ParticipantID == pt.ID {
-			lane.Gaps = append(lane.Gaps, gapSpan{From: g.From.Time, To: g.To.Time, Reason: g.Reason})
+			lane.Gaps = append(lane.Gaps, gapSpan{From: g.From.Time, To: g.To.Time, Reason: g.Reason, Stream: g.Stream})
 		}
 	}
 	return lane, marks

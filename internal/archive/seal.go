@@ -198,7 +198,7 @@ func segments(ctx context.Context, st store.Store, m *evidence.Manifest) error {
 		return err
 	}
 	for _, s := range segs {
-		m.Segments = append(m.Segments, evidence.Segment{ParticipantID: s.ParticipantID, Index: s.Index, Key: s.Key,
+		m.Segments = append(m.Segments, evidence.Segment{ParticipantID: s.ParticipantID, Stream: s.Stream, Index: s.Index, Key: s.Key,
 			Bytes: s.Bytes, SHA256: hex.EncodeToString(s.SHA256), WallStart: evidence.At(s.WallStart),
 			WallEnd: evidence.At(s.WallEnd), MediaStart: s.MediaStart.Seconds(), MediaEnd: s.MediaEnd.Seconds(),
 			Codecs: s.Codecs, Width: s.Width, Height: s.Height, ContentType: s.ContentType,
@@ -263,7 +263,7 @@ func recorderGaps(s *cases.Segment) []evidence.Gap {
 		if !g.To.After(g.From) {
 			continue
 		}
-		out = append(out, evidence.Gap{ParticipantID: s.ParticipantID, From: evidence.At(g.From), To: evidence.At(g.To),
+		out = append(out, evidence.Gap{ParticipantID: s.ParticipantID, Stream: s.Stream, From: evidence.At(g.From), To: evidence.At(g.To),
 			Reason: gapReason(g.Reason)})
 	}
 	return out
@@ -281,15 +281,17 @@ func gapReason(r string) string {
 	return evidence.GapLoss
 }
 
-// holes finds stretches of presence not covered by any segment of that
-// participant: media lost to a node failure, a dropped connection or an
-// upload that never happened. They are listed, never silent.
+// holes finds stretches of presence not covered by any camera segment
+// of that participant: media lost to a node failure, a dropped connection
+// or an upload that never happened. They are listed, never silent. A
+// screen share is shared for a while and stopped at will: its segments
+// neither cover presence nor leave holes.
 func holes(m *evidence.Manifest) []evidence.Gap {
 	var out []evidence.Gap
 	for _, p := range m.Participants {
 		var spans [][2]time.Time
 		for _, s := range m.Segments {
-			if s.ParticipantID == p.ID {
+			if s.ParticipantID == p.ID && s.Stream == "" {
 				spans = append(spans, [2]time.Time{s.WallStart.Time, s.WallEnd.Time})
 			}
 		}
@@ -381,13 +383,13 @@ func cutGaps(gaps []evidence.Gap, spansOf func(pid string) [][2]time.Time, reaso
 				continue
 			}
 			if from.Sub(cursor) >= minGap {
-				out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(cursor), To: evidence.At(from), Reason: g.Reason})
+				out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, Stream: g.Stream, From: evidence.At(cursor), To: evidence.At(from), Reason: g.Reason})
 			}
-			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(from), To: evidence.At(to), Reason: reason})
+			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, Stream: g.Stream, From: evidence.At(from), To: evidence.At(to), Reason: reason})
 			cursor = to
 		}
 		if g.To.Sub(cursor) >= minGap || cursor.Equal(g.From.Time) {
-			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, From: evidence.At(cursor), To: g.To, Reason: g.Reason})
+			out = append(out, evidence.Gap{ParticipantID: g.ParticipantID, Stream: g.Stream, From: evidence.At(cursor), To: g.To, Reason: g.Reason})
 		}
 	}
 	return out

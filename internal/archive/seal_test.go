@@ -212,3 +212,48 @@ func TestAuditExtractMatchesTheHead(t *testing.T) {
 		t.Fatalf("extract %v, want [1 3 4]: every entry of the session up to the head", seqs)
 	}
 }
+
+// TestHolesIgnoreScreen: a participant's screen-share segments neither
+// cover a hole in their camera's media nor make one where the sharing
+// stops; the record of a screen segment keeps its stream.
+func TestHolesIgnoreScreen(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	at := func(s float64) evidence.Time { return evidence.At(t0.Add(time.Duration(s * float64(time.Second)))) }
+	seg := func(stream string, from, to float64) evidence.Segment {
+		return evidence.Segment{ParticipantID: "p1", Stream: stream, WallStart: at(from), WallEnd: at(to)}
+	}
+	holesOf := func(segs ...evidence.Segment) string {
+		m := &evidence.Manifest{Participants: []evidence.Participant{{ID: "p1",
+			Presence: []evidence.Presence{{JoinedAt: at(0), LeftAt: at(90)}}}}, Segments: segs}
+		var out []string
+		for _, g := range holes(m) {
+			out = append(out, fmt.Sprintf("%g-%g %s %q", g.From.Sub(t0).Seconds(), g.To.Sub(t0).Seconds(), g.Reason, g.Stream))
+		}
+		return strings.Join(out, " ")
+	}
+	// The camera runs throughout; the screen is shared from 20 s to 35 s.
+	if got := holesOf(seg("", 2, 30), seg(evidence.StreamScreen, 20, 35), seg("", 30, 90)); got != "" {
+		t.Errorf("a screen share that stops made holes: %s", got)
+	}
+	// The camera drops from 40 s to 50 s while the screen is shared: the
+	// hole is there all the same.
+	if got, want := holesOf(seg("", 2, 40), seg(evidence.StreamScreen, 30, 60), seg("", 50, 90)), `40-50 disconnect ""`; got != want {
+		t.Errorf("holes %s, want %s", got, want)
+	}
+	// Only a screen share stored: no camera media at all leaves no hole
+	// to find (as for a participant with no segments), and the screen
+	// does not stand in for it.
+	if got := holesOf(seg(evidence.StreamScreen, 30, 60)); got != "" {
+		t.Errorf("screen-only holes: %s", got)
+	}
+
+	rec := toRecord(recorder.Segment{SessionID: "s1", ParticipantID: "p1", Stream: recorder.StreamScreen, Index: 3,
+		Key: "sessions/s1/p1/screen/000003.webm", WallStart: t0, WallEnd: t0.Add(time.Second),
+		Gaps: []recorder.Gap{{From: t0, To: t0.Add(time.Second / 2), Reason: recorder.GapPacketLoss}}}, t0, t0)
+	if rec.Stream != "screen" {
+		t.Fatalf("record stream %q", rec.Stream)
+	}
+	if g := recorderGaps(rec); len(g) != 1 || g[0].Stream != evidence.StreamScreen || g[0].Reason != evidence.GapLoss {
+		t.Fatalf("recorder gaps of a screen segment: %+v", g)
+	}
+}

@@ -281,6 +281,9 @@ const (
 type Segment struct {
 	SessionID     string
 	ParticipantID string
+	// Stream is "" for the participant's camera and microphone, "screen"
+	// for their screen share; Index is one sequence across both.
+	Stream        string
 	Index         int
 	Key           string // object key
 	ContentType   string

@@ -3,9 +3,10 @@
 // people who ran it: a court clerk, a judge, the other party's lawyer.
 //
 // When a session ends, the node writes a Manifest: who took part and when
-// they were present, every media segment with its size and SHA-256, the
-// gaps in the recording, the recording events, and a reference to the
-// audit log. The segments are linked by a hash chain (Chain), the
+// they were present, every media segment with its size and SHA-256 (a
+// participant's camera and microphone, and, as a stream of its own marked
+// "stream": "screen", a screen they shared), the gaps in the recording,
+// the recording events, and a reference to the audit log. The segments are linked by a hash chain (Chain), the
 // manifest is encoded canonically (Manifest.Encode) and signed with the
 // node's Ed25519 key (Key). WriteBundle streams everything into one zip
 // file — manifest, signature, public key, the audit entries about the

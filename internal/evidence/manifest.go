@@ -174,21 +174,35 @@ type Presence struct {
 	IP       string `json:"ip"`
 }
 
+// Streams of a participant's media besides their camera and microphone.
+const (
+	// StreamScreen is a participant's screen share (a document shown to
+	// everyone), recorded as segments of its own.
+	StreamScreen = "screen"
+)
+
 // Segment is one stored media file: one participant, about 30 seconds.
 type Segment struct {
-	ParticipantID string   `json:"participant_id"`
-	Index         int      `json:"index"` // 0, 1, 2, … per participant
-	Key           string   `json:"key"`   // object key; media/<key> in a bundle
-	Bytes         int64    `json:"bytes"`
-	SHA256        string   `json:"sha256"` // hex
-	WallStart     Time     `json:"wall_start"`
-	WallEnd       Time     `json:"wall_end"`
-	MediaStart    float64  `json:"media_start"` // seconds from the participant's first media
-	MediaEnd      float64  `json:"media_end"`
-	Codecs        []string `json:"codecs"`
-	Width         int      `json:"width"`
-	Height        int      `json:"height"`
-	ContentType   string   `json:"content_type"`
+	ParticipantID string `json:"participant_id"`
+	// Stream is which of the participant's media the segment holds: ""
+	// (omitted) for their camera and microphone, StreamScreen for their
+	// screen share. Omitted when empty, so manifests sealed before
+	// screen shares were recorded encode, chain and verify as signed.
+	Stream string `json:"stream,omitempty"`
+	// Index numbers a participant's segments 0, 1, 2, … in one sequence
+	// across their streams.
+	Index       int      `json:"index"`
+	Key         string   `json:"key"` // object key; media/<key> in a bundle
+	Bytes       int64    `json:"bytes"`
+	SHA256      string   `json:"sha256"` // hex
+	WallStart   Time     `json:"wall_start"`
+	WallEnd     Time     `json:"wall_end"`
+	MediaStart  float64  `json:"media_start"` // seconds from the first media of the participant's stream
+	MediaEnd    float64  `json:"media_end"`
+	Codecs      []string `json:"codecs"`
+	Width       int      `json:"width"`
+	Height      int      `json:"height"`
+	ContentType string   `json:"content_type"`
 	// Speaking lists when the participant spoke within the segment, by
 	// time, inside WallStart to WallEnd and not overlapping: from the
 	// audio level their device measured and sent with the audio (RFC
@@ -208,9 +222,13 @@ type Interval struct {
 // missing.
 type Gap struct {
 	ParticipantID string `json:"participant_id"`
-	From          Time   `json:"from"`
-	To            Time   `json:"to"`
-	Reason        string `json:"reason"` // Gap… constants
+	// Stream is the stream the media is missing from: "" (omitted) for
+	// the camera and microphone, StreamScreen for packets lost inside a
+	// screen share's segment. A screen share that stops is no gap.
+	Stream string `json:"stream,omitempty"`
+	From   Time   `json:"from"`
+	To     Time   `json:"to"`
+	Reason string `json:"reason"` // Gap… constants
 }
 
 // Event is something that happened to the recording.
@@ -329,7 +347,7 @@ func (m *Manifest) normalize() {
 	}
 	slices.SortStableFunc(m.Gaps, func(a, b Gap) int {
 		return cmp.Or(a.From.Compare(b.From.Time), cmp.Compare(a.ParticipantID, b.ParticipantID),
-			a.To.Compare(b.To.Time), cmp.Compare(a.Reason, b.Reason))
+			a.To.Compare(b.To.Time), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Stream, b.Stream))
 	})
 	m.Events = nonNil(m.Events)
 	for i := range m.Events {
@@ -398,6 +416,8 @@ func (m *Manifest) validate() error {
 		switch {
 		case !parts[s.ParticipantID]:
 			return bad("%s: participant %q is not listed", at, s.ParticipantID)
+		case !knownStream(s.Stream):
+			return bad("%s: unknown stream %q", at, s.Stream)
 		case s.Index < 0:
 			return bad("%s: negative index", at)
 		case indexes[pidIndex{s.ParticipantID, s.Index}]:
@@ -427,6 +447,8 @@ func (m *Manifest) validate() error {
 		switch {
 		case !parts[g.ParticipantID]:
 			return bad("gap at %v: participant %q is not listed", g.From, g.ParticipantID)
+		case !knownStream(g.Stream):
+			return bad("gap of participant %s at %v: unknown stream %q", g.ParticipantID, g.From, g.Stream)
 		case g.From.IsZero() || g.To.IsZero() || g.To.Before(g.From.Time):
 			return bad("gap of participant %s from %v to %v", g.ParticipantID, g.From, g.To)
 		case g.Reason == "":
@@ -449,6 +471,9 @@ func (m *Manifest) validate() error {
 	}
 	return nil
 }
+
+// knownStream reports whether s names a stream this format knows.
+func knownStream(s string) bool { return s == "" || s == StreamScreen }
 
 // checkSpeaking checks that a segment's speaking intervals lie within its
 // wall-clock time, in order, without overlapping.

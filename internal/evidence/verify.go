@@ -248,8 +248,12 @@ type ParticipantReport struct {
 	ID, Role, Name string
 	Segments       int
 	Bytes          int64
-	Duration       time.Duration // the sum of their segments' media time
+	Duration       time.Duration // the sum of their camera segments' media time
 	Gaps           int
+	// ScreenSegments and Screen are their screen share's segments
+	// (counted in Segments and Bytes too) and media time.
+	ScreenSegments int
+	Screen         time.Duration
 }
 
 // Size limits of the files read whole.
@@ -515,7 +519,13 @@ func report(m *Manifest, pub ed25519.PublicKey) *Report {
 		p := &r.Participants[idx[s.ParticipantID]]
 		p.Segments++
 		p.Bytes += s.Bytes
-		p.Duration += time.Duration((s.MediaEnd - s.MediaStart) * float64(time.Second))
+		d := time.Duration((s.MediaEnd - s.MediaStart) * float64(time.Second))
+		if s.Stream == StreamScreen {
+			p.ScreenSegments++
+			p.Screen += d
+		} else {
+			p.Duration += d
+		}
 		r.Bytes += s.Bytes
 	}
 	for _, g := range m.Gaps {

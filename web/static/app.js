@@ -39,7 +39,7 @@ import {
 } from './prejoin.js';
 import {
   ensureTile, forgetHand, noteHand, onAdmitted, onEnableSound, onJoined, onLeaveClick, onToggleCamera, onToggleHand,
-  onToggleLayout, onToggleMic, onTrack, onTrackRemoved, onWaitingInCall, removeTile, renderAllTiles, renderControls,
+  onOwnScreen, onToggleLayout, onToggleMic, onToggleScreen, onTrack, onTrackRemoved, onWaitingInCall, removeTile, renderAllTiles, renderControls,
   renderRemoteTile, renderSelfTile, setPanel, showBanner, togglePanel,
 } from './call.js';
 import { renderQualityTexts, startQuality } from './quality.js';
@@ -300,6 +300,7 @@ function wireClient() {
     refreshRooms();
   });
   client.on('track', (d) => onTrack(d));
+  client.on('screen', (d) => onOwnScreen(d));
   client.on('track-removed', (d) => onTrackRemoved(d));
   client.on('reconnecting', () => showBanner(t('status.reconnecting'), 'warn'));
   client.on('state', ({ state: s }) => {
@@ -326,6 +327,7 @@ function wireDom() {
   $('toggle-camera').addEventListener('click', onToggleCamera);
   $('waiting-mic').addEventListener('click', () => { onToggleMic(); renderWaitingMedia(); });
   $('waiting-camera').addEventListener('click', () => { onToggleCamera(); renderWaitingMedia(); });
+  $('toggle-screen').addEventListener('click', onToggleScreen);
   $('toggle-hand').addEventListener('click', onToggleHand);
   $('toggle-layout').addEventListener('click', onToggleLayout);
   $('toggle-chat').addEventListener('click', () => togglePanel('chat'));

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The call view of the join page: the video grid with one tile per
- * participant (with a host's controls on the others' tiles), the controls
- * (microphone, camera, hand, chat, host controls, leave), the side panel
+ * participant (with a host's controls on the others' tiles) and a large
+ * tile per screen being shared, the controls (microphone, camera, screen
+ * share, hand, chat, host controls, leave), the side panel
  * switch and the banner of reconnections, notices and transient errors.
  *
  * @module call
@@ -64,6 +65,8 @@ function setRoster(participants) {
   const grid = $('grid');
   grid.replaceChildren(createSelfTile());
   for (const p of participants) ensureTile(p.id);
+  // A share that goes on across a reconnection keeps its own tile.
+  if (client.screenTrack && state.self) showScreen(state.self.id, client.screenTrack);
   renderAllTiles();
   renderControls();
 }
@@ -200,7 +203,98 @@ function tileOf(id) {
 export function removeTile(id) {
   tileOf(id)?.remove();
   state.remoteStreams.delete(id);
+  removeScreenTile(id);
+}
+
+// ---- Screen shares ----------------------------------------------------------------
+
+/**
+ * The tile of the screen a participant shares (this person's own too),
+ * created when missing: large, first in the grid, the main place in
+ * speaker view.
+ * @param {string} id the participant sharing
+ * @param {MediaStreamTrack} track
+ */
+function showScreen(id, track) {
+  let tile = screenTileOf(id);
+  if (!tile) {
+    const self = id === state.self?.id;
+    tile = el('figure', 'tile tile-screen', { 'data-testid': 'screen-tile', 'data-participant-id': id, 'data-self': String(self) });
+    const video = /** @type {HTMLVideoElement} */ (el('video', '', { 'data-testid': 'screen-video', playsinline: '', autoplay: '' }));
+    video.muted = true; // a screen share carries no sound
+    const label = el('figcaption', 'tile-label');
+    label.append(el('span', 'tile-name'));
+    tile.append(video, label);
+    $('grid').append(tile);
+  }
+  const video = /** @type {HTMLVideoElement} */ (tile.querySelector('video'));
+  const current = /** @type {MediaStream | null} */ (video.srcObject);
+  if (!current || current.getVideoTracks()[0] !== track) video.srcObject = new MediaStream([track]);
+  video.play().catch(() => {});
+  renderScreenTile(id);
   updateGridLayout();
+}
+
+/** @param {string} id */
+function screenTileOf(id) {
+  return /** @type {HTMLElement | null} */ (
+    $('grid').querySelector(`[data-testid="screen-tile"][data-participant-id="${CSS.escape(id)}"]`));
+}
+
+/** @param {string} id */
+function removeScreenTile(id) {
+  screenTileOf(id)?.remove();
+  updateGridLayout();
+}
+
+/**
+ * Labels a screen tile with whose screen it is.
+ * @param {string} id
+ */
+function renderScreenTile(id) {
+  const tile = screenTileOf(id);
+  if (!tile) return;
+  const self = id === state.self?.id;
+  const text = self ? t('screen.yours') : t('screen.of', { name: state.participants.get(id)?.name ?? '…' });
+  /** @type {HTMLElement} */ (tile.querySelector('.tile-name')).textContent = text;
+  tile.setAttribute('aria-label', text);
+}
+
+/**
+ * This person's own share started (track) or stopped (null).
+ * @param {{track: MediaStreamTrack | null}} detail
+ */
+export function onOwnScreen({ track }) {
+  const id = state.self?.id;
+  if (id) {
+    if (track) showScreen(id, track);
+    else removeScreenTile(id);
+  }
+  renderControls();
+}
+
+/** Shares a screen, or stops sharing it. */
+export async function onToggleScreen() {
+  if (client.screenTrack) {
+    client.stopScreenShare();
+    return;
+  }
+  /** @type {MediaStream} */
+  let capture;
+  try {
+    capture = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  } catch (err) {
+    // Choosing nothing in the browser's picker is no error.
+    if (!(err instanceof DOMException && err.name === 'NotAllowedError')) {
+      showBanner(t('screen.failed', { message: err instanceof Error ? err.message : String(err) }), 'error', 8000);
+    }
+    return;
+  }
+  const track = capture.getVideoTracks()[0];
+  for (const other of capture.getTracks()) if (other !== track) other.stop();
+  if (!track || !client.shareScreen(track)) {
+    for (const tr of capture.getTracks()) tr.stop();
+  }
 }
 
 /**
@@ -212,7 +306,7 @@ function orderTiles() {
   const grid = $('grid');
   /** @type {{id: string, tile: HTMLElement, room: string, interpretsFor: string}[]} */
   const items = [];
-  for (const node of grid.querySelectorAll('.tile')) {
+  for (const node of grid.querySelectorAll('.tile:not(.tile-screen)')) {
     const tile = /** @type {HTMLElement} */ (node);
     const self = tile.dataset.testid === 'self-tile';
     const id = self ? state.self?.id ?? '' : tile.dataset.participantId ?? '';
@@ -251,7 +345,10 @@ function orderTiles() {
     }
     for (const item of group) place(item);
   }
-  if (!placeTiles(wanted)) return;
+  // Screens being shared come first, those of this person's room first.
+  const screens = [...grid.querySelectorAll('.tile-screen')].map((n) => /** @type {HTMLElement} */ (n));
+  screens.sort((a, b) => roomRank(roomOf(a.dataset.participantId ?? '')) - roomRank(roomOf(b.dataset.participantId ?? '')));
+  if (!placeTiles([...screens, ...wanted])) return;
   // Moving a tile within the document does not pause its video.
   for (const video of grid.querySelectorAll('video')) {
     const v = /** @type {HTMLVideoElement} */ (video);
@@ -289,7 +386,8 @@ function placeTiles(wanted) {
   /** @type {HTMLElement | null} */
   let main = null;
   if (layout === 'speaker' && wanted.length > 1) {
-    main = wanted.find((tile) => tile.dataset.testid === 'tile' && tileParticipant(tile) === featured)
+    main = wanted.find((tile) => tile.classList.contains('tile-screen'))
+      ?? wanted.find((tile) => tile.dataset.testid === 'tile' && tileParticipant(tile) === featured)
       ?? wanted.find((tile) => tile.dataset.testid === 'tile' && !tile.classList.contains('is-away'))
       ?? wanted.find((tile) => tile.dataset.testid === 'tile') ?? wanted[0];
   }
@@ -327,7 +425,7 @@ function placeTiles(wanted) {
  * @param {string} loudest the other participant who speaks loudest, or ''
  */
 export function setSpeaking(speaking, loudest) {
-  for (const node of $('grid').querySelectorAll('.tile')) {
+  for (const node of $('grid').querySelectorAll('.tile:not(.tile-screen)')) {
     const tile = /** @type {HTMLElement} */ (node);
     const on = speaking.has(tileParticipant(tile));
     tile.classList.toggle('is-speaking', on);
@@ -350,7 +448,7 @@ export function onToggleLayout() {
 export function updateGridLayout() {
   orderTiles();
   const grid = $('grid');
-  const count = grid.querySelectorAll('.tile').length;
+  const count = grid.querySelectorAll('.tile:not(.tile-screen)').length;
   grid.dataset.count = String(Math.min(count, 9));
   grid.dataset.layout = layout;
   $('waiting').hidden = count > 1 || state.view !== 'call';
@@ -465,6 +563,7 @@ export function renderRemoteTile(id) {
   };
   renderTile(tile, shown);
   renderHostActions(tile, { ...shown, video: p?.video ?? true });
+  renderScreenTile(id);
 }
 
 export function renderSelfTile() {
@@ -495,8 +594,12 @@ export function renderAllTiles() {
 // ---- Remote media -------------------------------------------------------------
 
 /** @param {import('./protocol.js').RemoteTrack} detail */
-export function onTrack({ participantId, track }) {
+export function onTrack({ participantId, track, screen }) {
   if (!participantId) return;
+  if (screen) {
+    if (track.kind === 'video') showScreen(participantId, track);
+    return;
+  }
   const tile = ensureTile(participantId);
   let stream = state.remoteStreams.get(participantId);
   if (!stream) {
@@ -515,7 +618,13 @@ export function onTrack({ participantId, track }) {
 }
 
 /** @param {import('./protocol.js').RemoteTrack} detail */
-export function onTrackRemoved({ participantId, track }) {
+export function onTrackRemoved({ participantId, track, screen }) {
+  if (screen) {
+    const video = /** @type {HTMLVideoElement | undefined} */ (screenTileOf(participantId)?.querySelector('video'));
+    const shown = /** @type {MediaStream | null | undefined} */ (video?.srcObject);
+    if (shown?.getVideoTracks()[0] === track) removeScreenTile(participantId);
+    return;
+  }
   const stream = state.remoteStreams.get(participantId);
   if (!stream) return;
   stream.removeTrack(track);
@@ -556,6 +665,14 @@ export function renderControls() {
   hand.setAttribute('aria-pressed', String(raised));
   hand.classList.toggle('is-active', raised);
   hand.replaceChildren(icon('hand'), buttonText(t(raised ? 'control.lowerHand' : 'control.raiseHand')));
+
+  const sharing = Boolean(client.screenTrack);
+  const screen = /** @type {HTMLButtonElement} */ ($('toggle-screen'));
+  // Phones cannot share a screen.
+  screen.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
+  screen.setAttribute('aria-pressed', String(sharing));
+  screen.classList.toggle('is-active', sharing);
+  screen.replaceChildren(icon('screen'), buttonText(t(sharing ? 'control.stopShare' : 'control.shareScreen')));
 
   const speaker = layout === 'speaker';
   const layoutButton = $('toggle-layout');

@@ -99,6 +99,10 @@ const ICONS = {
     ['path', { d: 'M2 12s3.5-6 10-6 10 6 10 6-3.5 6-10 6S2 12 2 12z', fill: 'none' }],
     ['circle', { cx: '12', cy: '12', r: '2.5' }],
   ],
+  screen: [
+    ['rect', { x: '3', y: '4', width: '18', height: '12', rx: '1.5', fill: 'none' }],
+    ['path', { d: 'M8 20h8M12 16v4M12 13V7M9 10l3-3 3 3', fill: 'none' }],
+  ],
   pause: [
     ['line', { x1: '9', y1: '5', x2: '9', y2: '19' }],
     ['line', { x1: '15', y1: '5', x2: '15', y2: '19' }],

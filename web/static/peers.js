@@ -4,7 +4,8 @@
  * (protocol.js):
  *
  * - publish carries the participant's own media; the client offers and
- *   applies the server's answer;
+ *   applies the server's answer. A screen share is a video track of its
+ *   own beside the camera, named in `publish` by its mid;
  * - subscribe carries everyone else's media; the server offers and the
  *   client answers.
  *
@@ -17,6 +18,9 @@
  */
 
 import { errorText } from './protocol-errors.js';
+
+/** What ends the stream id of a participant's screen share (docs/protocol.md). */
+export const SCREEN_SUFFIX = '~screen';
 
 /** @typedef {import('./protocol.js').RemoteTrack} RemoteTrack */
 /** @typedef {'publish' | 'subscribe'} PCName */
@@ -40,6 +44,8 @@ export class Peers {
   /** @type {Record<PCName, Promise<void>>} */ #chains = { publish: Promise.resolve(), subscribe: Promise.resolve() };
   /** @type {Record<PCName, RTCIceCandidateInit[]>} */ #remoteCandidates = { publish: [], subscribe: [] };
   /** @type {Partial<Record<'audio' | 'video', RTCRtpTransceiver>>} */ #transceivers = {};
+  /** @type {RTCRtpTransceiver | null} the screen share's, while sharing */ #screen = null;
+  /** the publish connection changed while its offer awaited the answer */ #reoffer = false;
   /** @type {Map<string, RemoteTrack>} by track id */ #remoteTracks = new Map();
   /** @type {WeakSet<object>} tracks and streams that have listeners */ #watched = new WeakSet();
 
@@ -76,6 +82,8 @@ export class Peers {
     subscribe.ontrack = (ev) => this.#onRemoteTrack(ev);
 
     this.#transceivers = {};
+    this.#screen = null;
+    this.#reoffer = false;
     for (const kind of /** @type {const} */ (['audio', 'video'])) {
       const track = stream?.getTracks().find((t) => t.kind === kind) ?? null;
       this.#transceivers[kind] = publish.addTransceiver(track ?? kind, {
@@ -95,6 +103,7 @@ export class Peers {
       pc.close();
     }
     this.#transceivers = {};
+    this.#screen = null;
     // Closing a connection ends its tracks without an `ended` event.
     for (const id of [...this.#remoteTracks.keys()]) this.#removeRemoteTrack(id);
   }
@@ -107,6 +116,28 @@ export class Peers {
   async replaceTrack(kind, track) {
     const sender = this.#transceivers[kind]?.sender;
     if (sender && this.#pcs.publish?.signalingState !== 'closed') await sender.replaceTrack(track);
+  }
+
+  /**
+   * Starts sending a screen share (track) as a video track of its own, or
+   * stops sending it (null), and renegotiates unless told not to. A new
+   * share gets a new transceiver: the server sees a track end and another
+   * begin.
+   * @param {MediaStreamTrack | null} track
+   * @param {boolean} [renegotiate]
+   */
+  setScreen(track, renegotiate = true) {
+    const pc = this.#pcs.publish;
+    if (!pc || pc.signalingState === 'closed') return;
+    if (this.#screen) {
+      if (this.#screen.sender.track === track) return;
+      pc.removeTrack(this.#screen.sender);
+      this.#screen = null;
+    }
+    if (track) {
+      this.#screen = pc.addTransceiver(track, { direction: 'sendonly' });
+    }
+    if (renegotiate) this.offer();
   }
 
   /**
@@ -126,13 +157,30 @@ export class Peers {
 
   // ---- Negotiation --------------------------------------------------------
 
-  /** Offers the publish connection (`publish`). */
+  /**
+   * Offers the publish connection (`publish`), naming the screen share's
+   * mid when there is one (known once the offer is applied). While an
+   * offer awaits its answer, the next one waits for it.
+   */
   offer() {
     this.#serialize('publish', async (pc) => {
+      if (pc.signalingState === 'have-local-offer') {
+        this.#reoffer = true;
+        return;
+      }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
-      this.#send({ type: 'publish', sdp: offer.sdp });
+      this.#publish(offer);
     });
+  }
+
+  /**
+   * Sends `publish` with offer, naming the screen share's mid if any.
+   * @param {RTCSessionDescriptionInit} offer applied already
+   */
+  #publish(offer) {
+    const screen = this.#screen?.sender.track ? this.#screen.mid ?? '' : '';
+    this.#send(screen ? { type: 'publish', sdp: offer.sdp, screen } : { type: 'publish', sdp: offer.sdp });
   }
 
   /**
@@ -142,9 +190,11 @@ export class Peers {
    */
   restartIce() {
     this.#serialize('publish', async (pc) => {
+      // An offer still awaiting its answer lost it with the old
+      // websocket: this one replaces it.
       const offer = await pc.createOffer({ iceRestart: true });
       await pc.setLocalDescription(offer);
-      this.#send({ type: 'publish', sdp: offer.sdp });
+      this.#publish(offer);
     });
   }
 
@@ -158,7 +208,28 @@ export class Peers {
       }
       await pc.setRemoteDescription({ type: 'answer', sdp });
       await this.#flushCandidates('publish', pc);
+      this.#offerAgain();
     });
+  }
+
+  /**
+   * The server refused the publish offer (`error` with ref `publish`): it
+   * is abandoned, and the connection's current state offered again if it
+   * changed meanwhile.
+   */
+  onPublishRefused() {
+    this.#serialize('publish', async (pc) => {
+      if (pc.signalingState !== 'have-local-offer') return;
+      await pc.setLocalDescription({ type: 'rollback' });
+      this.#offerAgain();
+    });
+  }
+
+  /** Offers again what changed while an offer was pending. */
+  #offerAgain() {
+    if (!this.#reoffer) return;
+    this.#reoffer = false;
+    this.offer();
   }
 
   /** @param {unknown} sdp the server's offer on the subscribe connection */
@@ -244,14 +315,17 @@ export class Peers {
   #onRemoteTrack(ev) {
     const { track } = ev;
     const stream = ev.streams[0] ?? null;
-    const participantId = stream?.id ?? '';
+    // A screen share comes in a stream of its own: "<participant id>~screen".
+    const streamID = stream?.id ?? '';
+    const screen = streamID.endsWith(SCREEN_SUFFIX);
+    const participantId = screen ? streamID.slice(0, -SCREEN_SUFFIX.length) : streamID;
     // A transceiver the server reuses for another sender fires again with
     // the same track: retire the old association first.
     const previous = this.#remoteTracks.get(track.id);
     if (previous && previous.stream !== stream) this.#removeRemoteTrack(track.id);
 
     /** @type {RemoteTrack} */
-    const entry = { participantId, track, stream };
+    const entry = { participantId, track, stream, screen };
     this.#remoteTracks.set(track.id, entry);
     if (!this.#watched.has(track)) {
       this.#watched.add(track);

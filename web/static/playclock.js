@@ -107,7 +107,8 @@ export function fileStarts(raw) {
 /**
  * The tracks of a recording listing (GET /api/v1/sessions/{id}/recordings):
  * one per participant with segments, segments sorted by wall time; segments
- * without a valid time span are dropped.
+ * without a valid time span are dropped. A participant's screen share is a
+ * track of its own, with the id `<participant id>~screen` (screenTrackID).
  * @param {{participants?: any[]}} recording
  * @returns {Track[]}
  */
@@ -115,25 +116,45 @@ export function buildTracks(recording) {
   /** @type {Track[]} */
   const tracks = [];
   for (const p of recording.participants ?? []) {
-    /** @type {Seg[]} */
-    const segments = [];
-    const raw = p.segments ?? [];
-    const starts = fileStarts(raw);
-    raw.forEach((/** @type {any} */ s, /** @type {number} */ i) => {
-      const wallStart = parseTime(s.wall_start);
-      const wallEnd = parseTime(s.wall_end);
-      if (!Number.isFinite(wallStart) || !Number.isFinite(wallEnd) || wallEnd <= wallStart) return;
-      const fileStart = starts[i];
-      segments.push({
-        index: Number(s.index), wallStart, wallEnd, fileStart,
-        fileEnd: fileStart + (wallEnd - wallStart) / 1000,
-        url: String(s.url ?? ''), bytes: Number(s.bytes) || 0, key: String(s.key ?? ''),
-      });
-    });
-    segments.sort((a, b) => a.wallStart - b.wallStart || a.index - b.index);
-    tracks.push({ id: p.id, name: p.name, role: p.role, segments });
+    const all = p.segments ?? [];
+    const camera = all.filter((/** @type {any} */ s) => !s.stream);
+    const screen = all.filter((/** @type {any} */ s) => s.stream === 'screen');
+    tracks.push(buildTrack(p.id, p, camera));
+    if (screen.length) tracks.push(buildTrack(screenTrackID(p.id), p, screen));
   }
   return tracks;
+}
+
+/**
+ * The id of the track of a participant's screen share.
+ * @param {string} id the participant's
+ */
+export function screenTrackID(id) { return `${id}~screen`; }
+
+/**
+ * One track of the raw segments of one of a participant's streams.
+ * @param {string} id
+ * @param {{name: string, role: string}} p
+ * @param {any[]} raw
+ * @returns {Track}
+ */
+function buildTrack(id, p, raw) {
+  /** @type {Seg[]} */
+  const segments = [];
+  const starts = fileStarts(raw);
+  raw.forEach((/** @type {any} */ s, /** @type {number} */ i) => {
+    const wallStart = parseTime(s.wall_start);
+    const wallEnd = parseTime(s.wall_end);
+    if (!Number.isFinite(wallStart) || !Number.isFinite(wallEnd) || wallEnd <= wallStart) return;
+    const fileStart = starts[i];
+    segments.push({
+      index: Number(s.index), wallStart, wallEnd, fileStart,
+      fileEnd: fileStart + (wallEnd - wallStart) / 1000,
+      url: String(s.url ?? ''), bytes: Number(s.bytes) || 0, key: String(s.key ?? ''),
+    });
+  });
+  segments.sort((a, b) => a.wallStart - b.wallStart || a.index - b.index);
+  return { id, name: p.name, role: p.role, segments };
 }
 
 /**
@@ -272,10 +293,9 @@ export function linksStale(expires, now, margin = REFRESH_MARGIN) {
 export function updateLinks(tracks, recording) {
   let changed = 0;
   for (const p of recording.participants ?? []) {
-    const track = tracks.find((tr) => tr.id === p.id);
-    if (!track) continue;
     for (const s of p.segments ?? []) {
-      const seg = track.segments.find((x) => x.index === Number(s.index));
+      const id = s.stream === 'screen' ? screenTrackID(p.id) : p.id;
+      const seg = tracks.find((tr) => tr.id === id)?.segments.find((x) => x.index === Number(s.index));
       if (seg && s.url && seg.url !== s.url) {
         seg.url = String(s.url);
         changed += 1;

@@ -35,8 +35,11 @@
  * - `participant-joined`  {participant}
  * - `participant-updated` {participant}
  * - `participant-left`    {id, participant}
- * - `track`               {participantId, track, stream} a remote track arrived
- * - `track-removed`       {participantId, track, stream}
+ * - `track`               {participantId, track, stream, screen} a remote track arrived (screen:
+ *                         the sender's screen share)
+ * - `track-removed`       {participantId, track, stream, screen}
+ * - `screen`              {track} this client's screen share started, or stopped (track null: the
+ *                         button, the browser's own "stop sharing", leaving or the waiting room)
  * - `reconnecting`        {attempt, delay} the connection was lost; retrying after delay ms
  * - `reconnected`         {self, session, participants, resumed}: resumed when the server kept
  *                         the place (docs/protocol.md, "Reconnecting"): the media connections
@@ -107,6 +110,7 @@ class Redirect extends Error {
  * @property {string} [room] the private room they are in, '' for the joint room
  * @property {string} [interprets_for] for an interpreter, the party they interpret for
  * @property {boolean} [reconnecting] their connection dropped and the server keeps their place
+ * @property {boolean} [screen] whether they share their screen
  */
 
 /**
@@ -171,8 +175,9 @@ class Redirect extends Error {
 
 /**
  * @typedef {object} RemoteTrack
- * @property {string} participantId the sender's id (the stream id)
+ * @property {string} participantId the sender's id (the stream id, less `~screen`)
  * @property {MediaStreamTrack} track
+ * @property {boolean} screen whether it is the sender's screen share
  * @property {MediaStream | null} stream
  */
 
@@ -208,6 +213,7 @@ export class Client extends EventTarget {
   /** @type {MediaStream | null} */ #localStream = null;
   #audioEnabled = true;
   #videoEnabled = true;
+  /** @type {MediaStreamTrack | null} the screen being shared */ #screenTrack = null;
   /** whether the client is in the call (not in the waiting room) */ #admitted = false;
   /** @type {string} why the client waits, '' when admitted */ #waitingReason = '';
   #roomLocked = false;
@@ -270,6 +276,8 @@ export class Client extends EventTarget {
   get localStream() { return this.#localStream; }
   get audioEnabled() { return this.#audioEnabled; }
   get videoEnabled() { return this.#videoEnabled; }
+  /** The screen-share track being sent, null when not sharing. */
+  get screenTrack() { return this.#screenTrack; }
   /** Whether the client is in the call; false in the waiting room. */
   get admitted() { return this.#admitted; }
   /** Why the client waits (`waiting_room`, `locked`, `host_absent`, `removed`), '' when admitted. */
@@ -375,6 +383,36 @@ export class Client extends EventTarget {
     this.#videoEnabled = enabled;
     this.#applyEnabled();
     this.#sendState();
+  }
+
+  /**
+   * Shares a screen (a getDisplayMedia video track) beside the camera,
+   * which goes on: everyone else receives it as this participant's
+   * screen. One at a time: a new track replaces the one shared. The
+   * track ending (the browser's own "stop sharing") stops the share.
+   * @param {MediaStreamTrack} track
+   * @returns {boolean} whether it is shared (false when not in the call)
+   */
+  shareScreen(track) {
+    if (!this.#admitted || this.#state !== 'joined' || track.kind !== 'video' || track.readyState !== 'live') return false;
+    if (this.#screenTrack === track) return true;
+    const old = this.#screenTrack;
+    this.#screenTrack = track;
+    track.addEventListener('ended', () => { if (this.#screenTrack === track) this.stopScreenShare(); }, { once: true });
+    this.#peers.setScreen(track);
+    old?.stop();
+    this.#emit('screen', { track });
+    return true;
+  }
+
+  /** Stops sharing the screen (and the capture); no-op when not sharing. */
+  stopScreenShare() {
+    const track = this.#screenTrack;
+    if (!track) return;
+    this.#screenTrack = null;
+    this.#peers.setScreen(null);
+    track.stop();
+    this.#emit('screen', { track: null });
   }
 
   // ---- In the call: chat and hand ----------------------------------------
@@ -741,8 +779,12 @@ export class Client extends EventTarget {
     };
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
-    if (!this.#admitted) return;
+    if (!this.#admitted) {
+      this.stopScreenShare();
+      return;
+    }
     this.#sendState();
+    this.#resumeScreen();
     this.#peers.offer();
   }
 
@@ -794,6 +836,7 @@ export class Client extends EventTarget {
       }
       this.#emit('admitted', { participants: others, chat, rooms: this.rooms, recording: this.recording });
       this.#sendState();
+      this.#resumeScreen();
       this.#peers.offer();
       return;
     }
@@ -813,6 +856,20 @@ export class Client extends EventTarget {
   }
 
   /**
+   * After new connections (a reconnection): the screen still shared is
+   * sent again; one whose capture ended meanwhile stops.
+   */
+  #resumeScreen() {
+    const track = this.#screenTrack;
+    if (!track) return;
+    if (track.readyState !== 'live') {
+      this.stopScreenShare();
+      return;
+    }
+    this.#peers.setScreen(track, false); // in the offer that follows
+  }
+
+  /**
    * In the waiting room (after `joined`, or sent back when the last host
    * left): the server has closed the media connections; so does the
    * client. The local stream stays (the preview goes on).
@@ -823,6 +880,7 @@ export class Client extends EventTarget {
     this.#admitted = false;
     this.#waitingReason = typeof reason === 'string' && reason ? reason : 'waiting_room';
     this.#peers.close();
+    this.stopScreenShare(); // nobody sees it in the waiting room
     this.#participants.clear();
     this.#lobby = [];
     this.#rooms = [];
@@ -943,6 +1001,7 @@ export class Client extends EventTarget {
       return;
     }
     if (err.fatal && isPermanent(err)) this.#finalReason = err.code;
+    if (err.ref === 'publish') this.#peers.onPublishRefused();
     this.#emit('error', { code: err.code, message: err.message, ref: err.ref, fatal: err.fatal });
   }
 
@@ -1141,6 +1200,7 @@ export class Client extends EventTarget {
     this.#pendingJoin?.reject(new ProtocolError(reason, `closed: ${reason}`));
     this.#backoff.cancel();
     this.#closeTransport();
+    this.stopScreenShare();
     this.#participants.clear();
     this.#lobby = [];
     this.#rooms = [];

@@ -18,7 +18,7 @@ import {
 } from './staff-common.js';
 import { drawTimeline, fromRecording, normalize } from './timeline.js';
 import { SyncPlayer } from './player.js';
-import { spanOf, buildTracks } from './playclock.js';
+import { buildTracks, screenTrackID, spanOf } from './playclock.js';
 
 /** @typedef {import('./api.js').Session} Session */
 /** @typedef {import('./api.js').Case} Case */
@@ -112,6 +112,11 @@ function draw() {
     const people = model.lanes.map((l) => ({ id: l.id, name: l.name, role: l.role }));
     for (const p of rec.participants ?? []) {
       if (!people.some((x) => x.id === p.id)) people.push({ id: p.id, name: p.name, role: p.role });
+    }
+    // Each screen share plays in a tile of its own, after its sharer's.
+    for (const tr of tracks) {
+      const owner = tr.id.endsWith('~screen') ? people.findIndex((x) => screenTrackID(x.id) === tr.id) : -1;
+      if (owner >= 0) people.splice(owner + 1, 0, { id: tr.id, name: t('staff.player.screen', { name: tr.name }), role: tr.role });
     }
     /** @type {SyncPlayer | null} */
     let player = null;

@@ -24,7 +24,8 @@ import { parseTime } from './playclock.js';
  * @typedef {{from: number, to: number}} Span
  * @typedef {{from: number, to: number, reason: string}} GapSpan
  * @typedef {{index: number, from: number, to: number}} SegSpan
- * @typedef {{id: string, name: string, role: string, presence: Span[], segments: SegSpan[], gaps: GapSpan[], speaking: Span[]}} Lane
+ * @typedef {{id: string, name: string, role: string, presence: Span[], segments: SegSpan[], screen: SegSpan[], gaps: GapSpan[],
+ *   speaking: Span[]}} Lane screen: the segments of the participant's screen share
  * @typedef {{time: number, kind: string, label: string, participant: string}} Mark
  * @typedef {{start: number, end: number, zone: string, source: string, lanes: Lane[], marks: Mark[]}} Model
  */
@@ -57,6 +58,7 @@ export function normalize(tl) {
     id: String(l.participant_id ?? ''), name: String(l.name ?? ''), role: String(l.role ?? ''),
     presence: spans(l.presence),
     segments: /** @type {SegSpan[]} */ (spans(l.segments).map((s) => ({ index: Number(/** @type {any} */ (s).index), from: s.from, to: s.to }))),
+    screen: /** @type {SegSpan[]} */ (spans(l.screen).map((s) => ({ index: Number(/** @type {any} */ (s).index), from: s.from, to: s.to }))),
     gaps: /** @type {GapSpan[]} */ (spans(l.gaps).map((g) => ({ from: g.from, to: g.to, reason: String(/** @type {any} */ (g).reason ?? '') }))),
     speaking: spans(l.speaking).map((s) => ({ from: s.from, to: s.to })),
   }));
@@ -70,7 +72,7 @@ export function normalize(tl) {
   let start = parseTime(tl?.start);
   let end = parseTime(tl?.end);
   const times = [
-    ...lanes.flatMap((l) => [...l.presence, ...l.segments, ...l.gaps, ...l.speaking].flatMap((s) => [s.from, s.to])),
+    ...lanes.flatMap((l) => [...l.presence, ...l.segments, ...l.screen, ...l.gaps, ...l.speaking].flatMap((s) => [s.from, s.to])),
     ...marks.map((m) => m.time),
   ];
   if (times.length) {
@@ -91,7 +93,8 @@ export function normalize(tl) {
  */
 export function fromRecording(rec, zone = 'UTC') {
   const lanes = (rec?.participants ?? []).map((/** @type {any} */ p) => {
-    const segs = [...(p.segments ?? [])].sort((a, b) => parseTime(a.wall_start) - parseTime(b.wall_start));
+    const all = [...(p.segments ?? [])].sort((a, b) => parseTime(a.wall_start) - parseTime(b.wall_start));
+    const segs = all.filter((s) => !s.stream);
     /** @type {{from: string, to: string}[]} */
     const presence = [];
     for (const s of segs) {
@@ -102,7 +105,8 @@ export function fromRecording(rec, zone = 'UTC') {
     return {
       participant_id: p.id, name: p.name, role: p.role, presence,
       segments: segs.map((s) => ({ index: s.index, from: s.wall_start, to: s.wall_end })),
-      gaps: segs.flatMap((s) => (Array.isArray(s.gaps) ? s.gaps : [])),
+      screen: all.filter((s) => s.stream === 'screen').map((s) => ({ index: s.index, from: s.wall_start, to: s.wall_end })),
+      gaps: all.flatMap((s) => (Array.isArray(s.gaps) ? s.gaps : [])),
       speaking: [],
     };
   });
@@ -269,6 +273,12 @@ export function drawTimeline(model, { viewerZone, onSeek }) {
         g.append(s('rect', { x: x(sg.from), y: y + 9, width: Math.max(1, x(sg.to) - x(sg.from)), height: laneH - 20, class: 'tl-seg',
           'data-testid': 'timeline-segment', 'data-participant-id': lane.id, 'data-index': sg.index },
         tip(t('staff.timeline.segment', { index: sg.index, from: formatInstant(sg.from, viewerZone, { date: false }), to: formatInstant(sg.to, viewerZone, { date: false }) }))));
+      }
+      // The screen share: a band across the top of the lane.
+      for (const sg of lane.screen) {
+        g.append(s('rect', { x: x(sg.from), y: y + 3, width: Math.max(1, x(sg.to) - x(sg.from)), height: 4, class: 'tl-screen',
+          'data-testid': 'timeline-screen', 'data-participant-id': lane.id, 'data-index': sg.index },
+        tip(t('staff.timeline.screen', { index: sg.index, from: formatInstant(sg.from, viewerZone, { date: false }), to: formatInstant(sg.to, viewerZone, { date: false }) }))));
       }
       for (const gp of lane.gaps) {
         g.append(s('rect', { x: x(gp.from), y: y + 6, width: Math.max(2, x(gp.to) - x(gp.from)), height: laneH - 14, class: 'tl-gap',

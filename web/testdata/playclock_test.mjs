@@ -49,6 +49,23 @@ test('buildTracks sorts segments by wall time and keeps their links', () => {
   assert.equal(a.segments[1].url, '/api/v1/media/1?v=1');
 });
 
+test('buildTracks makes a screen share a track of its own, and refreshes its links', () => {
+  const [cam0, cam1, scr] = rawSegments([[0, 2], [4, 6], [1, 5]]);
+  const rec = { participants: [{ id: 'a', name: 'Chen Wei', role: 'party', segments: [
+    cam0, { ...scr, index: 1, stream: 'screen', key: 'sessions/s/a/screen/000001.webm', url: '/s?v=1', media_start: 0 },
+    { ...cam1, index: 2 }] }] };
+  const tracks = buildTracks(rec);
+  assert.deepEqual(tracks.map((tr) => [tr.id, tr.name, tr.segments.map((s) => s.index)]),
+    [['a', 'Chen Wei', [0, 2]], ['a~screen', 'Chen Wei', [1]]]);
+  // The camera's hole while the screen was shared stays a hole.
+  assert.equal(locate(tracks[0], T0 + 3000).kind, 'gap');
+  assert.equal(locate(tracks[1], T0 + 3000).time, 2);
+  rec.participants[0].segments[1].url = '/s?v=2';
+  assert.equal(updateLinks(tracks, rec), 1);
+  assert.equal(tracks[1].segments[0].url, '/s?v=2');
+  assert.equal(tracks[0].segments[0].url, '/api/v1/media/0?v=1');
+});
+
 test('buildTracks drops segments without a valid span', () => {
   const [tr] = buildTracks({ participants: [{ id: 'x', segments: [
     { index: 0, wall_start: 'bad', wall_end: iso(T0) },

@@ -95,7 +95,13 @@ class FakePC {
   }
   async createOffer(options) { this.offerOptions = options; return { type: 'offer', sdp: 'client-offer' }; }
   async createAnswer() { return { type: 'answer', sdp: 'client-answer' }; }
-  async setLocalDescription(d) { this.localDescription = d; this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable'; }
+  async setLocalDescription(d) {
+    this.localDescription = d;
+    this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable';
+    // Applying an offer gives each transceiver its mid.
+    this.transceivers.forEach((t, i) => { if (d.type === 'offer') t.mid ??= String(i); });
+  }
+  removeTrack(sender) { sender.track = null; }
   async setRemoteDescription(d) { await tick(); this.remoteDescription = d; this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable'; }
   async addIceCandidate(c) { this.added.push(c); }
   async getStats() { return new Map([['x', { id: 'x', type: 'transport' }]]); }
@@ -227,6 +233,61 @@ test('join, publish, subscribe, candidates, tracks', async () => {
   assert.deepEqual(events.at(-1), { type: 'closed', detail: { reason: 'left' } });
   assert.equal(pub.signalingState, 'closed');
   assert.equal(client.publishPC, null);
+});
+
+test('screen share: a track of its own named by its mid, one publish at a time, stopped when the capture ends', async () => {
+  const server = new FakeServer();
+  const camera = new FakeTrack('video');
+  const { client, events } = await joinedClient(server, new FakeStream('local', [new FakeTrack('audio'), camera]));
+  const shared = [];
+  client.on('screen', ({ track }) => shared.push(track));
+  const pub = client.publishPC;
+  await until(() => server.sent('publish').length === 1, 'publish');
+  assert.equal('screen' in server.sent('publish')[0], false, 'no screen before sharing');
+
+  const capture = Object.assign(new FakeTrack('video', 'cap'), { stop() { this.readyState = 'ended'; } });
+  assert.equal(client.shareScreen(new FakeTrack('audio')), false, 'an audio track is no screen');
+  assert.equal(client.shareScreen(capture), true);
+  assert.equal(client.screenTrack, capture);
+  assert.deepEqual(pub.transceivers.map((t) => [t.kind, t.init.direction]), [['audio', 'sendonly'], ['video', 'sendonly'], ['video', 'sendonly']]);
+  // The first offer awaits its answer: the second waits for it.
+  await tick();
+  assert.equal(server.sent('publish').length, 1);
+  server.push({ type: 'answer', sdp: 'server-answer' });
+  await until(() => server.sent('publish').length === 2, 'publish with the screen');
+  assert.equal(server.sent('publish')[1].screen, '2', 'the screen track named by its mid');
+  assert.equal(pub.transceivers[1].sender.track, camera, 'the camera goes on');
+
+  // The browser's own "stop sharing" ends the capture: the share stops.
+  server.push({ type: 'answer', sdp: 'server-answer' });
+  await until(() => pub.signalingState === 'stable', 'second answer');
+  capture.dispatchEvent(new Event('ended'));
+  assert.equal(client.screenTrack, null);
+  assert.equal(capture.readyState, 'ended');
+  await until(() => server.sent('publish').length === 3, 'publish without the screen');
+  assert.equal('screen' in server.sent('publish')[2], false);
+  assert.equal(pub.transceivers[2].sender.track, null);
+  assert.deepEqual(shared, [capture, null]);
+
+  // A refused offer is rolled back, and what changed meanwhile offered.
+  const again = Object.assign(new FakeTrack('video', 'cap2'), { stop() { this.readyState = 'ended'; } });
+  client.shareScreen(again);
+  await tick();
+  server.push({ type: 'error', code: 'bad_sdp', message: 'no', ref: 'publish' });
+  await until(() => server.sent('publish').length === 4, 'publish offered again after the refusal');
+  assert.equal(server.sent('publish')[3].screen, '3');
+  client.stopScreenShare();
+  assert.equal(again.readyState, 'ended', 'stopping ends the capture');
+
+  // Received: a stream id ending in ~screen is that participant's screen.
+  const sub = client.subscribePC;
+  const rtrack = new FakeTrack('video');
+  sub.ontrack({ track: rtrack, streams: [new FakeStream('p2~screen', [rtrack])] });
+  const tr = events.filter((e) => e.type === 'track').at(-1);
+  assert.deepEqual([tr.detail.participantId, tr.detail.screen], ['p2', true]);
+  const cam = new FakeTrack('video');
+  sub.ontrack({ track: cam, streams: [new FakeStream('p2', [cam])] });
+  assert.deepEqual([events.filter((e) => e.type === 'track').at(-1).detail.screen], [false]);
 });
 
 test('join refused by the server', async () => {

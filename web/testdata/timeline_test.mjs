@@ -16,6 +16,7 @@ const answer = {
       presence: [{ from: iso(T0 + 1000), to: iso(T0 + 50000) }],
       segments: [{ index: 1, from: iso(T0 + 31000), to: iso(T0 + 50000) }, { index: 0, from: iso(T0 + 1000), to: iso(T0 + 31000) }],
       gaps: [{ from: iso(T0 + 20000), to: iso(T0 + 22000), reason: 'disconnect' }, { from: 'bad', to: iso(T0) }],
+      screen: [{ index: 2, from: iso(T0 + 40000), to: iso(T0 + 55000) }],
       speaking: [],
     },
     { participant_id: 'p2', name: 'Niccolò', role: 'interpreter', presence: [], segments: [], gaps: [] },
@@ -37,6 +38,8 @@ test('normalize parses, sorts and drops malformed entries', () => {
   assert.deepEqual(m.lanes[0].segments.map((s) => s.index), [0, 1]);
   assert.deepEqual(m.lanes[0].gaps, [{ from: T0 + 20000, to: T0 + 22000, reason: 'disconnect' }]);
   assert.deepEqual(m.lanes[1].speaking, [], 'a missing list is empty');
+  assert.deepEqual(m.lanes[0].screen, [{ index: 2, from: T0 + 40000, to: T0 + 55000 }]);
+  assert.deepEqual(m.lanes[1].screen, []);
   assert.deepEqual(m.marks.map((k) => k.kind), ['consent', 'session.end']);
   assert.equal(m.marks[0].participant, 'p1');
 });
@@ -58,6 +61,8 @@ test('fromRecording: lanes of segments, presence merged, gaps inside segments', 
         { index: 1, wall_start: iso(T0 + 2000), wall_end: iso(T0 + 4000), gaps: [{ from: iso(T0 + 2500), to: iso(T0 + 2600), reason: 'packet_loss', packets: 3 }] },
         { index: 0, wall_start: iso(T0), wall_end: iso(T0 + 2000) },
         { index: 2, wall_start: iso(T0 + 8000), wall_end: iso(T0 + 10000) },
+        // A screen share: on the lane, not in its segments nor its presence.
+        { index: 3, stream: 'screen', wall_start: iso(T0 + 5000), wall_end: iso(T0 + 7000) },
       ],
     }],
   };
@@ -69,6 +74,7 @@ test('fromRecording: lanes of segments, presence merged, gaps inside segments', 
   const [lane] = m.lanes;
   assert.deepEqual(lane.segments.map((s) => s.index), [0, 1, 2]);
   assert.deepEqual(lane.presence, [{ from: T0, to: T0 + 4000 }, { from: T0 + 8000, to: T0 + 10000 }]);
+  assert.deepEqual(lane.screen, [{ index: 3, from: T0 + 5000, to: T0 + 7000 }]);
   assert.equal(lane.gaps.length, 1);
   assert.equal(lane.gaps[0].reason, 'packet_loss');
   assert.deepEqual(m.marks.map((k) => k.kind), ['session.end']);

@@ -226,6 +226,7 @@ func checkSegment(t *testing.T, got, want *cases.Segment) {
 	eq(t, name+".Height", got.Height, want.Height)
 	eq(t, name+".Gaps", got.Gaps, want.Gaps)
 	eq(t, name+".Speaking", got.Speaking, want.Speaking)
+	eq(t, name+".Stream", got.Stream, want.Stream)
 	eq(t, name+".Recovered", got.Recovered, want.Recovered)
 	eqTime(t, name+".UploadedAt", got.UploadedAt, want.UploadedAt)
 	eqTime(t, name+".RetainUntil", got.RetainUntil, want.RetainUntil)
@@ -290,6 +291,8 @@ func testSegments(t *testing.T, s store.Store) {
 	want[3].Codecs = []string{"avc1.42E01E", "mp4a.40.2", "a,b"}
 	want[6].MediaStart, want[6].MediaEnd = 90*time.Minute+123456*time.Microsecond, 3*time.Hour
 	want[6].Bytes = 0
+	// A screen share's segment, numbered in the participant's sequence.
+	want[4].Stream, want[4].Key = "screen", fmt.Sprintf("recordings/%s/%s/screen/%06d.webm", f.session.ID, lo, 10)
 	// Add them out of order, with a segment of another session between.
 	otherSess := newSession(f.kase, t0)
 	must(t, "CreateSession", s.CreateSession(ctx, otherSess))
