@@ -151,6 +151,7 @@ func readOgg(t testing.TB, path string) [][]byte {
 // rtpStream packetizes frames of one track with realistic timestamps.
 type rtpStream struct {
 	p    rtp.Packetizer
+	seq  rtp.Sequencer // the packetizer's
 	rate uint32
 	ts0  uint32 // RTP time of the first frame
 }
@@ -158,9 +159,32 @@ type rtpStream struct {
 // newVP8Stream starts just before the RTP timestamp wraps.
 func newVP8Stream() *rtpStream {
 	const ts0 = 0xffff0000
-	return &rtpStream{rate: 90000, ts0: ts0, p: rtp.NewPacketizerWithOptions(1200,
-		&codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000,
+	seq := rtp.NewRandomSequencer()
+	return &rtpStream{rate: 90000, ts0: ts0, seq: seq, p: rtp.NewPacketizerWithOptions(1200,
+		&codecs.VP8Payloader{EnablePictureID: true}, seq, 90000,
 		rtp.WithSSRC(1111), rtp.WithPayloadType(96), rtp.WithTimestamp(ts0))}
+}
+
+// padding returns n padding-only packets following the packet last, as a
+// browser sends them in the media stream: the next sequence numbers, the
+// timestamp of last's frame, 255 bytes of padding and no payload.
+func (s *rtpStream) padding(t testing.TB, last []byte, n int) [][]byte {
+	t.Helper()
+	var h rtp.Header
+	if _, err := h.Unmarshal(last); err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for range n {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, Padding: true, PaddingSize: 255, PayloadType: h.PayloadType,
+			SequenceNumber: s.seq.NextSequenceNumber(), Timestamp: h.Timestamp, SSRC: h.SSRC}}
+		b, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 func newOpusStream() *rtpStream {
@@ -253,4 +277,16 @@ func firstVideoKeyframe(t testing.TB, path string) bool {
 	out := run(t, "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
 		"-read_intervals", "%+#1", "-of", "csv=p=0", path)
 	return strings.HasPrefix(strings.TrimSpace(string(out)), "K")
+}
+
+// videoFrames counts the video frames of a file.
+func videoFrames(t testing.TB, path string) int {
+	t.Helper()
+	out := strings.TrimSpace(string(run(t, "ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+		"-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path)))
+	n, err := strconv.Atoi(out)
+	if err != nil {
+		t.Fatalf("ffprobe packet count of %s: %q", path, out)
+	}
+	return n
 }

@@ -88,19 +88,20 @@ func newTestRecorder(t *testing.T, segDur time.Duration) (*Recorder, *fakeClock,
 // through the SFU: RTP packets arriving on a schedule, and sender reports
 // from a publisher clock that is skewed from the recorder's.
 type feeder struct {
-	t           *testing.T
-	clk         *fakeClock
-	base        time.Time // recorder time of media time 0
-	skew        time.Duration
-	video       sfu.TrackSink
-	audio       sfu.TrackSink
-	vs, as      *rtpStream
-	started     bool
-	keyRequests atomic.Int32
-	videoDelay  time.Duration // arrival after capture
-	audioDelay  time.Duration
-	lossyVideo  func(frame, packet int) bool // drop this packet
-	overflowAt  int                          // video frame at which the queue overflows
+	t            *testing.T
+	clk          *fakeClock
+	base         time.Time // recorder time of media time 0
+	skew         time.Duration
+	video        sfu.TrackSink
+	audio        sfu.TrackSink
+	vs, as       *rtpStream
+	started      bool
+	keyRequests  atomic.Int32
+	videoDelay   time.Duration // arrival after capture
+	audioDelay   time.Duration
+	lossyVideo   func(frame, packet int) bool // drop this packet
+	paddingVideo func(frame int) int          // padding-only packets sent after the frame
+	overflowAt   int                          // video frame at which the queue overflows
 	// levels, if set, gives the audio level of the audio captured at a
 	// media time, sent with each audio packet.
 	levels func(capture time.Duration) (level uint8, voice bool)
@@ -168,6 +169,9 @@ func (f *feeder) deliver(ev event) {
 		sink, s, dur = f.video, f.vs, time.Second/clipFPS
 	}
 	pkts := s.packets(f.t, ev.data, dur)
+	if ev.video && f.paddingVideo != nil {
+		pkts = append(pkts, s.padding(f.t, pkts[len(pkts)-1], f.paddingVideo(ev.frame))...)
+	}
 	if !f.started || ev.frame%50 == 0 {
 		f.started = true
 		f.senderReports(ev.capture)
@@ -401,6 +405,31 @@ func TestLossIsRecordedAndSkipped(t *testing.T) {
 	}
 	if !slices.Equal(reasons, []string{GapPacketLoss, GapQueueOverflow}) {
 		t.Errorf("gaps %v, want packet_loss then queue_overflow", reasons)
+	}
+}
+
+// TestPaddingIsNoLoss: a browser's padding-only packets after frames
+// (bandwidth probes, simulcast) are no loss: every frame is recorded,
+// also a frame of one packet right after a run of them, and no gap.
+func TestPaddingIsNoLoss(t *testing.T) {
+	c := makeClip(t, 320, 240, 3)
+	r, clk, got, _ := newTestRecorder(t, time.Minute)
+	f := newFeeder(t, r, clk, "gina", true, true)
+	f.paddingVideo = func(frame int) int { return []int{0, 1, 10, 17}[frame%4] }
+	f.play(c, 0, nil)
+	f.end()
+	r.Close()
+	segs := got.all()
+	if len(segs) != 1 {
+		t.Fatalf("%d segments", len(segs))
+	}
+	checkSegment(t, segs[0], true)
+	if len(segs[0].Gaps) != 0 {
+		t.Errorf("gaps %+v, want none", segs[0].Gaps)
+	}
+	// Every frame but the last (whose end no later packet confirms).
+	if n := videoFrames(t, segs[0].Path); n != len(c.video)-1 {
+		t.Errorf("%d video frames recorded of %d sent", n, len(c.video))
 	}
 }
 

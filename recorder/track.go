@@ -27,6 +27,7 @@ type track struct {
 	codec codec
 	sb    *samplebuilder.SampleBuilder
 	clk   clock
+	pad   unpadder // keeps padding-only packets from the sample builder
 
 	lastTS   uint32    // RTP timestamp of the last packet pushed
 	lastWall time.Time // end of the last frame passed on
@@ -73,6 +74,12 @@ func (t *track) WriteRTP(b []byte) {
 	if err := pkt.Unmarshal(append([]byte(nil), b...)); err != nil {
 		return
 	}
+	seq, ok := t.pad.seq(pkt.SequenceNumber, len(pkt.Payload) == 0)
+	if !ok {
+		t.haveLevel = false
+		return
+	}
+	pkt.SequenceNumber = seq
 	t.clk.arrival(pkt.Timestamp, t.p.r.now())
 	t.lastTS = pkt.Timestamp
 	if t.haveLevel {

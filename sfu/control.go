@@ -75,15 +75,8 @@ func (r *room) control(now time.Time) {
 		p.allocateLocked(now)
 	}
 	for _, f := range r.fwds {
-		if f.sim == nil || !f.sim.known.Load() {
-			continue
-		}
-		if top := f.sim.top(); top >= 0 {
-			for _, d := range *f.subs.Load() {
-				if d.obs != nil {
-					d.setTarget(top)
-				}
-			}
+		if f.sim != nil {
+			f.sim.observeTop(f, -1)
 		}
 	}
 }

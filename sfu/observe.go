@@ -233,12 +233,8 @@ func (r *room) attachObserver(obs *observer, f *forwarder) {
 	osink.levels, _ = sink.(AudioLevelSink)
 	d := newDownTrackLen(f, osink, alwaysReady, n)
 	d.obs = obs
-	if d.sim != nil { // the controller sets the top layer once measured
-		top := int32(-1)
-		if f.sim.known.Load() {
-			top = f.sim.top()
-		}
-		d.sim.tgt.Store(top)
+	if d.sim != nil { // from the start; the controller moves it on
+		d.sim.tgt.Store(f.sim.recordTop())
 	}
 	if !r.adoptObserver(obs, f, d) {
 		sink.Close()

@@ -239,6 +239,7 @@ func (p *Participant) onLayer(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			Participant: p.id, TrackID: t.ID(), StreamID: t.StreamID(),
 			Kind: t.Kind().String(), Codec: t.Codec(), Simulcast: true, Screen: p.isScreen(t, recv),
 		}
+		f.sim.offer.Store(int32(min(len(recv.Tracks()), maxLayers))) // one per a=rid
 		g = &simGroup{f: f}
 		p.sims[recv] = g
 		p.s.simulcasts.Add(1)
@@ -257,7 +258,7 @@ func (p *Participant) onLayer(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	}
 	published := !first || p.room.publish(f)
 	if published {
-		log.Info("simulcast layer published", "ssrc", ssrc)
+		log.Info("simulcast layer published", "ssrc", ssrc, "offered", f.sim.offer.Load())
 		p.s.spawn(func() { l.pliLoop(f.done) })
 		p.s.spawn(func() { readLayerRTCP(recv, rid, ssrc, func(sr *senderReport) { f.layerReport(l, sr) }) })
 		f.readLayer(l, func(b []byte) (int, error) {

@@ -190,6 +190,9 @@ func (r *room) addStats(st *Stats) {
 	st.Participants += len(r.parts)
 	st.Tracks += len(r.fwds)
 	for _, f := range r.fwds {
+		if f.sim != nil && f.sim.known.Load() {
+			st.SimulcastLayers += f.sim.ranking().n()
+		}
 		for _, d := range *f.subs.Load() {
 			st.Forwarded += d.forwarded.Load()
 			st.Dropped += d.dropped.Load()

@@ -162,20 +162,27 @@ func keyframeDetector(mime string) keyframeFunc {
 // vp8Keyframe parses the VP8 payload descriptor (RFC 7741 section 4.2) and
 // tests the P bit of the frame tag of a partition start.
 func vp8Keyframe(p []byte) bool {
+	off, ok := vp8FrameStart(p)
+	return ok && p[off]&0x01 == 0
+}
+
+// vp8FrameStart returns the offset of the VP8 payload header in p when p
+// starts a frame (S set, partition 0).
+func vp8FrameStart(p []byte) (int, bool) {
 	if len(p) < 1 {
-		return false
+		return 0, false
 	}
 	start, pid := p[0]&0x10 != 0, p[0]&0x07
 	off := 1
 	if p[0]&0x80 != 0 { // X: extension byte follows
 		if len(p) < 2 {
-			return false
+			return 0, false
 		}
 		x := p[1]
 		off = 2
 		if x&0x80 != 0 { // I: picture id, 7 or 15 bits
 			if len(p) <= off {
-				return false
+				return 0, false
 			}
 			if p[off]&0x80 != 0 {
 				off++
@@ -190,9 +197,22 @@ func vp8Keyframe(p []byte) bool {
 		}
 	}
 	if !start || pid != 0 || len(p) <= off {
-		return false
+		return 0, false
 	}
-	return p[off]&0x01 == 0
+	return off, true
+}
+
+// vp8KeyframeSize returns the picture size, width times height, of the
+// VP8 keyframe p starts (RFC 6386 section 9.1: the frame tag, the start
+// code 9d 01 2a, 14-bit width and height), or 0.
+func vp8KeyframeSize(p []byte) uint32 {
+	off, ok := vp8FrameStart(p)
+	if !ok || len(p) < off+10 || p[off]&0x01 != 0 || p[off+3] != 0x9d || p[off+4] != 0x01 || p[off+5] != 0x2a {
+		return 0
+	}
+	w := uint32(binary.LittleEndian.Uint16(p[off+6:]) & 0x3fff)
+	h := uint32(binary.LittleEndian.Uint16(p[off+8:]) & 0x3fff)
+	return w * h
 }
 
 // vp9Keyframe tests the descriptor (RFC 9628): start of a frame (B) that is

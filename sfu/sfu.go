@@ -151,12 +151,24 @@ func New(cfg Config) (*SFU, error) {
 	return s, nil
 }
 
+// udpReadBuffer is the receive buffer asked for the media socket.
+const udpReadBuffer = 8 << 20
+
 // listen opens the UDP socket and, unless disabled, the ICE-TCP listener,
 // and wraps them in ICE muxes.
 func (s *SFU) listen(cfg Config, ip net.IP, lf slogFactory) (transport, error) {
 	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: cfg.UDPPort})
 	if err != nil {
 		return transport{}, fmt.Errorf("sfu: listen udp: %w", err)
+	}
+	// All media arrives on this one socket. The default receive buffer
+	// (about 200 KB on Linux) holds a few hundred milliseconds of a few
+	// cameras sent as simulcast: a busy moment of the process (a burst of
+	// keyframes, the garbage collector, a loaded machine) lost packets in
+	// the kernel, and the recording waited for a keyframe. The kernel
+	// caps the size at net.core.rmem_max (docs/deploy.md).
+	if err := udp.SetReadBuffer(udpReadBuffer); err != nil {
+		s.log.Warn("sfu: udp receive buffer", "err", err)
 	}
 	var sock net.PacketConn = udp
 	if cfg.BatchUDP {
@@ -330,6 +342,10 @@ type Stats struct {
 	// LayerSwitches counts the times a subscriber or observer of a
 	// simulcast track moved to another layer, ever.
 	LayerSwitches uint64
+	// SimulcastLayers is the number of layers of the published simulcast
+	// tracks that are being received (measured, with media in the last
+	// second).
+	SimulcastLayers int
 }
 
 // Stats returns a snapshot of the SFU's activity.

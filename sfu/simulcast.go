@@ -33,12 +33,14 @@ import (
 // Tracks without simulcast keep the lock-free path.
 //
 // Layers are ranked by the bitrate the SFU measures over the last second,
-// not by their RIDs or their order in the SDP; a layer that sent nothing
-// for a second (a browser pauses its top layers when its uplink is poor)
-// is out of the ranking until it resumes. Every controlInterval the
-// controller (control.go) measures the layers and chooses each
-// subscriber's layer from its connection's bandwidth estimate; observers
-// (the recorder) get the top layer.
+// not by their RIDs or their order in the SDP, counting media only (not
+// the padding-only packets a browser sends to probe the bandwidth); a
+// layer that sent no media for a second (a browser pauses its top layers
+// when its uplink or CPU cannot keep up) is out of the ranking until it
+// resumes. Every controlInterval the controller (control.go) measures the
+// layers and chooses each subscriber's layer from its connection's
+// bandwidth estimate; observers (the recorder) get the layer with the
+// largest picture (see recordTop).
 
 // maxLayers is the most layers a published track may have (the RIDs beyond
 // the third are read and dropped).
@@ -55,7 +57,8 @@ type layer struct {
 	idx     int    // slot in simulcast.layers
 	rid     string // the publisher's RID
 	ssrc    uint32
-	bytes   atomic.Uint64 // received, for the bitrate
+	bytes   atomic.Uint64 // of media received, for the bitrate
+	pixels  atomic.Uint32 // picture size of its last keyframe (VP8), 0 if unknown
 	ended   atomic.Bool   // its reader stopped
 	lastSR  atomic.Pointer[senderReport]
 	pli     chan struct{} // capacity 1: a keyframe is wanted
@@ -118,6 +121,9 @@ type simulcast struct {
 
 	order atomic.Uint32 // a ranking
 	known atomic.Bool   // order is measured, not provisional
+	since atomic.Int64  // when the first layer arrived (monoNow)
+	have  atomic.Int32  // layers arrived
+	offer atomic.Int32  // layers the publisher offered (a=rid), 0 if unknown
 
 	mu    sync.Mutex // guards count and the stores of order and known
 	count int
@@ -134,8 +140,12 @@ func (s *simulcast) add(rid string, ssrc uint32, sendPLI func()) *layer {
 		return nil
 	}
 	l := &layer{idx: s.count, rid: rid, ssrc: ssrc, sendPLI: sendPLI, pli: make(chan struct{}, 1)}
+	if s.count == 0 {
+		s.since.Store(monoNow())
+	}
 	s.layers[s.count].Store(l)
 	s.count++
+	s.have.Store(int32(s.count))
 	if !s.known.Load() {
 		var slots [maxLayers]int
 		for i := range s.count {
@@ -186,11 +196,57 @@ func (s *simulcast) initial() int32 {
 	return r.at(0)
 }
 
-// requestKeyframe asks for a keyframe of the top layer (what observers
-// record), or of every layer before they are ranked.
+// recordTop is the slot of the layer observers record, or -1: of the
+// ranked layers the one with the largest picture, when the pictures of
+// all are known; otherwise the top one. Before the layers are measured,
+// the largest picture known, else the first layer that arrived (an
+// observer starts observeSettle after it, when a browser's layers have
+// come).
+func (s *simulcast) recordTop() int32 {
+	r := s.ranking()
+	if r.n() == 0 {
+		return -1
+	}
+	best, most := int32(-1), uint32(0)
+	for i := range r.n() {
+		px := s.layer(r.at(i)).pixels.Load()
+		if px == 0 && s.known.Load() {
+			return r.at(r.n() - 1)
+		}
+		if px > most {
+			best, most = r.at(i), px
+		}
+	}
+	if best < 0 {
+		return r.at(0)
+	}
+	return best
+}
+
+// observeTop heads f's observers for the layer they record, asking it
+// for a keyframe unless it is slot keyed, whose keyframe is at hand (-1:
+// none).
+func (s *simulcast) observeTop(f *forwarder, keyed int32) {
+	top := s.recordTop()
+	if top < 0 {
+		return
+	}
+	for _, d := range *f.subs.Load() {
+		switch {
+		case d.obs == nil:
+		case top == keyed:
+			d.sim.tgt.Store(top)
+		default:
+			d.setTarget(top)
+		}
+	}
+}
+
+// requestKeyframe asks for a keyframe of the layer observers record, or
+// of every layer before they are ranked.
 func (s *simulcast) requestKeyframe() {
 	if s.known.Load() {
-		if l := s.layer(s.top()); l != nil {
+		if l := s.layer(s.recordTop()); l != nil {
 			l.requestKeyframe()
 		}
 		return
@@ -266,12 +322,23 @@ func (f *forwarder) dispatchLayer(l *layer, raw []byte) {
 	pk.frameStart = !l.havePrev || l.prevMarker || pk.ts != l.prevTS
 	l.havePrev, l.prevMarker, l.prevTS = true, pk.marker, pk.ts
 	pk.key = f.isKey(pk.payload())
-	l.bytes.Add(uint64(len(raw)))
+	if pk.key && f.sim.vp8 {
+		// A new picture size (a layer starts, or the browser scales it)
+		// may change the layer observers record: at this keyframe.
+		if px := vp8KeyframeSize(pk.payload()); px != 0 && l.pixels.Swap(px) != px {
+			f.sim.observeTop(f, int32(l.idx))
+		}
+	}
+	at := monoNow()
+	// Padding-only packets (a browser probing for the bandwidth a layer
+	// needs, even on a layer it does not send yet) are no media.
+	if pk.payEnd > pk.payOff {
+		l.bytes.Add(uint64(len(raw)))
+	}
 	var vp vp8Desc
 	if f.sim.vp8 {
 		vp.parse(pk.payload())
 	}
-	at := monoNow()
 	for _, d := range *f.subs.Load() {
 		d.pushLayer(l, &pk, &vp, at)
 	}
@@ -364,7 +431,7 @@ func (d *downTrack) pushLayerLocked(l *layer, i int32, pk *packet, vp *vp8Desc, 
 		return
 	}
 	if i != cur {
-		if i != s.tgt.Load() {
+		if i != s.tgt.Load() || cur < 0 && d.settling(at) {
 			return
 		}
 		if !pk.key && !d.layerWaitExpired(i, pk, at) {
@@ -406,6 +473,24 @@ func (d *downTrack) pushLayerLocked(l *layer, i int32, pk *packet, vp *vp8Desc, 
 	d.forwarded.Add(1)
 	d.bytes.Add(uint64(len(pk.raw)))
 	d.wakeUp()
+}
+
+// observeSettle is how long an observer waits at most, after a simulcast
+// track's first layer arrived, for the other layers offered before it
+// starts: a browser starts its layers one by one within a moment, and a
+// recording started on the first would have a file of a frame or two for
+// each smaller layer. Once all have come it starts at once, at the first
+// keyframe of the last (which a new layer starts with); after the wait
+// it asks for a keyframe, well within the recorder's wait for video to
+// join the audio.
+const observeSettle = 250 * time.Millisecond
+
+// settling reports whether d is an observer that does not start yet: the
+// track's layers are still arriving.
+func (d *downTrack) settling(at int64) bool {
+	sim := d.fwd.sim
+	return d.obs != nil && !sim.known.Load() && sim.have.Load() < sim.offer.Load() &&
+		at-sim.since.Load() < int64(observeSettle)
 }
 
 // layerWaitExpired reports whether a frame start of layer i may begin the

@@ -256,6 +256,7 @@ func TestSimulcastLayersPerSubscriber(t *testing.T) {
 	}
 
 	bob.p.estOverride.Store(200_000)
+	lowered := time.Now()
 	waitFor(t, "bob moved down", 5*time.Second, onLayer(bob, 'q', 20))
 	if carol.lastLayer("alice") != 'f' {
 		t.Errorf("carol moved to layer %c with bob", carol.lastLayer("alice"))
@@ -270,7 +271,7 @@ func TestSimulcastLayersPerSubscriber(t *testing.T) {
 	got := bob.track("alice", webrtc.RTPCodecTypeVideo).logged()
 	layers := string(checkStream(t, got))
 	if layers != "fqf" && layers != "hfqf" && layers != "qfqf" {
-		t.Errorf("bob's layers %q, want f (after a provisional first layer) q f", layers)
+		t.Errorf("bob's layers %q, want f (after a provisional first layer) q f (stats %+v)", layers, s.Stats())
 	}
 	for _, p := range got {
 		if p.layer == 'f' && p.at.After(raised) {
@@ -290,10 +291,16 @@ func TestSimulcastLayersPerSubscriber(t *testing.T) {
 	if len(audio) < 100 {
 		t.Errorf("bob got %d audio packets", len(audio))
 	}
+	// Unbroken: every packet alice sent, one after the other (the SFU
+	// would number on across a dropped packet, but its timestamp would
+	// jump), from before bob moved down until after he moved back up.
 	for i := 1; i < len(audio); i++ {
-		if audio[i].seq != audio[i-1].seq+1 {
-			t.Errorf("bob's audio: sequence number %d after %d", audio[i].seq, audio[i-1].seq)
+		if audio[i].seq != audio[i-1].seq+1 || audio[i].ts != audio[i-1].ts+960 {
+			t.Errorf("bob's audio: packet %d/%d after %d/%d, want the next 20 ms", audio[i].seq, audio[i].ts, audio[i-1].seq, audio[i-1].ts)
 		}
+	}
+	if len(audio) > 0 && (audio[0].at.After(lowered) || audio[len(audio)-1].at.Before(raised.Add(upHold))) {
+		t.Errorf("bob's audio from %v to %v, not across the switches", audio[0].at, audio[len(audio)-1].at)
 	}
 	for _, c := range []*client{bob, carol} {
 		if v, a := c.tracksFrom("alice", webrtc.RTPCodecTypeVideo), c.tracksFrom("alice", webrtc.RTPCodecTypeAudio); v != 1 || a != 1 {

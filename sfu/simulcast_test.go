@@ -338,6 +338,143 @@ func TestSimulcastMeasureRanksByBitrate(t *testing.T) {
 	}
 }
 
+// TestSimulcastPaddingIsNoMedia: the padding-only packets a browser
+// sends on a layer (probing for the bandwidth it needs) do not count in
+// its bitrate.
+func TestSimulcastPaddingIsNoMedia(t *testing.T) {
+	f, ls, srcs := testSimulcast(t, "qhf", []int{1, 1, 1})
+	pad, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 7, Timestamp: 9,
+		SSRC: srcs[2].ssrc, Padding: true, PaddingSize: 200}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		f.dispatchLayer(ls[2], pad)
+	}
+	if b := ls[2].bytes.Load(); b != 0 {
+		t.Errorf("%d bytes of padding counted", b)
+	}
+	f.dispatchLayer(ls[2], srcs[2].next(true)[0])
+	if b := ls[2].bytes.Load(); b == 0 {
+		t.Error("media not counted")
+	}
+}
+
+// vp8Key is the start of a VP8 keyframe of width×height (RFC 6386 9.1)
+// after a payload descriptor with a picture ID.
+func vp8Key(width, height int) []byte {
+	return []byte{0x90, 0x80, 0x12, // X, S; I; picture ID
+		0x50, 0x2a, 0x01, // frame tag: keyframe, shown
+		0x9d, 0x01, 0x2a, byte(width), byte(width >> 8), byte(height), byte(height >> 8), 0, 0}
+}
+
+func TestVP8KeyframeSize(t *testing.T) {
+	if got := vp8KeyframeSize(vp8Key(1280, 720)); got != 1280*720 {
+		t.Errorf("1280x720: %d", got)
+	}
+	delta := vp8Key(640, 360)
+	delta[3] |= 0x01
+	bad := vp8Key(640, 360)
+	bad[6] = 0
+	for name, p := range map[string][]byte{"delta": delta, "no start code": bad, "short": vp8Key(640, 360)[:10],
+		"not a frame start": append([]byte{0x80}, vp8Key(640, 360)[1:]...)} {
+		if got := vp8KeyframeSize(p); got != 0 {
+			t.Errorf("%s: %d, want 0", name, got)
+		}
+	}
+}
+
+// TestSimulcastRecordTop: observers record the largest picture, which
+// their keyframes tell, rather than the highest bitrate; without sizes,
+// the first layer until measured, then the top one.
+func TestSimulcastRecordTop(t *testing.T) {
+	f, ls, _ := testSimulcast(t, "qhf", []int{1, 1, 1})
+	if got := f.sim.recordTop(); got != 0 {
+		t.Errorf("before anything is known: slot %d, want the first", got)
+	}
+	ls[1].pixels.Store(640 * 360)
+	if got := f.sim.recordTop(); got != 1 {
+		t.Errorf("only h's size known: slot %d, want h", got)
+	}
+	setRanking(f, 0, 2, 1) // f's bitrate below h's, as while a browser ramps up
+	if got := f.sim.recordTop(); got != 1 {
+		t.Errorf("measured, sizes unknown: slot %d, want the top by bitrate (h)", got)
+	}
+	ls[0].pixels.Store(320 * 180)
+	ls[2].pixels.Store(1280 * 720)
+	if got := f.sim.recordTop(); got != 2 {
+		t.Errorf("measured, sizes known: slot %d, want the largest (f)", got)
+	}
+	setRanking(f, 0, 1) // f paused
+	if got := f.sim.recordTop(); got != 1 {
+		t.Errorf("f out of the ranking: slot %d, want h", got)
+	}
+}
+
+// TestSimulcastObserverSettles: an observer does not start on the first
+// layer while the others may still come, and then starts on the largest
+// picture, at the keyframe that told its size.
+func TestSimulcastObserverSettles(t *testing.T) {
+	f, ls, srcs := testSimulcast(t, "qhf", []int{1, 1, 1})
+	sink := &layerSink{}
+	d := newDownTrackLen(f, sink, always, observerVideoQueueLen)
+	d.obs = &observer{}
+	d.sim.tgt.Store(f.sim.recordTop())
+	f.addSub(d)
+	key := func(i, w, h int) []byte {
+		raw := srcs[i].next(true)[0]
+		var p rtp.Packet
+		if err := p.Unmarshal(raw); err != nil {
+			t.Fatal(err)
+		}
+		p.Payload = append(vp8Key(w, h), srcs[i].id)
+		b, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	f.sim.since.Store(monoNow())
+	f.sim.offer.Store(4) // one more than will come
+	f.dispatchLayer(ls[0], key(0, 320, 180))
+	f.dispatchLayer(ls[1], key(1, 640, 360))
+	if d.sim.cur.Load() >= 0 || d.sim.tgt.Load() != 1 {
+		t.Fatalf("settling: on %d heading for %d, want nothing yet, heading for h", d.sim.cur.Load(), d.sim.tgt.Load())
+	}
+	f.sim.offer.Store(3) // all came
+	f.dispatchLayer(ls[2], key(2, 1280, 720))
+	if d.sim.cur.Load() != 2 || d.sim.tgt.Load() != 2 || wanted(ls[2]) {
+		t.Errorf("on %d heading for %d (keyframe of f asked: %v), want f from its first keyframe", d.sim.cur.Load(), d.sim.tgt.Load(), wanted(ls[2]))
+	}
+	d.q.drain(sink)
+	if got := sink.snapshot(); len(got) != 1 || !got[0].key {
+		t.Errorf("observer got %+v, want f's keyframe", got)
+	}
+
+	// A layer that does not come: the observer starts after the wait.
+	f, ls, srcs = testSimulcast(t, "qh", []int{1, 1})
+	d = newDownTrackLen(f, sink, always, observerVideoQueueLen)
+	d.obs = &observer{}
+	d.sim.tgt.Store(f.sim.recordTop())
+	f.addSub(d)
+	f.sim.offer.Store(3)
+	f.sim.since.Store(monoNow())
+	f.dispatchLayer(ls[0], key(0, 320, 180))
+	f.dispatchLayer(ls[1], key(1, 640, 360))
+	if d.sim.cur.Load() >= 0 {
+		t.Fatalf("settling: on %d, want nothing yet", d.sim.cur.Load())
+	}
+	f.sim.since.Store(monoNow() - int64(observeSettle))
+	f.dispatchLayer(ls[1], srcs[1].next(false)[0])
+	if d.sim.cur.Load() >= 0 || !wanted(ls[1]) {
+		t.Errorf("after the wait: on %d, keyframe of h asked %v; want a keyframe of h asked", d.sim.cur.Load(), wanted(ls[1]))
+	}
+	f.dispatchLayer(ls[1], key(1, 640, 360))
+	if d.sim.cur.Load() != 1 {
+		t.Errorf("on %d after h's keyframe, want h", d.sim.cur.Load())
+	}
+}
+
 func TestSimulcastAllocation(t *testing.T) {
 	f, ls, _ := testSimulcast(t, "qhf", []int{1, 1, 1})
 	setRanking(f, 0, 1, 2)

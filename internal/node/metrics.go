@@ -34,6 +34,8 @@ func (n *Node) collect(w *metrics.Writer) {
 	w.Counter("kuayang_nacks_received_total", "NACK messages received from subscribers (answered from the retransmission history).", float64(st.NACKs))
 	w.Counter("kuayang_keyframe_requests_received_total", "PLI and FIR messages received from subscribers.", float64(st.KeyframeAsks))
 	w.Counter("kuayang_plis_sent_total", "Keyframe requests (PLI) sent to publishers, after throttling.", float64(st.PLIs))
+	w.Gauge("kuayang_simulcast_layers", "Layers of published simulcast video tracks being received.", float64(st.SimulcastLayers))
+	w.Counter("kuayang_layer_switches_total", "Times a subscriber or recorder of a simulcast track moved to another layer.", c("switch", st.LayerSwitches))
 
 	a := n.archive.Stats()
 	w.Gauge("kuayang_recordings_active", "Sessions being recorded on this node.", float64(a.Recording))

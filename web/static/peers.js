@@ -65,7 +65,9 @@ export class Peers {
   /**
    * Replaces the connections with new ones. The publish connection gets
    * one audio and one video transceiver, even without a device, so that
-   * replaceTrack() can start sending later without renegotiation.
+   * replaceTrack() can start sending later without renegotiation; the
+   * video one sends the simulcast encodings (SIMULCAST_ENCODINGS), which
+   * replaceTrack() keeps.
    * @param {RTCIceServer[]} iceServers
    * @param {MediaStream | null} stream the local media to send
    */
@@ -86,10 +88,11 @@ export class Peers {
     this.#reoffer = false;
     for (const kind of /** @type {const} */ (['audio', 'video'])) {
       const track = stream?.getTracks().find((t) => t.kind === kind) ?? null;
-      this.#transceivers[kind] = publish.addTransceiver(track ?? kind, {
-        direction: 'sendonly',
-        streams: stream ? [stream] : [],
-      });
+      /** @type {RTCRtpTransceiverInit} */
+      const init = { direction: 'sendonly', streams: stream ? [stream] : [] };
+      this.#transceivers[kind] = kind === 'video'
+        ? addSimulcast(publish, track ?? kind, init)
+        : publish.addTransceiver(track ?? kind, init);
     }
   }
 
@@ -347,6 +350,38 @@ export class Peers {
     if (!entry || (stream && entry.stream !== stream)) return;
     this.#remoteTracks.delete(trackID);
     this.#emit('track-removed', entry);
+  }
+}
+
+/**
+ * The camera's simulcast encodings (docs/protocol.md): the server sends
+ * each other participant the one their connection can take. Sized for a
+ * 1280x720 camera: a quarter (320x180) that gets through a poor overseas
+ * link or a phone on a weak mobile network, a half (640x360), and the
+ * full picture. A browser may send fewer (a small camera), and pauses the
+ * top ones when its uplink or CPU cannot keep up.
+ * @type {readonly RTCRtpEncodingParameters[]}
+ */
+export const SIMULCAST_ENCODINGS = Object.freeze([
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000, maxFramerate: 15 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+]);
+
+/**
+ * Adds the video transceiver with the simulcast encodings, or with one
+ * encoding when the browser refuses them (no simulcast support).
+ * @param {RTCPeerConnection} pc
+ * @param {MediaStreamTrack | string} trackOrKind
+ * @param {RTCRtpTransceiverInit} init
+ * @returns {RTCRtpTransceiver}
+ */
+function addSimulcast(pc, trackOrKind, init) {
+  try {
+    return pc.addTransceiver(trackOrKind, { ...init, sendEncodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })) });
+  } catch (err) {
+    console.warn('kuayang: simulcast refused, sending one encoding', err);
+    return pc.addTransceiver(trackOrKind, init);
   }
 }
 

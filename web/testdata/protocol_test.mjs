@@ -159,6 +159,12 @@ test('join, publish, subscribe, candidates, tracks', async () => {
   assert.deepEqual(pub.config.iceServers, ICE_SERVERS);
   assert.deepEqual(sub.config.iceServers, ICE_SERVERS);
   assert.deepEqual(pub.transceivers.map((t) => [t.kind, t.init.direction]), [['audio', 'sendonly'], ['video', 'sendonly']]);
+  // The camera as three simulcast encodings, smallest first; the
+  // microphone as one.
+  assert.equal(pub.transceivers[0].init.sendEncodings, undefined);
+  const enc = pub.transceivers[1].init.sendEncodings;
+  assert.deepEqual(enc.map((e) => [e.rid, e.scaleResolutionDownBy]), [['q', 4], ['h', 2], ['f', 1]]);
+  assert.ok(enc[0].maxBitrate < enc[1].maxBitrate && enc[1].maxBitrate < enc[2].maxBitrate, 'bitrates rise with size');
 
   await until(() => server.sent('publish').length === 1, 'publish');
   assert.equal(server.sent('publish')[0].sdp, 'client-offer');
@@ -213,6 +219,7 @@ test('join, publish, subscribe, candidates, tracks', async () => {
   const cam2 = new FakeTrack('video');
   await client.replaceTrack('video', cam2);
   assert.equal(pub.transceivers[1].sender.track, cam2);
+  assert.equal(pub.transceivers.length, 2, 'a device switch keeps the simulcast transceiver');
   assert.equal(cam2.enabled, false, 'new track keeps camera-off');
   assert.ok(client.localStream.getTracks().includes(cam2) && !client.localStream.getTracks().includes(video));
 
@@ -288,6 +295,25 @@ test('screen share: a track of its own named by its mid, one publish at a time, 
   const cam = new FakeTrack('video');
   sub.ontrack({ track: cam, streams: [new FakeStream('p2', [cam])] });
   assert.deepEqual([events.filter((e) => e.type === 'track').at(-1).detail.screen], [false]);
+});
+
+test('a browser that refuses simulcast sends the camera as one encoding', async () => {
+  const server = new FakeServer();
+  const refuse = FakePC.prototype.addTransceiver;
+  FakePC.prototype.addTransceiver = function (trackOrKind, init) {
+    if (init.sendEncodings) throw new DOMException('simulcast not supported', 'OperationError');
+    return refuse.call(this, trackOrKind, init);
+  };
+  try {
+    const video = new FakeTrack('video');
+    const { client } = await joinedClient(server, new FakeStream('local', [new FakeTrack('audio'), video]));
+    const pub = client.publishPC;
+    assert.deepEqual(pub.transceivers.map((t) => [t.kind, t.init.sendEncodings]), [['audio', undefined], ['video', undefined]]);
+    assert.equal(pub.transceivers[1].sender.track, video);
+    await until(() => server.sent('publish').length === 1, 'publish');
+  } finally {
+    FakePC.prototype.addTransceiver = refuse;
+  }
 });
 
 test('join refused by the server', async () => {
