@@ -49,11 +49,13 @@ func browserReconnectResumes(t *testing.T) {
 	pcs := pt.eval("peer connections", `String(window.__pcCount)`)
 
 	// The network goes: the page's websocket closes under it.
+	dropped := time.Now()
 	pt.eval("dropping the websocket", `(() => { window.__sockets.at(-1).close(4000, 'network gone'); return 'ok'; })()`)
 	pt.do("the page reconnecting, then back",
 		waitJS(`window.kuayang.client.state === 'reconnecting'`),
 		waitJS(`window.kuayang.client.state === 'joined' && window.__sockets.length === 2`),
 	)
+	t.Logf("resumed %s after the drop (the client's first retry waits 1 s)", time.Since(dropped).Round(time.Millisecond))
 	mt.do("the mediator seeing the party reconnecting", waitJS(`window.__sawReconnecting === true`))
 	pt.do("ICE restarted on both connections", waitJS(`(() => {
 	  const [pub, sub] = (`+ufragsJS+`).split(' ');
@@ -77,5 +79,6 @@ func browserReconnectResumes(t *testing.T) {
 	start := time.Now()
 	receivingMedia(t, pt, party.Name+" after the resume")
 	receivingMedia(t, mt, mediator.Name+" after the resume")
-	t.Logf("media rising on both sides %s after the resume", time.Since(start).Round(time.Millisecond))
+	t.Logf("media rising on both sides %s after the resume, %s after the drop", time.Since(start).Round(time.Millisecond),
+		time.Since(dropped).Round(time.Millisecond))
 }
