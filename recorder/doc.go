@@ -17,6 +17,9 @@
 // waits for a keyframe are recorded as Gaps. When the participant spoke is
 // recorded as the segment's Speaking intervals, from the audio level the
 // sender measured for each packet (sfu.AudioLevelSink; see speaking.go).
+// A participant in a recorded private room is recorded in segments of
+// their own, marked with the room (Seal; Segment.Room); one in a private
+// room that is not recorded is not recorded at all (Pause).
 // After a crash, Recover closes what the spool holds.
 //
 // Uploading, manifests and signatures are the caller's: OnSegment reports

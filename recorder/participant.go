@@ -33,6 +33,7 @@ type participant struct {
 	mu     sync.Mutex // guards the fields below
 	closed bool       // the recorder closed
 	paused bool       // not recorded for now (a private room): frames are dropped
+	room   string     // the recorded private room p is in, "" for the joint room
 	audio  *track     // live tracks
 	video  *track
 	seg    *segment // open segment, or nil
@@ -202,7 +203,7 @@ func (p *participant) segmentSpec(start time.Time, withVideo bool, pic picture) 
 		p.mediaStart = start
 	}
 	spec := segmentSpec{
-		session: p.r.cfg.SessionID, participant: p.id, stream: p.stream, spool: p.r.cfg.SpoolDir,
+		session: p.r.cfg.SessionID, participant: p.id, stream: p.stream, room: p.room, spool: p.r.cfg.SpoolDir,
 		index: p.ix.take(), start: start, mediaStart: p.mediaStart, audio: p.audio,
 	}
 	if withVideo {
@@ -381,6 +382,20 @@ func (p *participant) pause(paused bool) {
 		p.end()
 	}
 	p.paused = paused
+}
+
+// seal marks p's segments from now on as recorded in the private room
+// room ("" for the joint room): the open segment closes where its last
+// frame ends, and recording goes on in a new segment from the next
+// keyframe, so that no segment mixes the rooms.
+func (p *participant) seal(room string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.room == room {
+		return
+	}
+	p.end()
+	p.room = room
 }
 
 // close ends p for good (the recorder closes).

@@ -193,6 +193,28 @@ func (r *Recorder) Pause(pid string, paused bool) {
 	}
 }
 
+// Seal records a participant's streams (camera and screen share) as in
+// the recorded private room room from now on, or in the joint room
+// (room ""): their open segments close, and the next ones carry the
+// room (Segment.Room). Pause still stops the recording altogether.
+func (r *Recorder) Seal(pid, room string) {
+	var ps []*participant
+	r.mu.Lock()
+	for _, stream := range []string{"", StreamScreen} {
+		p := r.parts[partKey{pid, stream}]
+		if p == nil && room != "" && !r.closed {
+			p = r.streamLocked(pid, stream) // sealed before their first packet too
+		}
+		if p != nil {
+			ps = append(ps, p)
+		}
+	}
+	r.mu.Unlock()
+	for _, p := range ps {
+		p.seal(room)
+	}
+}
+
 // seal queues a closed segment to be sealed.
 func (r *Recorder) seal(s *segment) { r.fin.add(s) }
 

@@ -513,6 +513,45 @@ func TestPauseDropsMediaUntilResumed(t *testing.T) {
 	}
 }
 
+// A participant in a recorded private room is recorded on, in segments of
+// their own: cut where they enter and leave the room, those in between
+// carrying the room's id, the others none.
+func TestSealCutsSegmentsAtTheRoom(t *testing.T) {
+	c := makeClip(t, 320, 240, 2)
+	r, clk, got, _ := newTestRecorder(t, 30*time.Second)
+	f := newFeeder(t, r, clk, "alice", true, true)
+	f.play(c, 0, nil)
+	r.Seal("alice", "private-1")
+	f.play(c, 2*time.Second, nil)
+	r.Seal("alice", "")
+	f.play(c, 4*time.Second, nil)
+	f.end()
+	r.Close()
+	segs := got.all()
+	if len(segs) != 3 {
+		t.Fatalf("%d segments, want 3 (before, in and after the private room): %+v", len(segs), segs)
+	}
+	for i, want := range []string{"", "private-1", ""} {
+		if segs[i].Room != want {
+			t.Errorf("segment %d room %q, want %q", i, segs[i].Room, want)
+		}
+		checkSegment(t, segs[i], true)
+	}
+	enteredAt, leftAt := f.base.Add(2*time.Second), f.base.Add(4*time.Second)
+	if end := segs[0].WallEnd; end.After(enteredAt.Add(100 * time.Millisecond)) {
+		t.Errorf("the first segment ends %v after entering the room", end.Sub(enteredAt))
+	}
+	if start := segs[1].WallStart; start.Before(enteredAt.Add(-50*time.Millisecond)) || start.After(enteredAt.Add(500*time.Millisecond)) {
+		t.Errorf("the sealed segment starts %v after entering the room", start.Sub(enteredAt))
+	}
+	if end := segs[1].WallEnd; end.After(leftAt.Add(100 * time.Millisecond)) {
+		t.Errorf("the sealed segment ends %v after leaving the room", end.Sub(leftAt))
+	}
+	if start := segs[2].WallStart; start.Before(leftAt.Add(-50*time.Millisecond)) || start.After(leftAt.Add(500*time.Millisecond)) {
+		t.Errorf("the last segment starts %v after leaving the room", start.Sub(leftAt))
+	}
+}
+
 // A screen share is recorded as a stream of its own: its segments (video
 // only) lie under screen/ in the spool and in their keys, say their
 // stream, and are numbered in the participant's one sequence; the

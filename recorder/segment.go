@@ -23,6 +23,11 @@ type Segment struct {
 	// for their camera and microphone, StreamScreen for their screen
 	// share.
 	Stream string `json:"stream,omitempty"`
+	// Room is the private room the participant was in while the segment
+	// was recorded, "" for the joint room: what is said in a recorded
+	// private room is sealed to the session's mediator. A participant's
+	// segments are cut where they enter and leave a private room.
+	Room string `json:"room,omitempty"`
 	// Index numbers a participant's segments 0, 1, 2, ... for the whole
 	// session, across leaving and joining again, in one sequence across
 	// their streams (so that a participant's index says which segment

@@ -68,6 +68,7 @@ type segment struct {
 type segmentSpec struct {
 	session, participant string
 	stream               string // "" or StreamScreen
+	room                 string // private room sealed to, or ""
 	spool                string
 	index                int
 	start                time.Time
@@ -110,7 +111,7 @@ func openSegment(spec segmentSpec, log *slog.Logger) (*segment, error) {
 // initialMeta fills what is known of the segment when it opens.
 func (s *segment) initialMeta(spec segmentSpec) Segment {
 	m := Segment{
-		SessionID: spec.session, ParticipantID: spec.participant, Stream: spec.stream, Index: spec.index,
+		SessionID: spec.session, ParticipantID: spec.participant, Stream: spec.stream, Room: spec.room, Index: spec.index,
 		Key:         segmentKey(spec.session, spec.participant, spec.stream, spec.index, s.format),
 		ContentType: s.format.contentType,
 		WallStart:   spec.start, MediaStart: spec.start.Sub(spec.mediaStart),

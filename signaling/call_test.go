@@ -301,10 +301,14 @@ type privacyLog struct {
 
 func (p *privacyLog) Joined(*cases.Session, string) error { return nil }
 func (p *privacyLog) Left(*cases.Session, string, int)    {}
-func (p *privacyLog) Private(_, pid string, private bool) {
+func (p *privacyLog) Private(_, pid string, private bool, sealedTo string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.log = append(p.log, fmt.Sprintf("%s %t", pid, private))
+	e := fmt.Sprintf("%s %t", pid, private)
+	if sealedTo != "" {
+		e += " sealed:" + sealedTo
+	}
+	p.log = append(p.log, e)
 }
 
 func (p *privacyLog) String() string {
@@ -362,6 +366,13 @@ func TestCaucus(t *testing.T) {
 	if m := expect(t, host, "error"); m["code"] != CodeNoSuchParticipant {
 		t.Fatalf("caucus with nobody: %v", m)
 	}
+	// joined goes out before the join tells the recording: wait for
+	// theirs, so that none lands after the mark.
+	waitedFor(t, "everyone's recording set", func() bool {
+		got := priv.String()
+		return strings.Contains(got, "p1 false") && strings.Contains(got, "p2 false") && strings.Contains(got, "p3 false") &&
+			strings.Contains(got, "i2 false")
+	})
 	opened := priv.mark()
 	_ = host.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p2"}})
 	rooms := expect(t, other, "rooms")["rooms"].([]any)
@@ -410,6 +421,36 @@ func TestCaucus(t *testing.T) {
 	}
 	waitedFor(t, "the audit entries", func() bool {
 		return f.audited("caucus.open p1") && f.audited("room.move p1") && f.audited("caucus.close p1") && f.audited("room.move p2")
+	})
+
+	// A recorded private room: its members are recorded, sealed to it
+	// (not paused), and back in the joint room recorded as before.
+	sealing := priv.mark()
+	_ = host.WriteJSON(map[string]any{"type": "caucus_open", "members": []string{"p2"}, "record": true})
+	for i := 0; ; i++ { // past the rooms of the caucus closed above
+		rooms = expect(t, other, "rooms")["rooms"].([]any)
+		if len(rooms) == 1 && rooms[0].(map[string]any)["record"] == true {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("no recorded private room: %v", rooms)
+		}
+	}
+	sealed := rooms[0].(map[string]any)["id"].(string)
+	waitedFor(t, "the members sealed", func() bool {
+		got := priv.since(sealing)
+		return strings.Contains(got, "p1 false sealed:"+sealed) && strings.Contains(got, "p2 false sealed:"+sealed) &&
+			strings.Contains(got, "i2 false sealed:"+sealed)
+	})
+	if got := priv.since(sealing); strings.Contains(got, "true") || strings.Contains(got, "p3") {
+		t.Fatalf("privacy %q: a recorded private room pauses or concerns someone else", got)
+	}
+	unsealing := priv.mark()
+	_ = host.WriteJSON(map[string]any{"type": "caucus_close", "all": true})
+	waitedFor(t, "the members back in the joint room", func() bool {
+		got := priv.since(unsealing)
+		return strings.Contains(got, "p1 false") && strings.Contains(got, "p2 false") && strings.Contains(got, "i2 false") &&
+			!strings.Contains(got, "sealed:")
 	})
 }
 

@@ -13,8 +13,10 @@ import (
 // only its members (the media plane's groups); everyone sees who is in
 // which room. A private room is not recorded unless the host opened it
 // recorded; the recording pauses for its members and the manifest shows
-// their time there as a private_room gap. Membership of a private room
-// survives a reconnect.
+// their time there as a private_room gap. A recorded private room is
+// recorded and sealed to the mediator: its members' segments carry the
+// room's id, and only the session's presider may play them. Membership of
+// a private room survives a reconnect.
 
 // privateRoom is one caucus of a session's room.
 type privateRoom struct {
@@ -23,11 +25,13 @@ type privateRoom struct {
 	members map[string]bool // participant ids, kept across reconnects
 }
 
-// Privacy is an optional interface of Lifecycle: it is told when a
-// participant goes into a private room that is not recorded (private
-// true) and when they come back (false).
+// Privacy is an optional interface of Lifecycle: it is told, whenever it
+// may change, how a participant is to be recorded: not at all (private
+// true: a private room that is not recorded, or the recording paused),
+// sealed to the recorded private room sealedTo (private false), or
+// ordinarily in the joint room (private false, sealedTo "").
 type Privacy interface {
-	Private(sessionID, participantID string, private bool)
+	Private(sessionID, participantID string, private bool, sealedTo string)
 }
 
 // roomsLocked lists the private rooms; Server.mu is held.
@@ -88,7 +92,7 @@ func (w *client) moveTo(g string, record bool, actor *client) {
 }
 
 // applyRecording tells the recording (Privacy) whether w is to be
-// recorded now.
+// recorded now, and whether sealed to the recorded private room w is in.
 func (s *Server) applyRecording(w *client) {
 	p, ok := s.cfg.Lifecycle.(Privacy)
 	if !ok {
@@ -97,8 +101,14 @@ func (s *Server) applyRecording(w *client) {
 	s.mu.Lock()
 	r := s.rooms[w.sessionID]
 	off := r != nil && r.notRecordedLocked(w)
+	sealedTo := ""
+	if r != nil && !off {
+		if pr := r.privateOfLocked(w.pid); pr != nil && pr.record {
+			sealedTo = pr.id
+		}
+	}
 	s.mu.Unlock()
-	p.Private(w.sessionID, w.pid, off)
+	p.Private(w.sessionID, w.pid, off, sealedTo)
 }
 
 // restorePrivate puts a participant who (re)entered the call back into

@@ -165,6 +165,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"presiders", "GET", func(fixtures) string { return "/api/v1/presiders" }, nil, 200, nil, false},
 		{"recordings", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/recordings" }, nil, 404, nil, true},
 		{"play", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/recordings?play=1" }, nil, 404, nil, true},
+		{"segment", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/segments/p/0" }, nil, 404, nil, true},
 		{"timeline", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/timeline" }, nil, 200, nil, true},
 		{"verify", "POST", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/verify" }, nil, 404, nil, true},
 		{"certificate", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/certificate" }, nil, 404, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
@@ -174,7 +175,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"access log of session", "GET", func(f fixtures) string { return "/api/v1/audit?access=1&session_id=" + f.sessionID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
 	}
 	okCodes := map[string]string{"recordings": "no_recording", "play": "no_recording", "verify": "no_recording",
-		"certificate": "no_recording", "bundle": "no_recording", "legal hold": "no_recording"}
+		"certificate": "no_recording", "bundle": "no_recording", "legal hold": "no_recording", "segment": "no_segment"}
 	allowed := func(rt route, r cases.Role) bool {
 		if rt.roles == nil {
 			return true

@@ -84,7 +84,11 @@ func verify(args []string, e env) int {
 		return 1
 	}
 	if *quiet {
-		fmt.Fprintf(e.stdout, "INTACT: signed by key %s of node %s at %s\n", rep.KeyID, rep.Node, rep.SealedAt.Format(time.RFC3339))
+		withheld := ""
+		if n := len(rep.Withheld); n > 0 {
+			withheld = fmt.Sprintf("; %s sealed to the mediator withheld", fmtCount(n, "segment", "segments"))
+		}
+		fmt.Fprintf(e.stdout, "INTACT: signed by key %s of node %s at %s%s\n", rep.KeyID, rep.Node, rep.SealedAt.Format(time.RFC3339), withheld)
 		return 0
 	}
 	printReport(e.stdout, path, rep, want != nil)
@@ -128,6 +132,15 @@ func printReport(w io.Writer, path string, r *evidence.Report, keyGiven bool) {
 			screen = fmt.Sprintf(", %s of screen share in %s", fmtHMS(pt.Screen), fmtCount(pt.ScreenSegments, "segment", "segments"))
 		}
 		p("    %-12s %-24s %s, %s, %s recorded%s%s", pt.Role, pt.Name, fmtCount(pt.Segments, "segment", "segments"), fmtBytes(pt.Bytes), fmtHMS(pt.Duration), screen, gaps)
+	}
+	if len(r.Withheld) > 0 {
+		// Not tampering: a recorded private room's media is confidential
+		// to the mediator, and the signed manifest still lists its hashes.
+		p("  withheld  %s sealed to the mediator (recorded in a private room): their media is", fmtCount(len(r.Withheld), "segment", "segments"))
+		p("            not in this bundle; their entries and SHA-256 are in the signed manifest:")
+		for _, s := range r.Withheld {
+			p("            %s%s  participant %s, room %s, sha256 %s", evidence.MediaDir, s.Key, s.ParticipantID, s.Room, s.SHA256)
+		}
 	}
 	p("")
 	if keyGiven {

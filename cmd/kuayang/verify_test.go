@@ -92,10 +92,20 @@ func screenSegment(start time.Time) evidence.Segment {
 		Codecs: []string{"VP8"}, Width: 1920, Height: 1080, ContentType: "video/webm"}
 }
 
+// sealedSegment is a camera segment of p2 recorded in the private room
+// private-1, from start, 20 s long: sealed to the mediator, left out of
+// the bundle writeTestBundle writes.
+func sealedSegment(start time.Time) evidence.Segment {
+	return evidence.Segment{ParticipantID: "p2", Room: "private-1", Index: 3, Key: "sessions/s1/p2/000003.webm",
+		WallStart: evidence.At(start), WallEnd: evidence.At(start.Add(20 * time.Second)), MediaStart: 60, MediaEnd: 80,
+		Codecs: []string{"VP8", "opus"}, ContentType: "video/webm"}
+}
+
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
 	path, key, media := writeTestBundle(t, dir)
 	screenBundle, _, _ := writeTestBundle(t, t.TempDir(), screenSegment(time.Date(2026, 11, 27, 8, 0, 40, 0, time.UTC)))
+	sealedBundle, _, _ := writeTestBundle(t, t.TempDir(), sealedSegment(time.Date(2026, 11, 27, 8, 1, 0, 0, time.UTC)))
 	keyFile := filepath.Join(dir, "court.pem")
 	os.WriteFile(keyFile, key.PublicPEM(), 0o644)
 	other, _ := evidence.GenerateKey()
@@ -124,8 +134,11 @@ func TestVerifyCommand(t *testing.T) {
 		stderr string
 	}{
 		{"intact", []string{path}, 0, []string{"INTACT: " + path + " was signed by key " + key.ID + " of node node-7 at 2026-11-27 09:00:00 UTC; 4 segments, 39.1 KiB; 2 participants; 1 gap",
-			`2026-WC-0012 "Power of attorney"`, "Marco Rossi", "0:01:00 recorded, 1 gap\n", evidence.Fingerprint(key.Public), "GET /api/v1/keys"}, []string{"NOT"}, ""},
+			`2026-WC-0012 "Power of attorney"`, "Marco Rossi", "0:01:00 recorded, 1 gap\n", evidence.Fingerprint(key.Public), "GET /api/v1/keys"}, []string{"NOT", "withheld"}, ""},
 		{"intact with a screen share", []string{screenBundle}, 0, []string{"5 segments", "Marco Rossi", "3 segments, 22.8 KiB, 0:01:00 recorded, 0:00:20 of screen share in 1 segment, 1 gap\n"}, []string{"NOT"}, ""},
+		{"intact with a sealed segment withheld", []string{sealedBundle}, 0, []string{"INTACT: " + sealedBundle, "5 segments",
+			"withheld  1 segment sealed to the mediator", "media/sessions/s1/p2/000003.webm  participant p2, room private-1, sha256 "}, []string{"NOT"}, ""},
+		{"sealed quiet", []string{"--quiet", sealedBundle}, 0, []string{"INTACT: signed by key", "; 1 segment sealed to the mediator withheld\n"}, nil, ""},
 		{"intact unzipped", []string{unzipped}, 0, []string{"INTACT: " + unzipped}, nil, ""},
 		{"intact with its key", []string{"--key", keyFile, path}, 0, []string{"INTACT", "by the key you gave (--key): " + key.ID}, []string{"GET /api/v1/keys"}, ""},
 		{"flags after the bundle", []string{path, "--key", keyFile, "--quiet"}, 0, []string{"INTACT: signed by key " + key.ID + " of node node-7 at 2026-11-27T09:00:00Z\n"}, []string{"participants"}, ""},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kuayang/kuayang/internal/audit"
+	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/blob"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/evidence"
@@ -44,7 +45,12 @@ type segmentView struct {
 	Index int `json:"index"`
 	// Stream is "screen" for a segment of the participant's screen share,
 	// omitted for their camera and microphone.
-	Stream      string          `json:"stream,omitempty"`
+	Stream string `json:"stream,omitempty"`
+	// Room is the private room the segment was recorded in; Sealed marks
+	// such a segment, sealed to the mediator: for anyone but the
+	// session's presider URL is empty.
+	Room        string          `json:"room,omitempty"`
+	Sealed      bool            `json:"sealed,omitempty"`
 	Key         string          `json:"key"`
 	Bytes       int64           `json:"bytes"`
 	SHA256      string          `json:"sha256"`
@@ -113,18 +119,128 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request, p *princ
 	} else if err != nil {
 		return err
 	}
-	v, err := s.viewRecording(r.Context(), rec)
+	mediator, err := s.presides(r.Context(), p, ss.CaseID)
+	if err != nil {
+		return err
+	}
+	v, sealed, err := s.viewRecording(r.Context(), rec, mediator)
 	if err != nil {
 		return err
 	}
 	e := p.entry(action)
 	e.CaseID, e.SessionID = ss.CaseID, ss.ID
+	e.Detail = sealedDetail(nil, sealed, mediator)
 	s.record(r.Context(), e)
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
-func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*recordingView, error) {
+// presides reports whether p's account presides over a session of the
+// case (takes part in it as mediator, notary or judge: cases.Presider):
+// the session's mediator, to whom what is said in a recorded private
+// room is sealed. An admin's role does not make them one.
+func (s *Server) presides(ctx context.Context, p *principal, caseID string) (bool, error) {
+	sums, err := s.Store.CaseSummaries(ctx, []string{caseID})
+	if err != nil {
+		return false, err
+	}
+	if sum := sums[caseID]; sum != nil {
+		for _, pr := range sum.Presiders {
+			if pr.AccountID == p.account.ID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// sealedDetail adds to an audit detail (kv, may be nil) how many segments
+// sealed to the mediator the access concerned: served to the mediator, or
+// withheld from anyone else. Empty when kv is empty and there are none.
+func sealedDetail(kv map[string]any, sealed int, mediator bool) string {
+	if sealed > 0 {
+		if kv == nil {
+			kv = map[string]any{}
+		}
+		if mediator {
+			kv["sealed_served"] = sealed
+		} else {
+			kv["sealed_withheld"] = sealed
+		}
+	}
+	if len(kv) == 0 {
+		return ""
+	}
+	return detail(kv)
+}
+
+// CodeSealedToMediator refuses the media of a segment recorded in a
+// private room to anyone but the session's mediator.
+const CodeSealedToMediator = "sealed_to_mediator"
+
+// playSegment answers GET /api/v1/sessions/{id}/segments/{participant}/{index}:
+// a redirect (303) to a short-lived link to the segment's media, audited
+// as recording.play. A segment sealed to the mediator (recorded in a
+// private room) is refused to anyone but the session's presider with 403
+// sealed_to_mediator, and the refusal is audited too.
+func (s *Server) playSegment(w http.ResponseWriter, r *http.Request, p *principal) error {
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	pid := r.PathValue("participant")
+	index, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil || index < 0 {
+		return apiError(http.StatusBadRequest, "invalid", "index must be a segment's number")
+	}
+	segs, err := s.Store.Segments(r.Context(), ss.ID)
+	if err != nil {
+		return err
+	}
+	var sg *cases.Segment
+	for _, x := range segs {
+		if x.ParticipantID == pid && x.Index == index {
+			sg = x
+		}
+	}
+	if sg == nil {
+		return apiError(http.StatusNotFound, "no_segment", "this session has no such segment")
+	}
+	kv := map[string]any{"participant": pid, "index": index}
+	if sg.Stream != "" {
+		kv["stream"] = sg.Stream
+	}
+	e := p.entry("recording.play")
+	e.CaseID, e.SessionID = ss.CaseID, ss.ID
+	if sg.Room != "" {
+		kv["room"] = sg.Room
+		mediator, err := s.presides(r.Context(), p, ss.CaseID)
+		if err != nil {
+			return err
+		}
+		if !mediator {
+			kv["refused"] = CodeSealedToMediator
+			e.Detail = detail(kv)
+			s.record(r.Context(), e)
+			return apiError(http.StatusForbidden, CodeSealedToMediator,
+				"this segment was recorded in a private room and is sealed to the session's mediator")
+		}
+	}
+	url, err := s.mediaURL(r.Context(), sg.Key)
+	if err != nil {
+		return err
+	}
+	e.Detail = detail(kv)
+	s.record(r.Context(), e)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, url, http.StatusSeeOther)
+	return nil
+}
+
+// viewRecording lists rec's segments with playback links; the media of a
+// segment sealed to the mediator is linked only for the mediator. It
+// returns how many sealed segments there are.
+func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording, mediator bool) (*recordingView, int, error) {
 	v := &recordingView{SessionID: rec.SessionID, State: rec.State, StartedAt: rec.StartedAt, EndedAt: rec.EndedAt,
 		SealedAt: rec.SealedAt, ChainHead: rec.ChainHead, KeyID: rec.KeyID, LegalHold: rec.LegalHold, Failure: rec.Failure,
 		Participants: []recordedParticipant{}, LinksExpire: s.now().Add(s.linkTTL()).UTC()}
@@ -136,12 +252,13 @@ func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*reco
 	}
 	parts, err := s.Store.ParticipantsOfSession(ctx, rec.SessionID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	segs, err := s.Store.Segments(ctx, rec.SessionID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	sealed := 0
 	for _, pt := range parts {
 		rp := recordedParticipant{ID: pt.ID, Name: pt.DisplayName, Role: string(pt.Role), InterpretsFor: pt.InterpretsFor,
 			Segments: []segmentView{}}
@@ -149,9 +266,12 @@ func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*reco
 			if sg.ParticipantID != pt.ID {
 				continue
 			}
-			sv, err := s.viewSegment(ctx, sg)
+			sv, err := s.viewSegment(ctx, sg, sg.Room == "" || mediator)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
+			}
+			if sg.Room != "" {
+				sealed++
 			}
 			rp.Segments = append(rp.Segments, sv)
 			if sg.Stream == "" {
@@ -164,15 +284,19 @@ func (s *Server) viewRecording(ctx context.Context, rec *cases.Recording) (*reco
 			v.Participants = append(v.Participants, rp)
 		}
 	}
-	return v, nil
+	return v, sealed, nil
 }
 
-func (s *Server) viewSegment(ctx context.Context, sg *cases.Segment) (segmentView, error) {
-	url, err := s.mediaURL(ctx, sg.Key)
-	if err != nil {
-		return segmentView{}, err
+// viewSegment describes sg, with a playback link if linked.
+func (s *Server) viewSegment(ctx context.Context, sg *cases.Segment, linked bool) (segmentView, error) {
+	var url string
+	if linked {
+		var err error
+		if url, err = s.mediaURL(ctx, sg.Key); err != nil {
+			return segmentView{}, err
+		}
 	}
-	sv := segmentView{Index: sg.Index, Stream: sg.Stream, Key: sg.Key, Bytes: sg.Bytes, SHA256: hex.EncodeToString(sg.SHA256),
+	sv := segmentView{Index: sg.Index, Stream: sg.Stream, Room: sg.Room, Sealed: sg.Room != "", Key: sg.Key, Bytes: sg.Bytes, SHA256: hex.EncodeToString(sg.SHA256),
 		ContentType: sg.ContentType, WallStart: sg.WallStart, WallEnd: sg.WallEnd, MediaStart: sg.MediaStart.Seconds(),
 		MediaEnd: sg.MediaEnd.Seconds(), URL: url}
 	if sg.Gaps != "" {
@@ -249,12 +373,36 @@ func (s *Server) checkMediaToken(tok string) (string, error) {
 // bundle answers GET /api/v1/sessions/{id}/bundle: the evidence bundle of
 // a sealed session as a zip, streamed, with its exact Content-Length
 // (evidence.BundleSize) so that a browser shows the download's progress.
+// Roles with RecordingExport may export it, and the session's presider:
+// only the presider's bundle holds the media of the segments sealed to
+// the mediator; anyone else's leaves it out.
 func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) error {
+	forbidden := apiError(http.StatusForbidden, "forbidden", "your role may not do this")
+	exporter := auth.Allowed(p.account.Role, auth.RecordingExport)
+	ss, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		if !exporter && errors.Is(err, errNotFound) {
+			return forbidden // the role is refused first, as for any route
+		}
+		return err
+	}
+	mediator, err := s.presides(r.Context(), p, ss.CaseID)
+	if err != nil {
+		return err
+	}
+	if !mediator && !exporter {
+		return forbidden
+	}
 	ss, rec, err := s.sealedRecording(r.Context(), p, r.PathValue("id"), "the bundle exists once it is sealed")
 	if err != nil {
 		return err
 	}
 	src, err := s.bundleSource(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	src.WithSealed = mediator
+	sealed, err := s.sealedSegments(r.Context(), ss.ID)
 	if err != nil {
 		return err
 	}
@@ -274,7 +422,7 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) er
 	}
 	e := p.entry("recording.export")
 	e.CaseID, e.SessionID = ss.CaseID, ss.ID
-	e.Detail = fmt.Sprintf(`{"manifest_sha256":"%x"}`, rec.ManifestSHA)
+	e.Detail = sealedDetail(map[string]any{"manifest_sha256": hex.EncodeToString(rec.ManifestSHA)}, sealed, mediator)
 	s.record(r.Context(), e)
 	if err := evidence.WriteBundle(r.Context(), w, *src); err != nil {
 		s.Log.Error("evidence bundle failed mid-stream", "session", ss.ID, "err", err)
@@ -283,6 +431,21 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p *principal) er
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// sealedSegments counts the session's segments sealed to the mediator.
+func (s *Server) sealedSegments(ctx context.Context, sessionID string) (int, error) {
+	segs, err := s.Store.Segments(ctx, sessionID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sg := range segs {
+		if sg.Room != "" {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // sealedRecording loads a session of p's organization and its recording,

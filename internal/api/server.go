@@ -67,7 +67,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))
 	if s.Recordings != nil {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
-		mux.Handle("GET /api/v1/sessions/{id}/bundle", s.staff(auth.RecordingExport, s.bundle))
+		// RecordingExport, or the session's presider: checked in bundle.
+		mux.Handle("GET /api/v1/sessions/{id}/bundle", s.staff(auth.RecordingRead, s.bundle))
+		mux.Handle("GET /api/v1/sessions/{id}/segments/{participant}/{index}", s.staff(auth.RecordingRead, s.playSegment))
 		mux.Handle("POST /api/v1/sessions/{id}/legal-hold", s.staff(auth.RecordingExport, s.legalHold))
 		mux.Handle("GET /api/v1/sessions/{id}/timeline", s.staff(auth.RecordingRead, s.timeline))
 		mux.Handle("POST /api/v1/sessions/{id}/verify", s.staff(auth.RecordingRead, s.verifyRecording))

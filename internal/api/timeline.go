@@ -56,6 +56,10 @@ type segmentSpan struct {
 	Index int       `json:"index"`
 	From  time.Time `json:"from"`
 	To    time.Time `json:"to"`
+	// Sealed marks a segment recorded in the private room Room: sealed
+	// to the mediator, playable by the session's presider only.
+	Sealed bool   `json:"sealed,omitempty"`
+	Room   string `json:"room,omitempty"`
 }
 
 type gapSpan struct {
@@ -160,10 +164,11 @@ func participantLane(m *evidence.Manifest, pt evidence.Participant, end time.Tim
 		lane.Presence = append(lane.Presence, spanView{From: pr.JoinedAt.Time, To: to})
 	}
 	for _, sg := range m.Segments {
+		span := segmentSpan{Index: sg.Index, From: sg.WallStart.Time, To: sg.WallEnd.Time, Sealed: sg.Room != "", Room: sg.Room}
 		if sg.ParticipantID == pt.ID && sg.Stream != "" {
-			lane.Screen = append(lane.Screen, segmentSpan{Index: sg.Index, From: sg.WallStart.Time, To: sg.WallEnd.Time})
+			lane.Screen = append(lane.Screen, span)
 		} else if sg.ParticipantID == pt.ID {
-			lane.Segments = append(lane.Segments, segmentSpan{Index: sg.Index, From: sg.WallStart.Time, To: sg.WallEnd.Time})
+			lane.Segments = append(lane.Segments, span)
 			for _, iv := range sg.Speaking {
 				lane.Speaking = append(lane.Speaking, spanView{From: iv.From.Time, To: iv.To.Time})
 			}

@@ -749,12 +749,17 @@ func (a *Archive) Handoff(sessionID string) {
 
 // Private implements signaling.Privacy: a participant in a private room
 // that is not recorded is not recorded until they come back (the manifest
-// shows the time as a private_room gap, from the room.move entries).
-func (a *Archive) Private(sessionID, participantID string, private bool) {
+// shows the time as a private_room gap, from the room.move entries); one
+// in a recorded private room is recorded in segments sealed to that room
+// (sealedTo), which only the session's mediator may play.
+func (a *Archive) Private(sessionID, participantID string, private bool, sealedTo string) {
 	a.mu.Lock()
 	ls := a.live[sessionID]
 	a.mu.Unlock()
 	if ls != nil && ls.rec != nil {
+		// Seal first: a participant resumed into a recorded private room
+		// starts their next segment already sealed.
+		ls.rec.Seal(participantID, sealedTo)
 		ls.rec.Pause(participantID, private)
 	}
 }

@@ -43,6 +43,8 @@ func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt t
 	gaps := cutGaps(holes(m), func(string) [][2]time.Time { return pausedSpans(extract, endedAt) }, evidence.GapPaused)
 	private := privateSpans(extract, endedAt)
 	gaps = cutGaps(gaps, func(pid string) [][2]time.Time { return private[pid] }, evidence.GapPrivateRoom)
+	sealed := sealedSwitches(extract)
+	gaps = coverGaps(gaps, func(pid string) [][2]time.Time { return sealed[pid] })
 	m.Gaps = append(m.Gaps, gaps...)
 	if m.Audit, err = evidence.NewAuditRef(extract, last); err != nil {
 		return nil, nil, err
@@ -198,7 +200,7 @@ func segments(ctx context.Context, st store.Store, m *evidence.Manifest) error {
 		return err
 	}
 	for _, s := range segs {
-		m.Segments = append(m.Segments, evidence.Segment{ParticipantID: s.ParticipantID, Stream: s.Stream, Index: s.Index, Key: s.Key,
+		m.Segments = append(m.Segments, evidence.Segment{ParticipantID: s.ParticipantID, Stream: s.Stream, Room: s.Room, Index: s.Index, Key: s.Key,
 			Bytes: s.Bytes, SHA256: hex.EncodeToString(s.SHA256), WallStart: evidence.At(s.WallStart),
 			WallEnd: evidence.At(s.WallEnd), MediaStart: s.MediaStart.Seconds(), MediaEnd: s.MediaEnd.Seconds(),
 			Codecs: s.Codecs, Width: s.Width, Height: s.Height, ContentType: s.ContentType,
@@ -338,6 +340,51 @@ func privateSpans(extract []*audit.Entry, end time.Time) map[string][][2]time.Ti
 	}
 	for pid, from := range open {
 		out[pid] = append(out[pid], [2]time.Time{from, end})
+	}
+	return out
+}
+
+// sealedSwitches are, per participant, the moments they went into or out
+// of a recorded private room (from the room.move entries), each with 2 s
+// for media to be recorded again: their segments are cut there, and the
+// next one starts at the next keyframe. The segments sealed to the room
+// are recorded time like any other; the cut is no gap. The stretch starts
+// half a second early: the recorder cuts just before the move is
+// audited.
+func sealedSwitches(extract []*audit.Entry) map[string][][2]time.Time {
+	out := map[string][][2]time.Time{}
+	sealedIn := map[string]bool{} // participants in a recorded private room
+	for _, e := range extract {
+		if e.Action != "room.move" {
+			continue
+		}
+		var d struct {
+			Participant string `json:"participant"`
+			Room        string `json:"room"`
+			Record      bool   `json:"record"`
+		}
+		if json.Unmarshal([]byte(e.Detail), &d) != nil || d.Participant == "" {
+			continue
+		}
+		into := d.Room != "" && d.Record
+		if into || sealedIn[d.Participant] {
+			out[d.Participant] = append(out[d.Participant], [2]time.Time{e.Time.Add(-time.Second / 2), e.Time.Add(2 * time.Second)})
+		}
+		sealedIn[d.Participant] = into
+	}
+	return out
+}
+
+// coverGaps drops the parts of the disconnect and node_failure gaps that
+// lie in a participant's spans (spansOf): stretches where a hole is
+// expected and is no gap.
+func coverGaps(gaps []evidence.Gap, spansOf func(pid string) [][2]time.Time) []evidence.Gap {
+	const covered = "\x00covered"
+	var out []evidence.Gap
+	for _, g := range cutGaps(gaps, spansOf, covered) {
+		if g.Reason != covered {
+			out = append(out, g)
+		}
 	}
 	return out
 }

@@ -257,3 +257,56 @@ func TestHolesIgnoreScreen(t *testing.T) {
 		t.Fatalf("recorder gaps of a screen segment: %+v", g)
 	}
 }
+
+// TestSealedRoomIsRecordedTime: the segments a participant recorded in a
+// recorded private room cover their presence like any other (no gap,
+// their room kept on the record and in the manifest), the cuts where
+// they entered and left it are no gaps, and a hole inside the room's
+// time is still one.
+func TestSealedRoomIsRecordedTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	move := func(s float64, pid, room string, record bool) *audit.Entry {
+		return &audit.Entry{Time: at(s), Action: "room.move",
+			Detail: fmt.Sprintf(`{"participant":%q,"room":%q,"record":%t}`, pid, room, record)}
+	}
+	seg := func(room string, from, to float64) evidence.Segment {
+		return evidence.Segment{ParticipantID: "p1", Room: room, WallStart: evidence.At(at(from)), WallEnd: evidence.At(at(to))}
+	}
+	extract := []*audit.Entry{
+		move(30, "p1", "private-1", true), move(60, "p1", "", true), // recorded, sealed
+		move(70, "p1", "private-2", false), move(75, "p1", "", true), // not recorded
+	}
+	gapsOf := func(segs ...evidence.Segment) string {
+		m := &evidence.Manifest{Participants: []evidence.Participant{{ID: "p1",
+			Presence: []evidence.Presence{{JoinedAt: evidence.At(t0), LeftAt: evidence.At(at(90))}}}}, Segments: segs}
+		private := privateSpans(extract, at(90))
+		gaps := cutGaps(holes(m), func(pid string) [][2]time.Time { return private[pid] }, evidence.GapPrivateRoom)
+		sealed := sealedSwitches(extract)
+		gaps = coverGaps(gaps, func(pid string) [][2]time.Time { return sealed[pid] })
+		var out []string
+		for _, g := range gaps {
+			out = append(out, fmt.Sprintf("%g-%g %s", g.From.Sub(t0).Seconds(), g.To.Sub(t0).Seconds(), g.Reason))
+		}
+		return strings.Join(out, " ")
+	}
+	// Cut at 30 s (the next keyframe 0.8 s later) and at 60 s (0.6 s).
+	if got, want := gapsOf(seg("", 2, 29.98), seg("private-1", 30.8, 60), seg("", 60.6, 70), seg("", 76, 90)), "70-76 private_room"; got != want {
+		t.Errorf("gaps %q, want %q", got, want)
+	}
+	// Media lost inside the private room's time is a gap all the same.
+	if got, want := gapsOf(seg("", 2, 29.98), seg("private-1", 30.8, 40), seg("private-1", 45, 60), seg("", 60.6, 70), seg("", 76, 90)),
+		"40-45 disconnect 70-76 private_room"; got != want {
+		t.Errorf("gaps %q, want %q", got, want)
+	}
+	// Without its segments, the sealed room's time is a hole like any.
+	if got, want := gapsOf(seg("", 2, 29.98), seg("", 60.6, 70), seg("", 76, 90)), "32-59.5 disconnect 70-76 private_room"; got != want {
+		t.Errorf("gaps %q, want %q", got, want)
+	}
+
+	rec := toRecord(recorder.Segment{SessionID: "s1", ParticipantID: "p1", Room: "private-1", Index: 3,
+		Key: "sessions/s1/p1/000003.webm", WallStart: t0, WallEnd: t0.Add(time.Second)}, t0, t0)
+	if rec.Room != "private-1" {
+		t.Fatalf("record room %q", rec.Room)
+	}
+}

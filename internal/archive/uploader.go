@@ -275,7 +275,7 @@ func toRecord(seg recorder.Segment, now, until time.Time) *cases.Segment {
 			speaking = string(b)
 		}
 	}
-	return &cases.Segment{SessionID: seg.SessionID, ParticipantID: seg.ParticipantID, Stream: seg.Stream, Index: seg.Index, Key: seg.Key,
+	return &cases.Segment{SessionID: seg.SessionID, ParticipantID: seg.ParticipantID, Stream: seg.Stream, Room: seg.Room, Index: seg.Index, Key: seg.Key,
 		ContentType: seg.ContentType, Bytes: seg.Bytes, SHA256: seg.SHA256, WallStart: seg.WallStart, WallEnd: seg.WallEnd,
 		MediaStart: seg.MediaStart, MediaEnd: seg.MediaEnd, Codecs: seg.Codecs, Width: seg.Width, Height: seg.Height,
 		Gaps: gaps, Speaking: speaking, Recovered: seg.Recovered, UploadedAt: now.UTC(), RetainUntil: until}

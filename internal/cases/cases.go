@@ -283,7 +283,10 @@ type Segment struct {
 	ParticipantID string
 	// Stream is "" for the participant's camera and microphone, "screen"
 	// for their screen share; Index is one sequence across both.
-	Stream        string
+	Stream string
+	// Room is the private room the segment was recorded in ("" for the
+	// joint room): its media is sealed to the session's mediator.
+	Room          string
 	Index         int
 	Key           string // object key
 	ContentType   string

@@ -111,8 +111,13 @@ type BundleSource struct {
 	// Open opens a segment's media by object key.
 	Open func(ctx context.Context, key string) (io.ReadCloser, error)
 	// Progress, if set, is called as media is copied with the bytes done
-	// and the total of the manifest's segments.
+	// and the total of the segments it holds.
 	Progress func(done, total int64)
+	// WithSealed puts in the media of the segments sealed to the mediator
+	// (Segment.Room set): only for a bundle exported for the session's
+	// mediator. Otherwise their media is left out, and Verify reports
+	// them as withheld.
+	WithSealed bool
 }
 
 // WriteBundle streams an evidence bundle to w as a zip file: README.txt,
@@ -215,8 +220,17 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 			return fmt.Errorf("evidence: write bundle: %w", err)
 		}
 	}
-	pw := &progressWriter{total: totalBytes(m.Segments), report: b.Progress}
+	var held []Segment
+	for _, s := range m.Segments {
+		if s.Room == "" || b.WithSealed {
+			held = append(held, s)
+		}
+	}
+	pw := &progressWriter{total: totalBytes(held), report: b.Progress}
 	for i, s := range m.Segments {
+		if s.Room != "" && !b.WithSealed {
+			continue // sealed to the mediator
+		}
 		if err := copySegment(ctx, zw, pw, modified, i, s, b.Open, !dryRun); err != nil {
 			return err
 		}
@@ -358,6 +372,13 @@ func readme(m *Manifest) []byte {
 	p("                  is recorded apart, under .../screen/ (\"stream\": \"screen\")")
 	p("  README.txt      this explanation; it is not signed: if in doubt,")
 	p("                  manifest.json is authoritative")
+	if sealed := sealedCount(m); sealed > 0 {
+		p("")
+		p("  %d media files were recorded in a private room (\"room\" in the", sealed)
+		p("  manifest) and are sealed to the session's mediator: a bundle exported")
+		p("  for anyone else leaves them out, and kuayang verify reports them as")
+		p("  withheld. Their entries and SHA-256 are in the signed manifest.")
+	}
 	p("")
 	p("How to verify:")
 	p("  kuayang verify bundle.zip")
@@ -406,6 +427,12 @@ func readme(m *Manifest) []byte {
 	p("  media/...       录像：每位参与人约每 30 秒一个 WebM 文件；参与人共享的屏幕")
 	p("                  单独录制，位于 .../screen/ 下（\"stream\": \"screen\"）")
 	p("  README.txt      本说明；本说明未经签名，如有疑问，以 manifest.json 为准")
+	if sealed := sealedCount(m); sealed > 0 {
+		p("")
+		p("  其中 %d 个媒体文件录于单独会谈室（清单中的 \"room\"），仅限本会话的调解员", sealed)
+		p("  查看：为其他人导出的证据包不含这些文件，kuayang verify 将其列为“已保留”")
+		p("  （withheld）。清单中仍有其条目和 SHA-256，并经签名。")
+	}
 	p("")
 	p("如何验证：")
 	p("  kuayang verify bundle.zip")
@@ -441,4 +468,15 @@ func readme(m *Manifest) []byte {
 		p("%s  %s%s", s.SHA256, MediaDir, s.Key)
 	}
 	return []byte(b.String())
+}
+
+// sealedCount is how many of m's segments are sealed to the mediator.
+func sealedCount(m *Manifest) int {
+	n := 0
+	for _, s := range m.Segments {
+		if s.Room != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -16,6 +16,12 @@
 // the size of a bundle before it is written; WriteCertificate prints a
 // sealed manifest as a page for people.
 //
+// A segment recorded in a recorded private room (caucus) carries the
+// room's id ("room"): its media is sealed to the session's mediator. A
+// bundle written for anyone else (BundleSource.WithSealed false) leaves
+// those files out; Verify reports them as withheld (Report.Withheld), not
+// missing, and still checks the signature and chain over their entries.
+//
 // What a successful verification proves: the media files and the audit
 // extract are exactly those the holder of the signing key sealed. Whether
 // that key is the organization's is a separate question, answered by

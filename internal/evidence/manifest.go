@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -189,6 +190,14 @@ type Segment struct {
 	// screen share. Omitted when empty, so manifests sealed before
 	// screen shares were recorded encode, chain and verify as signed.
 	Stream string `json:"stream,omitempty"`
+	// Room is the private room (caucus) the participant was in while the
+	// segment was recorded, "" (omitted) for the joint room: what is said
+	// in a recorded private room is sealed to the session's mediator,
+	// and a bundle exported for anyone else leaves the segment's media
+	// out (its entry, hash and chain stay). Omitted when empty, so
+	// manifests sealed before it existed encode, chain and verify as
+	// signed.
+	Room string `json:"room,omitempty"`
 	// Index numbers a participant's segments 0, 1, 2, … in one sequence
 	// across their streams.
 	Index       int      `json:"index"`
@@ -418,6 +427,8 @@ func (m *Manifest) validate() error {
 			return bad("%s: participant %q is not listed", at, s.ParticipantID)
 		case !knownStream(s.Stream):
 			return bad("%s: unknown stream %q", at, s.Stream)
+		case s.Room != "" && !roomRE.MatchString(s.Room):
+			return bad("%s: room %q is not a private room's id", at, s.Room)
 		case s.Index < 0:
 			return bad("%s: negative index", at)
 		case indexes[pidIndex{s.ParticipantID, s.Index}]:
@@ -471,6 +482,9 @@ func (m *Manifest) validate() error {
 	}
 	return nil
 }
+
+// roomRE matches a private room's id (signaling names them private-<n>).
+var roomRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // knownStream reports whether s names a stream this format knows.
 func knownStream(s string) bool { return s == "" || s == StreamScreen }

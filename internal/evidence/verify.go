@@ -241,6 +241,12 @@ type Report struct {
 	AuditEntries int
 	ChainHead    string
 	Manifest     *Manifest
+	// Withheld are the segments sealed to the mediator (Segment.Room set)
+	// whose media the bundle leaves out, in manifest order: a bundle
+	// exported for anyone but the session's mediator. Their entries,
+	// hashes and chain are verified with the manifest; their files are
+	// not there to hash.
+	Withheld []Segment
 }
 
 // ParticipantReport sums up one participant's recording.
@@ -280,8 +286,11 @@ const (
 //     increasing order and follow each other where contiguous, and the
 //     file is the extract the manifest describes (count and SHA-256);
 //  7. every segment's media file is present, no other file is in the
-//     bundle, and the sizes match;
-//  8. every media file's SHA-256 matches the manifest (streamed).
+//     bundle, and the sizes match; the file of a segment sealed to the
+//     mediator (Segment.Room set) may be absent: it is withheld
+//     (Report.Withheld), not missing;
+//  8. every media file's SHA-256 matches the manifest (streamed), a
+//     sealed segment's too when its file is present.
 func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error) {
 	files := src.Files()
 	for _, name := range []string{ManifestFile, SignatureFile, PublicKeyFile, AuditFile} {
@@ -318,16 +327,32 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 	if p := checkAudit(m, auditBytes); p != nil {
 		return nil, p
 	}
-	if p := checkFiles(m, files); p != nil {
+	withheld, p := checkFiles(m, files)
+	if p != nil {
 		return nil, p
 	}
-	pw := &progressWriter{total: totalBytes(m.Segments), report: opts.Progress}
+	var present []Segment
 	for i, s := range m.Segments {
+		if !withheld[i] {
+			present = append(present, s)
+		}
+	}
+	pw := &progressWriter{total: totalBytes(present), report: opts.Progress}
+	for i, s := range m.Segments {
+		if withheld[i] {
+			continue
+		}
 		if err := checkMedia(ctx, src, pw, i, s); err != nil {
 			return nil, err
 		}
 	}
-	return report(m, pub), nil
+	r := report(m, pub)
+	for i, s := range m.Segments {
+		if withheld[i] {
+			r.Withheld = append(r.Withheld, s)
+		}
+	}
+	return r, nil
 }
 
 // readFile reads a small file of the bundle whole.
@@ -446,13 +471,20 @@ func checkAudit(m *Manifest, data []byte) *Problem {
 }
 
 // checkFiles checks that the media files listed are there and that
-// nothing else is, with the sizes of the listing.
-func checkFiles(m *Manifest, files map[string]int64) *Problem {
+// nothing else is, with the sizes of the listing. The media of a segment
+// sealed to the mediator may be left out: withheld says which segment
+// entries are.
+func checkFiles(m *Manifest, files map[string]int64) (withheld map[int]bool, _ *Problem) {
+	withheld = map[int]bool{}
 	want := map[string]bool{ManifestFile: true, SignatureFile: true, PublicKeyFile: true, AuditFile: true, ReadmeFile: true}
 	for i, s := range m.Segments {
 		name := MediaDir + s.Key
 		if _, ok := files[name]; !ok {
-			return &Problem{MissingFile, fmt.Sprintf("%s (segment entry %d, participant %s, index %d) is missing", name, i, s.ParticipantID, s.Index)}
+			if s.Room != "" {
+				withheld[i] = true
+				continue
+			}
+			return nil, &Problem{MissingFile, fmt.Sprintf("%s (segment entry %d, participant %s, index %d) is missing", name, i, s.ParticipantID, s.Index)}
 		}
 		want[name] = true
 	}
@@ -463,15 +495,15 @@ func checkFiles(m *Manifest, files map[string]int64) *Problem {
 	slices.Sort(names)
 	for _, name := range names {
 		if !want[name] {
-			return &Problem{ExtraFile, fmt.Sprintf("the bundle holds %s, which the manifest does not list", name)}
+			return nil, &Problem{ExtraFile, fmt.Sprintf("the bundle holds %s, which the manifest does not list", name)}
 		}
 	}
 	for i, s := range m.Segments {
-		if size := files[MediaDir+s.Key]; size != s.Bytes {
-			return &Problem{SizeMismatch, fmt.Sprintf("%s%s (segment entry %d, participant %s, index %d) has %d bytes, the manifest says %d", MediaDir, s.Key, i, s.ParticipantID, s.Index, size, s.Bytes)}
+		if size := files[MediaDir+s.Key]; size != s.Bytes && !withheld[i] {
+			return nil, &Problem{SizeMismatch, fmt.Sprintf("%s%s (segment entry %d, participant %s, index %d) has %d bytes, the manifest says %d", MediaDir, s.Key, i, s.ParticipantID, s.Index, size, s.Bytes)}
 		}
 	}
-	return nil
+	return withheld, nil
 }
 
 // checkMedia reads one media file and compares it with the manifest.

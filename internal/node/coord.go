@@ -344,9 +344,10 @@ func (l eventLifecycle) Joined(sess *cases.Session, pid string) error {
 }
 
 // Private implements signaling.Privacy: the archive pauses the recording
-// of a participant in a private room that is not recorded.
-func (l eventLifecycle) Private(sessionID, pid string, private bool) {
-	l.n.archive.Private(sessionID, pid, private)
+// of a participant in a private room that is not recorded, and seals that
+// of one in a recorded private room.
+func (l eventLifecycle) Private(sessionID, pid string, private bool, sealedTo string) {
+	l.n.archive.Private(sessionID, pid, private, sealedTo)
 }
 
 func (l eventLifecycle) Left(sess *cases.Session, pid string, remaining int) {

@@ -146,6 +146,8 @@ function buildTrack(id, p, raw) {
     const wallStart = parseTime(s.wall_start);
     const wallEnd = parseTime(s.wall_end);
     if (!Number.isFinite(wallStart) || !Number.isFinite(wallEnd) || wallEnd <= wallStart) return;
+    // Sealed to the mediator, and this viewer is not: nothing to play.
+    if (s.sealed && !s.url) return;
     const fileStart = starts[i];
     segments.push({
       index: Number(s.index), wallStart, wallEnd, fileStart,

@@ -415,7 +415,11 @@ export class SyncPlayer {
     lane.tile.dataset.segmentIndex = '';
     for (const v of lane.videos) v.classList.remove('is-active');
     let text;
-    if (!lane.track || lane.track.segments.length === 0) text = t('staff.player.noMedia');
+    const tlLane = this.opts.timeline?.lanes.find((l) => l.id === lane.id);
+    // A recorded private room's media is sealed to the mediator.
+    const sealed = tlLane?.segments.some((sg) => sg.sealed && sg.from <= at && at < sg.to);
+    if (sealed) text = t('staff.player.sealed');
+    else if (!lane.track || lane.track.segments.length === 0) text = t('staff.player.noMedia');
     else if (lane.errors >= MAX_ERRORS) text = t('staff.player.broken');
     else {
       const tl = this.opts.timeline?.lanes.find((l) => l.id === lane.id);

@@ -271,7 +271,10 @@ function drawVerify(box, v) {
  */
 function exportSection(r, sealed) {
   const id = r.session.id;
-  const segments = (r.recording?.participants ?? []).flatMap((/** @type {any} */ p) => p.segments ?? []);
+  // Segments sealed to the mediator (no link for this viewer) are not in
+  // their bundle.
+  const segments = (r.recording?.participants ?? []).flatMap((/** @type {any} */ p) => p.segments ?? [])
+    .filter((/** @type {any} */ sg) => !sg.sealed || sg.url);
   const bytes = segments.reduce((/** @type {number} */ n, /** @type {any} */ sg) => n + (Number(sg.bytes) || 0), 0);
   const refresh = () => { if (canAudit()) setTimeout(() => loadAudit(true), 1500); };
   if (!sealed) {

@@ -23,7 +23,7 @@ import { parseTime } from './playclock.js';
 /**
  * @typedef {{from: number, to: number}} Span
  * @typedef {{from: number, to: number, reason: string}} GapSpan
- * @typedef {{index: number, from: number, to: number}} SegSpan
+ * @typedef {{index: number, from: number, to: number, sealed?: boolean}} SegSpan sealed: recorded in a private room, sealed to the mediator
  * @typedef {{id: string, name: string, role: string, presence: Span[], segments: SegSpan[], screen: SegSpan[], gaps: GapSpan[],
  *   speaking: Span[]}} Lane screen: the segments of the participant's screen share
  * @typedef {{time: number, kind: string, label: string, participant: string}} Mark
@@ -57,8 +57,8 @@ export function normalize(tl) {
   const lanes = (tl?.lanes ?? []).map((/** @type {any} */ l) => ({
     id: String(l.participant_id ?? ''), name: String(l.name ?? ''), role: String(l.role ?? ''),
     presence: spans(l.presence),
-    segments: /** @type {SegSpan[]} */ (spans(l.segments).map((s) => ({ index: Number(/** @type {any} */ (s).index), from: s.from, to: s.to }))),
-    screen: /** @type {SegSpan[]} */ (spans(l.screen).map((s) => ({ index: Number(/** @type {any} */ (s).index), from: s.from, to: s.to }))),
+    segments: /** @type {SegSpan[]} */ (spans(l.segments).map((s) => ({ index: Number(/** @type {any} */ (s).index), from: s.from, to: s.to, ...(/** @type {any} */ (s).sealed ? { sealed: true } : {}) }))),
+    screen: /** @type {SegSpan[]} */ (spans(l.screen).map((s) => ({ index: Number(/** @type {any} */ (s).index), from: s.from, to: s.to, ...(/** @type {any} */ (s).sealed ? { sealed: true } : {}) }))),
     gaps: /** @type {GapSpan[]} */ (spans(l.gaps).map((g) => ({ from: g.from, to: g.to, reason: String(/** @type {any} */ (g).reason ?? '') }))),
     speaking: spans(l.speaking).map((s) => ({ from: s.from, to: s.to })),
   }));
@@ -104,8 +104,8 @@ export function fromRecording(rec, zone = 'UTC') {
     }
     return {
       participant_id: p.id, name: p.name, role: p.role, presence,
-      segments: segs.map((s) => ({ index: s.index, from: s.wall_start, to: s.wall_end })),
-      screen: all.filter((s) => s.stream === 'screen').map((s) => ({ index: s.index, from: s.wall_start, to: s.wall_end })),
+      segments: segs.map((s) => ({ index: s.index, from: s.wall_start, to: s.wall_end, ...(s.sealed ? { sealed: true } : {}) })),
+      screen: all.filter((s) => s.stream === 'screen').map((s) => ({ index: s.index, from: s.wall_start, to: s.wall_end, ...(s.sealed ? { sealed: true } : {}) })),
       gaps: all.flatMap((s) => (Array.isArray(s.gaps) ? s.gaps : [])),
       speaking: [],
     };
@@ -211,7 +211,7 @@ export function drawTimeline(model, { viewerZone, onSeek }) {
       name: l.name, segments: l.segments.length, gaps: l.gaps.length }) })));
   const events = eventsList(model, viewerZone, onSeek);
   const legend = h('ul', { class: 'tl-legend', 'aria-hidden': 'true' },
-    ['presence', 'segment', 'gap', 'speaking', 'mark'].map((k) => h('li', {},
+    ['presence', 'segment', 'gap', 'speaking', 'mark', ...(model.lanes.some((l) => [...l.segments, ...l.screen].some((sg) => sg.sealed)) ? ['sealed'] : [])].map((k) => h('li', {},
       h('span', { class: `tl-key tl-key-${k}` }), h('span', { text: t(`staff.timeline.legend.${k}`) }))));
   const element = h('div', { class: 'timeline', 'data-testid': 'timeline', 'data-source': model.source },
     svgHolder, legend, summary, events);
@@ -273,6 +273,13 @@ export function drawTimeline(model, { viewerZone, onSeek }) {
         g.append(s('rect', { x: x(sg.from), y: y + 9, width: Math.max(1, x(sg.to) - x(sg.from)), height: laneH - 20, class: 'tl-seg',
           'data-testid': 'timeline-segment', 'data-participant-id': lane.id, 'data-index': sg.index },
         tip(t('staff.timeline.segment', { index: sg.index, from: formatInstant(sg.from, viewerZone, { date: false }), to: formatInstant(sg.to, viewerZone, { date: false }) }))));
+      }
+      // Segments recorded in a private room: a band "sealed to the
+      // mediator" over them (the media plays for the mediator only).
+      for (const sg of [...lane.segments, ...lane.screen].filter((seg) => seg.sealed)) {
+        g.append(s('rect', { x: x(sg.from), y: y + laneH - 16, width: Math.max(1, x(sg.to) - x(sg.from)), height: 6, class: 'tl-sealed',
+          'data-testid': 'timeline-sealed', 'data-participant-id': lane.id, 'data-index': sg.index },
+        tip(t('staff.timeline.sealed', { index: sg.index, from: formatInstant(sg.from, viewerZone, { date: false }), to: formatInstant(sg.to, viewerZone, { date: false }) }))));
       }
       // The screen share: a band across the top of the lane.
       for (const sg of lane.screen) {

@@ -75,6 +75,19 @@ test('buildTracks drops segments without a valid span', () => {
   assert.deepEqual(tr.segments.map((s) => s.index), [2]);
 });
 
+test('buildTracks leaves out segments sealed to the mediator without a link, keeps them with one', () => {
+  const segs = (url) => [
+    { index: 0, wall_start: iso(T0), wall_end: iso(T0 + 1000), url: '/a' },
+    { index: 1, wall_start: iso(T0 + 1000), wall_end: iso(T0 + 2000), room: 'private-1', sealed: true, url },
+    { index: 2, wall_start: iso(T0 + 2000), wall_end: iso(T0 + 3000), url: '/c' },
+  ];
+  const [others] = buildTracks({ participants: [{ id: 'x', segments: segs('') }] });
+  assert.deepEqual(others.segments.map((s) => s.index), [0, 2]);
+  assert.equal(locate(others, T0 + 1500).kind, 'gap');
+  const [mediator] = buildTracks({ participants: [{ id: 'x', segments: segs('/b') }] });
+  assert.deepEqual(mediator.segments.map((s) => s.index), [0, 1, 2]);
+});
+
 test('media_start within the file is used; counted from the first media it is not', () => {
   assert.deepEqual(fileStarts(rawSegments([[0, 2], [2, 4], [4, 6]])), [0, 0, 0]);
   assert.deepEqual(fileStarts(rawSegments([[0, 2], [2, 4], [4, 6]], { cumulative: true })), [0, 0, 0]);

@@ -80,6 +80,19 @@ test('fromRecording: lanes of segments, presence merged, gaps inside segments', 
   assert.deepEqual(m.marks.map((k) => k.kind), ['session.end']);
 });
 
+test('segments sealed to the mediator are marked, in the answer and in the fallback', () => {
+  const m = normalize({ ...answer, lanes: [{ participant_id: 'p1', name: 'A', role: 'party', presence: [], gaps: [], speaking: [],
+    segments: [{ index: 0, from: iso(T0), to: iso(T0 + 1000) }, { index: 1, from: iso(T0 + 1000), to: iso(T0 + 2000), sealed: true, room: 'private-1' }],
+    screen: [{ index: 2, from: iso(T0 + 1000), to: iso(T0 + 2000), sealed: true, room: 'private-1' }] }] });
+  assert.deepEqual(m.lanes[0].segments.map((s) => Boolean(s.sealed)), [false, true]);
+  assert.equal(m.lanes[0].screen[0].sealed, true);
+  const f = normalize(fromRecording({ started_at: iso(T0), ended_at: iso(T0 + 3000), participants: [{ id: 'p1', name: 'A', role: 'party', segments: [
+    { index: 0, wall_start: iso(T0), wall_end: iso(T0 + 1000), url: '/a' },
+    { index: 1, wall_start: iso(T0 + 1000), wall_end: iso(T0 + 2000), sealed: true, room: 'private-1', url: '' },
+  ] }] }));
+  assert.deepEqual(f.lanes[0].segments.map((s) => Boolean(s.sealed)), [false, true]);
+});
+
 test('ticks: round steps, at most max, aligned to the zone', () => {
   let r = ticks(T0, T0 + 60000, 6, 'UTC');
   assert.equal(r.step, 15000);

@@ -89,18 +89,18 @@ func (db *DB) RecordingsInState(ctx context.Context, state string) ([]*cases.Rec
 
 const segmentCols = `session_id, participant_id, idx, key, content_type, bytes, sha256,
 	wall_start, wall_end, media_start_us, media_end_us, codecs, width, height, gaps,
-	recovered, uploaded_at, retain_until, speaking, stream`
+	recovered, uploaded_at, retain_until, speaking, stream, room`
 
 func scanSegment(r pgx.Row) (*cases.Segment, error) {
 	var s cases.Segment
 	var mediaStart, mediaEnd int64
 	var codecs string
 	var retain *time.Time
-	var speaking, stream *string
+	var speaking, stream, room *string
 	err := r.Scan(&s.SessionID, &s.ParticipantID, &s.Index, &s.Key, &s.ContentType,
 		&s.Bytes, &s.SHA256, &s.WallStart, &s.WallEnd,
 		&mediaStart, &mediaEnd, &codecs, &s.Width, &s.Height, &s.Gaps,
-		&s.Recovered, &s.UploadedAt, &retain, &speaking, &stream)
+		&s.Recovered, &s.UploadedAt, &retain, &speaking, &stream, &room)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +108,7 @@ func scanSegment(r pgx.Row) (*cases.Segment, error) {
 	s.RetainUntil = valueOr(retain)
 	s.Speaking = valueOr(speaking)
 	s.Stream = valueOr(stream)
+	s.Room = valueOr(room)
 	if s.Codecs, err = sqlbase.DecodeCodecs(codecs); err != nil {
 		return nil, err
 	}
@@ -118,16 +119,16 @@ func scanSegment(r pgx.Row) (*cases.Segment, error) {
 // and index, or with the same key, is store.ErrConflict; the session must
 // exist. MediaStart and MediaEnd are kept to the microsecond; Codecs as a
 // JSON array, none (nil or empty) read back as nil; a zero RetainUntil and
-// an empty Speaking and Stream as NULL.
+// an empty Speaking, Stream and Room as NULL.
 func (db *DB) AddSegment(ctx context.Context, s *cases.Segment) error {
 	_, err := db.pool.Exec(ctx,
 		`INSERT INTO segments (`+segmentCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		s.SessionID, s.ParticipantID, s.Index, s.Key, s.ContentType, s.Bytes, s.SHA256,
 		s.WallStart, s.WallEnd,
 		sqlbase.Micros(s.MediaStart), sqlbase.Micros(s.MediaEnd), sqlbase.EncodeCodecs(s.Codecs),
 		s.Width, s.Height, s.Gaps, s.Recovered, s.UploadedAt, zeroTimeNull(s.RetainUntil),
-		nullString(s.Speaking), nullString(s.Stream))
+		nullString(s.Speaking), nullString(s.Stream), nullString(s.Room))
 	if err != nil {
 		return writeErr("add segment", err)
 	}

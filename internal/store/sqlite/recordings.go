@@ -84,7 +84,7 @@ func (db *DB) RecordingsInState(ctx context.Context, state string) ([]*cases.Rec
 
 const segmentCols = `session_id, participant_id, idx, key, content_type, bytes, sha256,
 	wall_start, wall_end, media_start_us, media_end_us, codecs, width, height, gaps,
-	recovered, uploaded_at, retain_until, speaking, stream`
+	recovered, uploaded_at, retain_until, speaking, stream, room`
 
 func scanSegment(r rowScanner) (*cases.Segment, error) {
 	var s cases.Segment
@@ -93,7 +93,7 @@ func scanSegment(r rowScanner) (*cases.Segment, error) {
 	err := r.Scan(&s.SessionID, &s.ParticipantID, &s.Index, &s.Key, &s.ContentType,
 		&s.Bytes, &s.SHA256, timeCol{&s.WallStart}, timeCol{&s.WallEnd},
 		&mediaStart, &mediaEnd, &codecs, &s.Width, &s.Height, &s.Gaps,
-		&s.Recovered, timeCol{&s.UploadedAt}, timeCol{&s.RetainUntil}, nullStringCol{&s.Speaking}, nullStringCol{&s.Stream})
+		&s.Recovered, timeCol{&s.UploadedAt}, timeCol{&s.RetainUntil}, nullStringCol{&s.Speaking}, nullStringCol{&s.Stream}, nullStringCol{&s.Room})
 	if err != nil {
 		return nil, err
 	}
@@ -108,16 +108,16 @@ func scanSegment(r rowScanner) (*cases.Segment, error) {
 // and index, or with the same key, is store.ErrConflict; the session must
 // exist. MediaStart and MediaEnd are kept to the microsecond; Codecs as a
 // JSON array, none (nil or empty) read back as nil; a zero RetainUntil and
-// an empty Speaking and Stream as NULL.
+// an empty Speaking, Stream and Room as NULL.
 func (db *DB) AddSegment(ctx context.Context, s *cases.Segment) error {
 	_, err := db.w.ExecContext(ctx,
 		`INSERT INTO segments (`+segmentCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.SessionID, s.ParticipantID, s.Index, s.Key, s.ContentType, s.Bytes, s.SHA256,
 		encTime(s.WallStart), encTime(s.WallEnd),
 		sqlbase.Micros(s.MediaStart), sqlbase.Micros(s.MediaEnd), sqlbase.EncodeCodecs(s.Codecs),
 		s.Width, s.Height, s.Gaps, s.Recovered, encTime(s.UploadedAt), encZeroTime(s.RetainUntil),
-		encNullString(s.Speaking), encNullString(s.Stream))
+		encNullString(s.Speaking), encNullString(s.Stream), encNullString(s.Room))
 	if err != nil {
 		return writeErr("add segment", err)
 	}

@@ -227,6 +227,7 @@ func checkSegment(t *testing.T, got, want *cases.Segment) {
 	eq(t, name+".Gaps", got.Gaps, want.Gaps)
 	eq(t, name+".Speaking", got.Speaking, want.Speaking)
 	eq(t, name+".Stream", got.Stream, want.Stream)
+	eq(t, name+".Room", got.Room, want.Room)
 	eq(t, name+".Recovered", got.Recovered, want.Recovered)
 	eqTime(t, name+".UploadedAt", got.UploadedAt, want.UploadedAt)
 	eqTime(t, name+".RetainUntil", got.RetainUntil, want.RetainUntil)
@@ -293,6 +294,9 @@ func testSegments(t *testing.T, s store.Store) {
 	want[6].Bytes = 0
 	// A screen share's segment, numbered in the participant's sequence.
 	want[4].Stream, want[4].Key = "screen", fmt.Sprintf("recordings/%s/%s/screen/%06d.webm", f.session.ID, lo, 10)
+	// Segments sealed to a private room: camera and screen share.
+	want[3].Room = "private-1"
+	want[4].Room = "private-1"
 	// Add them out of order, with a segment of another session between.
 	otherSess := newSession(f.kase, t0)
 	must(t, "CreateSession", s.CreateSession(ctx, otherSess))
