@@ -66,7 +66,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 		sess := c.session
 		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms, Recording: rec,
 			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom},
-			Resume: c.resumeInfo()})
+			Resume:  c.resumeInfo()})
 	}
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c.link})
 	if err != nil {

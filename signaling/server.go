@@ -102,7 +102,7 @@ type Config struct {
 	// room) for it to resume (30 s); negative: not kept, a client that
 	// drops leaves and joins again.
 	ResumeWindow time.Duration
-	Logger         *slog.Logger
+	Logger       *slog.Logger
 	// ClientIP returns the address of the person behind a request; the
 	// peer address when nil.
 	ClientIP func(*http.Request) string
@@ -176,7 +176,7 @@ type Server struct {
 	resumes map[string]*client   // by resume token
 	away    map[*client]struct{} // connections gone whose place is kept
 	closed  bool
-	wg     sync.WaitGroup // client loops
+	wg      sync.WaitGroup // client loops
 }
 
 // New returns a Server.
@@ -184,7 +184,7 @@ func New(cfg Config, media Media, records Records, tokens Tokens) *Server {
 	cfg.setDefaults()
 	s := &Server{
 		cfg: cfg, media: media, records: records, tokens: tokens,
-		log:   cfg.Logger.With("component", "signaling"),
+		log:     cfg.Logger.With("component", "signaling"),
 		rooms:   make(map[string]*room),
 		conns:   make(map[*client]struct{}),
 		resumes: make(map[string]*client),
