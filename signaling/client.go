@@ -44,8 +44,9 @@ type client struct {
 	callMu sync.Mutex
 
 	// Guarded by Server.mu.
-	inCall     bool   // in the call (else waiting, once joined)
-	waitReason string // why it waits
+	inCall       bool      // in the call (else waiting, once joined)
+	waitReason   string    // why it waits
+	waitingSince time.Time // when it began waiting: its place in the hosts' list
 
 	mu        sync.Mutex // guards the fields below
 	media     MediaParticipant
