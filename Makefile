@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 
-.PHONY: run build test test-short fuzz lint bench bench-load clean
+.PHONY: run build test test-short fuzz lint bench bench-load screenshots clean
 
 ## run: the demo on embedded defaults (SQLite and files under ./data, one node)
 run:
@@ -43,6 +43,12 @@ bench:
 ## (BENCHLOAD_FLAGS='-duration 5s' for a quick run)
 bench-load:
 	$(GO) run ./tools/benchload $(BENCHLOAD_FLAGS)
+
+## screenshots: the join page's screens in Chinese, English and Italian, taken
+## by the browser test TestScreenshots into docs/screenshots/ (README); needs
+## Chromium, ffmpeg and a Chinese font (apt-get install fonts-noto-cjk)
+screenshots:
+	KUAYANG_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 15m -run '^TestScreenshots$$' ./test/
 
 clean:
 	rm -rf bin

@@ -1,9 +1,12 @@
 package signaling
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -100,7 +103,7 @@ func (c *client) toLobby(reason string) {
 	s := c.s
 	s.mu.Lock()
 	was := c.inCall
-	c.inCall, c.waitReason = false, reason
+	c.inCall, c.waitReason, c.waitingSince = false, reason, time.Now()
 	s.mu.Unlock()
 	if !was {
 		return
@@ -179,19 +182,28 @@ func (s *Server) returnFromHostAbsence(sessionID string) {
 	}
 }
 
-// lobby is the waiting list of a session, for hosts.
+// lobby is the waiting list of a session, for hosts, in the order they
+// began waiting: a list that changes does not reshuffle under the host's
+// hand.
 func (s *Server) lobby(sessionID string) lobbyMsg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	msg := lobbyMsg{Type: "lobby", Waiting: []ParticipantInfo{}}
+	var waiting []*client
 	if r := s.rooms[sessionID]; r != nil {
 		for _, m := range r.members {
 			if !m.inCall {
-				info := m.info()
-				info.Reason = m.waitReason
-				msg.Waiting = append(msg.Waiting, info)
+				waiting = append(waiting, m)
 			}
 		}
+	}
+	slices.SortFunc(waiting, func(a, b *client) int {
+		return cmp.Or(a.waitingSince.Compare(b.waitingSince), strings.Compare(a.pid, b.pid))
+	})
+	for _, m := range waiting {
+		info := m.info()
+		info.Reason = m.waitReason
+		msg.Waiting = append(msg.Waiting, info)
 	}
 	return msg
 }

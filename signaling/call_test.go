@@ -177,6 +177,48 @@ func TestWaitingRoomHostAbsence(t *testing.T) {
 	_ = party2
 }
 
+// The host's waiting list is in the order people began waiting, whatever
+// changes (a map's order would reshuffle it at each change); someone who
+// reconnects while waiting keeps their place.
+func TestWaitingRoomListInArrivalOrder(t *testing.T) {
+	f := waitingRoomFixture(t, Config{})
+	host, _ := f.joinMsg(t, "p1")
+	if l := expect(t, host, "lobby"); len(l["waiting"].([]any)) != 0 {
+		t.Fatalf("lobby before anyone waits: %v", l)
+	}
+	ids := []string{"p2", "p3"}
+	for i := 4; i <= 9; i++ {
+		id := fmt.Sprintf("p%d", i)
+		f.records.parts[id] = &cases.Participant{ID: id, SessionID: "s1", Role: cases.RoleParty, DisplayName: "Party " + id}
+		ids = append(ids, id)
+	}
+	order := func(l map[string]any) string {
+		var got []string
+		for _, w := range l["waiting"].([]any) {
+			got = append(got, w.(map[string]any)["id"].(string))
+		}
+		return strings.Join(got, ",")
+	}
+	conns := map[string]*websocket.Conn{}
+	for i, id := range ids {
+		conns[id], _ = f.joinMsg(t, id)
+		expect(t, conns[id], "waiting")
+		if got, want := order(expect(t, host, "lobby")), strings.Join(ids[:i+1], ","); got != want {
+			t.Fatalf("lobby %s, want %s", got, want)
+		}
+	}
+	// p4 reconnects (its old connection is replaced): same place.
+	conns["p4"], _ = f.joinMsg(t, "p4")
+	if got, want := order(expect(t, host, "lobby")), strings.Join(ids, ","); got != want {
+		t.Fatalf("lobby after a reconnection %s, want %s", got, want)
+	}
+	// p3 is admitted: the others keep their order.
+	_ = host.WriteJSON(map[string]any{"type": "admit", "id": "p3"})
+	if got, want := order(expect(t, host, "lobby")), "p2,"+strings.Join(ids[2:], ","); got != want {
+		t.Fatalf("lobby after admitting p3 %s, want %s", got, want)
+	}
+}
+
 // Host controls: mute (the target is told, the others see it muted),
 // remove (bye removed; a rejoin waits), lock (newcomers wait), end.
 func TestHostControls(t *testing.T) {

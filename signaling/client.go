@@ -52,10 +52,11 @@ type client struct {
 	callMu sync.Mutex
 
 	// Guarded by Server.mu.
-	inCall      bool        // in the call (else waiting, once joined)
-	waitReason  string      // why it waits
-	resumeToken string      // the token that resumes this connection's session
-	detached    *time.Timer // set while the connection is gone and its place kept
+	inCall       bool        // in the call (else waiting, once joined)
+	waitReason   string      // why it waits
+	waitingSince time.Time   // when it began waiting: its place in the hosts' list
+	resumeToken  string      // the token that resumes this connection's session
+	detached     *time.Timer // set while the connection is gone and its place kept
 
 	mu        sync.Mutex // guards the fields below
 	media     MediaParticipant

@@ -147,7 +147,7 @@ func (c *client) onResume(m Resume) *Error {
 	c.screen = old.screen
 	c.mu.Unlock()
 	old.mu.Unlock()
-	c.inCall, c.waitReason = old.inCall, old.waitReason
+	c.inCall, c.waitReason, c.waitingSince = old.inCall, old.waitReason, old.waitingSince
 	old.inCall = false
 	r.members[c.pid] = c
 	s.issueResumeLocked(c)

@@ -3,11 +3,13 @@ package signaling
 import (
 	"net/url"
 	"strings"
+	"time"
 )
 
 // room is the set of clients connected to one session: those in the call
 // and those in its waiting room. Rooms live in Server.rooms and are
-// guarded by Server.mu, as are the clients' inCall and waitReason.
+// guarded by Server.mu, as are the clients' inCall, waitReason and
+// waitingSince.
 type room struct {
 	id      string
 	members map[string]*client // connected (in the call or waiting), by participant id
@@ -67,6 +69,13 @@ func (s *Server) enter(c *client) (old *client, inCall bool, reason string) {
 		reason = WaitLocked
 	}
 	c.waitReason = reason
+	if reason != "" {
+		c.waitingSince = time.Now()
+		// Someone waiting who reconnects keeps their place in the list.
+		if old != nil && !old.inCall && old.waitReason != "" {
+			c.waitingSince = old.waitingSince
+		}
+	}
 	return old, reason == "", reason
 }
 

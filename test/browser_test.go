@@ -92,10 +92,11 @@ func bringUpLoopback(t *testing.T) {
 	}
 }
 
-// newBrowser starts Chromium with fake devices. Its fake devices include
-// a screen: getDisplayMedia answers at once with an 800x600 test pattern
+// newBrowser starts Chromium with fake devices; extra options come last
+// (e.g. a file for the fake camera). Its fake devices include a screen:
+// getDisplayMedia answers at once with an 800x600 test pattern
 // ("screen:-3:0", a monitor), headless, without any other flag.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),
@@ -112,6 +113,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 	)
+	opts = append(opts, extra...)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(alloc)

@@ -238,6 +238,11 @@ func caucusBrowserIsolation(t *testing.T) {
 		t.Errorf("party 1 decoded %.0f frames of the mediator in 2 s in the private room", grew)
 	}
 
+	// Their video no longer reaches the others, but their cameras are on:
+	// the placeholders show no camera-off mark.
+	t2.check("no camera-off mark on the away tiles", `!`+visible(tileOf(mediator, "indicator-camera-off"))+` && !`+visible(tileOf(p1, "indicator-camera-off")))
+	mt.check("no camera-off mark on party 2's placeholder", visible(tileOf(p2, "tile-away"))+` && !`+visible(tileOf(p2, "indicator-camera-off")))
+
 	// The host panel lists the room; Bring everyone back.
 	mt.do("the host panel",
 		chromedp.Click(css(`[data-testid="toggle-host"]`)),

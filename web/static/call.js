@@ -551,13 +551,16 @@ export function renderRemoteTile(id) {
   const p = state.participants.get(id);
   const stream = state.remoteStreams.get(id);
   const hasVideo = (stream?.getVideoTracks() ?? []).some((tr) => tr.readyState === 'live');
+  // Someone in another room sends this person no video, camera on or not:
+  // their tile says where they are, not that their camera is off.
+  const away = (p?.room ?? '') !== myRoom();
   const shown = {
     name: p?.name ?? '…',
     role: p?.role ?? '',
     interprets_for: p?.interprets_for,
     room: p?.room ?? '',
     audio: p?.audio ?? true,
-    video: (p?.video ?? true) && hasVideo,
+    video: (p?.video ?? true) && (hasVideo || away),
     hand: Boolean(p?.hand),
     reconnecting: Boolean(p?.reconnecting),
   };
