@@ -13,8 +13,10 @@
  *   bitrate; the round trip time of the subscribe connection's candidate pair.
  *
  * Levels (the worst condition wins):
- * - poor: loss > 8 %, or RTT > 600 ms, or jitter > 100 ms, or a video
- *   bitrate < 80 kbit/s while the camera is on;
+ * - poor: loss > 8 %, or RTT > 600 ms, or jitter > 100 ms, or video at
+ *   under 5 frames a second while the camera is on (frozen or starved).
+ *   Not the video's bitrate: a still picture, or the smallest simulcast
+ *   layer, is little data on a perfect network;
  * - fair: loss > 2 %, or RTT > 300 ms, or jitter > 30 ms;
  * - good: otherwise.
  * When this person's level is poor for 3 samples in a row, a warning with
@@ -45,7 +47,7 @@ const HOLD_MS = 300;
 const SPEAKING_LEVEL = 0.03;
 
 export const THRESHOLDS = {
-  poor: { loss: 0.08, rttMs: 600, jitterMs: 100, videoKbps: 80 },
+  poor: { loss: 0.08, rttMs: 600, jitterMs: 100, videoFps: 5 },
   fair: { loss: 0.02, rttMs: 300, jitterMs: 30 },
 };
 
@@ -53,12 +55,13 @@ const LEVEL_KEYS = { good: 'quality.good', fair: 'quality.fair', poor: 'quality.
 
 /**
  * The level of a sample.
- * @param {{loss: number, rttMs: number, jitterMs: number, videoKbps: number, videoOn: boolean}} s
+ * @param {{loss: number, rttMs: number, jitterMs: number, videoFps: number | null, videoOn: boolean}} s
+ *   videoFps: frames a second of the video, null when not known
  * @returns {Level}
  */
 export function levelOf(s) {
   const p = THRESHOLDS.poor;
-  if (s.loss > p.loss || s.rttMs > p.rttMs || s.jitterMs > p.jitterMs || (s.videoOn && s.videoKbps < p.videoKbps)) return 'poor';
+  if (s.loss > p.loss || s.rttMs > p.rttMs || s.jitterMs > p.jitterMs || (s.videoOn && s.videoFps !== null && s.videoFps < p.videoFps)) return 'poor';
   const f = THRESHOLDS.fair;
   if (s.loss > f.loss || s.rttMs > f.rttMs || s.jitterMs > f.jitterMs) return 'fair';
   return 'good';
@@ -198,7 +201,8 @@ function quality(stats) {
   next = new Map();
   // This person: what leaves.
   let kbps = 0;
-  let videoKbps = 0;
+  /** @type {number | null} */
+  let videoFps = null;
   let sampled = false;
   let loss = 0;
   let rtt = 0;
@@ -209,7 +213,7 @@ function quality(stats) {
       if (!d) continue;
       sampled = true;
       kbps += d.kbps;
-      if (r.kind === 'video') videoKbps += d.kbps;
+      if (r.kind === 'video') videoFps = maxFps(videoFps, r);
     } else if (r.type === 'remote-inbound-rtp') {
       if (typeof r.fractionLost === 'number') loss = Math.max(loss, r.fractionLost);
       if (typeof r.roundTripTime === 'number') rtt = Math.max(rtt, r.roundTripTime * 1000);
@@ -219,7 +223,7 @@ function quality(stats) {
   const selfTile = /** @type {HTMLElement | null} */ ($('grid').querySelector('[data-testid="self-tile"]'));
   if (selfTile && sampled) {
     const videoOn = client.videoEnabled && hasTrack('video');
-    const level = levelOf({ loss, rttMs: rtt, jitterMs: jitter, videoKbps, videoOn });
+    const level = levelOf({ loss, rttMs: rtt, jitterMs: jitter, videoFps, videoOn });
     show(selfTile, level, { kbps, loss, rtt, jitter });
     warn(level);
   }
@@ -232,19 +236,19 @@ function quality(stats) {
     }
   }
   const owners = trackOwners();
-  /** @type {Map<string, {kbps: number, videoKbps: number, lost: number, received: number, jitter: number, sampled: boolean}>} */
+  /** @type {Map<string, {kbps: number, videoFps: number | null, lost: number, received: number, jitter: number, sampled: boolean}>} */
   const byId = new Map();
   for (const r of stats.subscribe) {
     if (r.type !== 'inbound-rtp') continue;
     const id = owners.get(r.trackIdentifier);
     if (!id) continue;
     const d = delta(`sub-${r.id}`, r.timestamp, r.bytesReceived ?? 0, r.packetsLost ?? 0, r.packetsReceived ?? 0);
-    const acc = byId.get(id) ?? { kbps: 0, videoKbps: 0, lost: 0, received: 0, jitter: 0, sampled: false };
+    const acc = byId.get(id) ?? { kbps: 0, videoFps: null, lost: 0, received: 0, jitter: 0, sampled: false };
     byId.set(id, acc);
     if (!d) continue;
     acc.sampled = true;
     acc.kbps += d.kbps;
-    if (r.kind === 'video') acc.videoKbps += d.kbps;
+    if (r.kind === 'video') acc.videoFps = maxFps(acc.videoFps, r);
     acc.lost += d.lost;
     acc.received += d.received;
     if (typeof r.jitter === 'number') acc.jitter = Math.max(acc.jitter, r.jitter * 1000);
@@ -262,10 +266,27 @@ function quality(stats) {
     const lossShare = total > 0 ? acc.lost / total : 0;
     const stream = state.remoteStreams.get(id);
     const videoOn = tile.dataset.video === 'true' && (stream?.getVideoTracks() ?? []).some((tr) => tr.readyState === 'live');
-    const level = levelOf({ loss: lossShare, rttMs: subRtt, jitterMs: acc.jitter, videoKbps: acc.videoKbps, videoOn });
+    const level = levelOf({ loss: lossShare, rttMs: subRtt, jitterMs: acc.jitter, videoFps: acc.videoFps, videoOn });
     show(tile, level, { kbps: acc.kbps, loss: lossShare, rtt: subRtt, jitter: acc.jitter });
   }
   previous = next;
+}
+
+/**
+ * The larger of fps and the frame rate an rtp stats entry reports (a
+ * camera sent as simulcast has one entry per layer).
+ * @param {number | null} fps
+ * @param {any} r
+ * @returns {number | null}
+ */
+function maxFps(fps, r) {
+  let f = r.framesPerSecond;
+  if (typeof f !== 'number') {
+    // Left out while no frame went through in the last second: frozen.
+    if (typeof r.framesDecoded !== 'number' && typeof r.framesEncoded !== 'number') return fps;
+    f = 0;
+  }
+  return fps === null ? f : Math.max(fps, f);
 }
 
 /**
