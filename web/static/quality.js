@@ -9,8 +9,10 @@
  *   video), loss (fractionLost) and round trip time of remote-inbound-rtp.
  * - Another participant: the inbound-rtp of their tracks on the subscribe
  *   connection (a received track's stream id is the sender's participant
- *   id): packets lost over lost + received since the last sample, jitter,
- *   bitrate; the round trip time of the subscribe connection's candidate pair.
+ *   id): packets lost over lost + received since the last sample, jitter
+ *   (of the audio: a video frame leaves as a paced burst of packets, so
+ *   video's jitter is high on any network), bitrate; the round trip time of
+ *   the subscribe connection's candidate pair.
  *
  * Levels (the worst condition wins):
  * - poor: loss > 8 %, or RTT > 600 ms, or jitter > 100 ms, or video at
@@ -217,7 +219,7 @@ function quality(stats) {
     } else if (r.type === 'remote-inbound-rtp') {
       if (typeof r.fractionLost === 'number') loss = Math.max(loss, r.fractionLost);
       if (typeof r.roundTripTime === 'number') rtt = Math.max(rtt, r.roundTripTime * 1000);
-      if (typeof r.jitter === 'number') jitter = Math.max(jitter, r.jitter * 1000);
+      if (typeof r.jitter === 'number' && r.kind === 'audio') jitter = Math.max(jitter, r.jitter * 1000);
     }
   }
   const selfTile = /** @type {HTMLElement | null} */ ($('grid').querySelector('[data-testid="self-tile"]'));
@@ -251,7 +253,9 @@ function quality(stats) {
     if (r.kind === 'video') acc.videoFps = maxFps(acc.videoFps, r);
     acc.lost += d.lost;
     acc.received += d.received;
-    if (typeof r.jitter === 'number') acc.jitter = Math.max(acc.jitter, r.jitter * 1000);
+    // Audio's jitter: a video frame leaves as a burst of packets, paced,
+    // so video's is high on any network.
+    if (typeof r.jitter === 'number' && r.kind === 'audio') acc.jitter = Math.max(acc.jitter, r.jitter * 1000);
   }
   for (const node of $('grid').querySelectorAll('[data-testid="tile"]')) {
     const tile = /** @type {HTMLElement} */ (node);
