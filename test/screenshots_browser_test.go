@@ -1,13 +1,11 @@
+//go:build screenshots
+
 package test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
 	"maps"
 	"net/http"
 	"os"
@@ -27,9 +25,9 @@ import (
 // pre-join page, the host's view of the waiting room, a call of four and a
 // private room as the mediator sees it, in each of the client's languages,
 // written as <screen>-<lang>.png into the folder KUAYANG_SCREENSHOTS
-// names, all at once when every one is taken. Without it the test is
-// skipped: it asserts nothing that the other browser tests do not, but
-// when it runs it fails on a page that shows a string key or an unfilled
+// names, all at once when every one is taken. It is built with the tag
+// screenshots only (make screenshots), not part of make test: it asserts
+// nothing that the other browser tests do not, but when it runs it fails on a page that shows a string key or an unfilled
 // placeholder, a page in the wrong language, and a screenshot that is
 // missing, of another size or blank. Each screen is taken in its steady
 // state: video playing in every tile, connections rated (good, on
@@ -39,9 +37,6 @@ import (
 // here, so that the tiles tell people apart.
 
 const screenshotsEnv = "KUAYANG_SCREENSHOTS"
-
-// The viewport of every screenshot: a common laptop's, at scale 1.
-const shotWidth, shotHeight = 1280, 800
 
 var shotScreens = []string{"prejoin", "waiting", "call", "caucus"}
 
@@ -467,66 +462,4 @@ func captureScreen(tab staffTab, screen, lang string) []byte {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return data
-}
-
-// checkScreenshot fails a PNG that does not decode, is not of the
-// viewport's size, or has so few colours that the page must be blank.
-func checkScreenshot(data []byte) error {
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("not a PNG: %w", err)
-	}
-	if b := img.Bounds(); b.Dx() != shotWidth || b.Dy() != shotHeight {
-		return fmt.Errorf("%dx%d, want %dx%d", b.Dx(), b.Dy(), shotWidth, shotHeight)
-	}
-	const enough = 64
-	colors := map[[3]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y && len(colors) < enough; y++ {
-		for x := b.Min.X; x < b.Max.X && len(colors) < enough; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			colors[[3]uint32{r, g, bl}] = true
-		}
-	}
-	if len(colors) < enough {
-		return fmt.Errorf("only %d colours: a blank page", len(colors))
-	}
-	return nil
-}
-
-// TestCheckScreenshot: the check of the screenshots refuses what is not a
-// PNG, one of another size and a blank one, and takes a page.
-func TestCheckScreenshot(t *testing.T) {
-	encode := func(img image.Image) []byte {
-		var b bytes.Buffer
-		if err := png.Encode(&b, img); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
-	busy := func(w, h int) *image.RGBA {
-		img := image.NewRGBA(image.Rect(0, 0, w, h))
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
-			}
-		}
-		return img
-	}
-	blank := image.NewRGBA(image.Rect(0, 0, shotWidth, shotHeight))
-	draw.Draw(blank, blank.Bounds(), image.NewUniform(color.RGBA{15, 23, 32, 255}), image.Point{}, draw.Src)
-	for _, c := range []struct {
-		name string
-		data []byte
-		ok   bool
-	}{
-		{"a page", encode(busy(shotWidth, shotHeight)), true},
-		{"not a PNG", []byte("<html>"), false},
-		{"another size", encode(busy(1024, 768)), false},
-		{"blank", encode(blank), false},
-	} {
-		if err := checkScreenshot(c.data); (err == nil) != c.ok {
-			t.Errorf("%s: %v", c.name, err)
-		}
-	}
 }
