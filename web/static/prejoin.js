@@ -121,10 +121,13 @@ function renderSchedule(start, zone) {
   $('scheduled-label').hidden = !valid;
   $('scheduled-line').hidden = !valid;
   if (!valid) return;
-  $('time-local').textContent = t('time.local', { time: formatTime(date) });
+  const local = formatTime(date);
   const organizer = zone ? formatTime(date, zone) : '';
-  $('time-organizer').textContent = organizer ? t('time.organizer', { time: organizer, zone: zone ?? '' }) : '';
-  $('time-organizer').hidden = !organizer;
+  // The viewer in the organizer's zone: one line says both.
+  const same = organizer !== '' && organizer === local;
+  $('time-local').textContent = t(same ? 'time.same' : 'time.local', { time: local });
+  $('time-organizer').textContent = organizer && !same ? t('time.organizer', { time: organizer, zone: zone ?? '' }) : '';
+  $('time-organizer').hidden = !organizer || same;
 }
 
 export function updateJoinButton() {
