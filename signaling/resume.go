@@ -63,12 +63,14 @@ func (c *client) resumeInfo() *ResumeInfo {
 // then cleans up at once.
 func (c *client) detach() bool {
 	s := c.s
-	if s.cfg.ResumeWindow <= 0 || !c.joined.Load() || c.replaced.Load() || c.final.Load() {
+	if s.cfg.ResumeWindow <= 0 || !c.joined.Load() || c.replaced.Load() {
 		return false
 	}
 	s.mu.Lock()
 	r := s.rooms[c.sessionID]
-	if s.closed || r == nil || r.members[c.pid] != c || c.resumeToken == "" {
+	// final is read under the lock that expire takes: a goodbye racing
+	// the drop either finds the place kept (and ends it) or is seen here.
+	if s.closed || r == nil || r.members[c.pid] != c || c.resumeToken == "" || c.final.Load() {
 		s.mu.Unlock()
 		return false
 	}
