@@ -42,34 +42,22 @@ func (c *client) enterCall(withJoin bool) *Error {
 	c.inCall, c.waitReason = true, ""
 	r.allowed[c.pid] = true
 	delete(r.removed, c.pid)
-	others := []ParticipantInfo{}
-	var tell []*client // exactly those in the call now: a later newcomer sees c in its own list
-	for _, m := range r.members {
-		if m != c && m.inCall {
-			others = append(others, m.info())
-			tell = append(tell, m)
-		}
-	}
-	chat := append([]ChatMsg{}, r.chat...)
-	locked := r.locked
-	rooms := r.roomsLocked()
-	rec := RecordingState{Paused: r.paused, Reason: r.pauseReason}
+	// tell: exactly those in the call now; a later newcomer sees c in its
+	// own list.
+	call, tell := r.callLocked(c)
 	s.mu.Unlock()
 	arrival := participantMsg{Type: "participant_joined", Participant: c.info()}
 	for _, m := range tell {
 		m.send(arrival)
 	}
 
-	if !withJoin {
+	if withJoin {
+		call.Type, call.Self, call.Resume = "joined", c.info(), c.resumeInfo()
+		c.send(call)
+	} else {
 		// Before the media plane's first offer: a client starts its media
 		// on admitted. Its publish waits for the media plane on callMu.
-		c.send(admittedMsg{Type: "admitted", Participants: others, Chat: chat, Rooms: rooms, Recording: rec})
-	}
-	if withJoin {
-		sess := c.session
-		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: others, Admitted: true, Room: RoomInfo{Locked: locked}, Chat: chat, Rooms: rooms, Recording: rec,
-			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom},
-			Resume:  c.resumeInfo()})
+		c.send(admittedMsg{Type: "admitted", Participants: call.Participants, Chat: call.Chat, Rooms: call.Rooms, Recording: call.Recording})
 	}
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c.link})
 	if err != nil {

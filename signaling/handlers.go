@@ -74,8 +74,7 @@ func (c *client) onJoin(m Join) *Error {
 		}
 	} else {
 		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: []ParticipantInfo{}, Chat: []ChatMsg{},
-			Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom},
-			Resume:  c.resumeInfo()})
+			Session: sessionInfo(sess), Resume: c.resumeInfo()})
 		c.waitInLobby(reason)
 	}
 	c.s.log.Info("participant joined", "session", sess.ID, "participant", part.ID, "role", part.Role, "remote", c.ip,

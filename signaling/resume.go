@@ -155,27 +155,14 @@ func (c *client) onResume(m Resume) *Error {
 	s.issueResumeLocked(c)
 	c.link.cur.Store(c)
 	c.joined.Store(true)
-	others := []ParticipantInfo{}
-	var chat []ChatMsg
-	var rooms []PrivateRoom
-	if c.inCall {
-		for _, o := range r.members {
-			if o != c && o.inCall {
-				others = append(others, o.info())
-			}
-		}
-		chat = append(chat, r.chat...)
-		rooms = r.roomsLocked()
-	}
-	locked, rec := r.locked, RecordingState{Paused: r.paused, Reason: r.pauseReason}
+	call, _ := r.callLocked(c)
 	inCall, reason := c.inCall, c.waitReason
 	s.mu.Unlock()
 	old.closeNow() // if its connection still seemed alive: it is not
 
 	sess := c.session
-	c.send(joinedMsg{Type: "resumed", Self: c.info(), Participants: others, Admitted: inCall, Room: RoomInfo{Locked: locked},
-		Chat: nonNil(chat), Rooms: rooms, Recording: rec, Resume: c.resumeInfo(),
-		Session: SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}})
+	call.Type, call.Self, call.Resume = "resumed", c.info(), c.resumeInfo()
+	c.send(call)
 	if !inCall {
 		c.send(waitingMsg{Type: "waiting", Reason: reason})
 	} else if media := c.mediaParticipant(); media != nil {
@@ -206,12 +193,4 @@ func (c *client) onIceRestart() *Error {
 	}
 	media.RestartICE()
 	return nil
-}
-
-// nonNil is list, or an empty list: JSON [] rather than null.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
 }

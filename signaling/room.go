@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kuayang/kuayang/internal/cases"
 )
 
 // room is the set of clients connected to one session: those in the call
@@ -162,4 +164,32 @@ func wsURL(base string) string {
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/ws"
 	u.RawQuery, u.Fragment = "", ""
 	return u.String()
+}
+
+// callLocked is the call as c sees it now, for joined, admitted and
+// resumed (Type, Self and Resume are the sender's): who else is in it,
+// the chat, the private rooms, the lock and the recording's state, all
+// empty while c waits. It returns those others too, the clients to tell
+// of c. Server.mu is held.
+func (r *room) callLocked(c *client) (joinedMsg, []*client) {
+	m := joinedMsg{Participants: []ParticipantInfo{}, Chat: []ChatMsg{}, Admitted: c.inCall, Room: RoomInfo{Locked: r.locked},
+		Recording: RecordingState{Paused: r.paused, Reason: r.pauseReason}, Session: sessionInfo(c.session)}
+	if !c.inCall {
+		return m, nil
+	}
+	var in []*client
+	for _, o := range r.members {
+		if o != c && o.inCall {
+			m.Participants = append(m.Participants, o.info())
+			in = append(in, o)
+		}
+	}
+	m.Chat = append(m.Chat, r.chat...)
+	m.Rooms = r.roomsLocked()
+	return m, in
+}
+
+// sessionInfo is what a client is told of its session.
+func sessionInfo(sess *cases.Session) SessionInfo {
+	return SessionInfo{ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -316,18 +317,7 @@ func holes(m *evidence.Manifest) []evidence.Gap {
 func privateSpans(extract []*audit.Entry, end time.Time) map[string][][2]time.Time {
 	out := map[string][][2]time.Time{}
 	open := map[string]time.Time{}
-	for _, e := range extract {
-		if e.Action != "room.move" {
-			continue
-		}
-		var d struct {
-			Participant string `json:"participant"`
-			Room        string `json:"room"`
-			Record      bool   `json:"record"`
-		}
-		if json.Unmarshal([]byte(e.Detail), &d) != nil || d.Participant == "" {
-			continue
-		}
+	for e, d := range roomMoves(extract) {
 		if from, ok := open[d.Participant]; ok {
 			// Back in a recorded room, media takes a moment (a keyframe)
 			// to be recorded again, as after joining.
@@ -344,6 +334,29 @@ func privateSpans(extract []*audit.Entry, end time.Time) map[string][][2]time.Ti
 	return out
 }
 
+// roomMove is the detail of a room.move entry: a participant went into a
+// private room ("" the joint room), recorded or not.
+type roomMove struct {
+	Participant string `json:"participant"`
+	Room        string `json:"room"`
+	Record      bool   `json:"record"`
+}
+
+// roomMoves yields the well-formed room.move entries of extract, in order.
+func roomMoves(extract []*audit.Entry) iter.Seq2[*audit.Entry, roomMove] {
+	return func(yield func(*audit.Entry, roomMove) bool) {
+		for _, e := range extract {
+			var d roomMove
+			if e.Action != "room.move" || json.Unmarshal([]byte(e.Detail), &d) != nil || d.Participant == "" {
+				continue
+			}
+			if !yield(e, d) {
+				return
+			}
+		}
+	}
+}
+
 // sealedSwitches are, per participant, the moments they went into or out
 // of a recorded private room (from the room.move entries), each with 2 s
 // for media to be recorded again: their segments are cut there, and the
@@ -354,18 +367,7 @@ func privateSpans(extract []*audit.Entry, end time.Time) map[string][][2]time.Ti
 func sealedSwitches(extract []*audit.Entry) map[string][][2]time.Time {
 	out := map[string][][2]time.Time{}
 	sealedIn := map[string]bool{} // participants in a recorded private room
-	for _, e := range extract {
-		if e.Action != "room.move" {
-			continue
-		}
-		var d struct {
-			Participant string `json:"participant"`
-			Room        string `json:"room"`
-			Record      bool   `json:"record"`
-		}
-		if json.Unmarshal([]byte(e.Detail), &d) != nil || d.Participant == "" {
-			continue
-		}
+	for e, d := range roomMoves(extract) {
 		into := d.Room != "" && d.Record
 		if into || sealedIn[d.Participant] {
 			out[d.Participant] = append(out[d.Participant], [2]time.Time{e.Time.Add(-time.Second / 2), e.Time.Add(2 * time.Second)})

@@ -744,10 +744,7 @@ export class Client extends EventTarget {
     const info = this.#info;
     this.#self = { ...info.participant, ...msg.self };
     this.#session = { ...info.session, ...msg.session };
-    const selfID = this.#self?.id;
-    /** @type {Participant[]} */
-    const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
-      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+    const others = this.#others(msg.participants);
     this.#participants = new Map(others.map((p) => [p.id, p]));
     // A server older than the waiting room sends no `admitted`: in the call.
     this.#admitted = msg.admitted !== false;
@@ -771,12 +768,7 @@ export class Client extends EventTarget {
       this.#peers.close();
     }
     this.#setState('joined');
-    /** @type {JoinedDetail} */
-    const detail = {
-      self: this.#self, session: this.#session, participants: others,
-      admitted: this.#admitted, room: { locked: this.#roomLocked }, chat,
-      rooms: this.rooms, recording: this.recording,
-    };
+    const detail = this.#joinedDetail(others, chat);
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
     if (!this.#admitted) {
@@ -802,10 +794,7 @@ export class Client extends EventTarget {
     this.#self = { ...this.#self, ...msg.self };
     this.#session = { ...this.#session, ...msg.session };
     const wasAdmitted = this.#admitted;
-    const selfID = this.#self?.id;
-    /** @type {Participant[]} */
-    const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
-      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+    const others = this.#others(msg.participants);
     const before = this.#participants;
     this.#admitted = msg.admitted !== false;
     if (this.#admitted) this.#waitingReason = '';
@@ -815,12 +804,7 @@ export class Client extends EventTarget {
     this.#rooms = roomList(msg.rooms);
     this.#recording = recordingState(msg.recording);
     this.#setState('joined');
-    /** @type {JoinedDetail} */
-    const detail = {
-      self: this.#self, session: this.#session, participants: others,
-      admitted: this.#admitted, room: { locked: this.#roomLocked }, chat,
-      rooms: this.rooms, recording: this.recording,
-    };
+    const detail = this.#joinedDetail(others, chat);
     this.#pendingJoin.resolve(detail);
     if (!this.#admitted) {
       this.#peers.close(); // the `waiting` that follows says why
@@ -870,6 +854,32 @@ export class Client extends EventTarget {
   }
 
   /**
+   * The well-formed participants of list (from `joined`, `resumed`,
+   * `admitted`) but this one.
+   * @param {unknown} list
+   * @returns {Participant[]}
+   */
+  #others(list) {
+    const selfID = this.#self?.id;
+    return (Array.isArray(list) ? list : []).filter(
+      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+  }
+
+  /**
+   * What `joined` and a resume resolve with: the state now.
+   * @param {Participant[]} others
+   * @param {ChatMessage[]} chat
+   * @returns {JoinedDetail}
+   */
+  #joinedDetail(others, chat) {
+    return {
+      self: this.#self, session: this.#session, participants: others,
+      admitted: this.#admitted, room: { locked: this.#roomLocked }, chat,
+      rooms: this.rooms, recording: this.recording,
+    };
+  }
+
+  /**
    * In the waiting room (after `joined`, or sent back when the last host
    * left): the server has closed the media connections; so does the
    * client. The local stream stays (the preview goes on).
@@ -895,10 +905,7 @@ export class Client extends EventTarget {
    */
   #onAdmitted(msg) {
     if (this.#state !== 'joined' || !this.#info) return;
-    const selfID = this.#self?.id;
-    /** @type {Participant[]} */
-    const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
-      (/** @type {Participant} */ p) => p && p.id && p.id !== selfID);
+    const others = this.#others(msg.participants);
     this.#participants = new Map(others.map((p) => [p.id, p]));
     this.#admitted = true;
     this.#waitingReason = '';
