@@ -52,7 +52,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 	}
 
 	if withJoin {
-		call.Type, call.Self, call.Resume = "joined", c.info(), c.resumeInfo()
+		call.Type, call.Self, call.Resume, call.Call = "joined", c.info(), c.resumeInfo(), c.callInfo()
 		c.send(call)
 	} else {
 		// Before the media plane's first offer: a client starts its media

@@ -74,7 +74,7 @@ func (c *client) onJoin(m Join) *Error {
 		}
 	} else {
 		c.send(joinedMsg{Type: "joined", Self: c.info(), Participants: []ParticipantInfo{}, Chat: []ChatMsg{},
-			Session: sessionInfo(sess), Resume: c.resumeInfo()})
+			Session: sessionInfo(sess), Resume: c.resumeInfo(), Call: c.callInfo()})
 		c.waitInLobby(reason)
 	}
 	c.s.log.Info("participant joined", "session", sess.ID, "participant", part.ID, "role", part.Role, "remote", c.ip,

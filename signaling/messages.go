@@ -578,6 +578,17 @@ type joinedMsg struct {
 	// new websocket after a drop (resume); nil when the server keeps no
 	// place for dropped clients.
 	Resume *ResumeInfo `json:"resume,omitempty"`
+	// Call is the participant's call token for the HTTP routes of the
+	// call page (docs/api.md, "Call routes"); nil when the server hands
+	// none out.
+	Call *CallInfo `json:"call,omitempty"`
+}
+
+// CallInfo is a call token and when it expires. Every joined and resumed
+// carries a fresh one.
+type CallInfo struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // ResumeInfo is what a client needs to resume: a secret token, single use

@@ -57,6 +57,16 @@ func (c *client) resumeInfo() *ResumeInfo {
 	return &ResumeInfo{Token: c.resumeToken, Window: int(c.s.cfg.ResumeWindow / time.Second)}
 }
 
+// callInfo mints a call token for c, or nil when the server has no
+// call tokens.
+func (c *client) callInfo() *CallInfo {
+	if c.s.cfg.CallTokens == nil {
+		return nil
+	}
+	tok, exp := c.s.cfg.CallTokens.Mint(c.sessionID, c.pid)
+	return &CallInfo{Token: tok, ExpiresAt: exp.UTC()}
+}
+
 // detach keeps the place of c, whose connection has just ended, for the
 // resume window. It reports false when the place is not kept: c never
 // joined, said goodbye, was told to go, or was taken over; the caller
@@ -161,7 +171,7 @@ func (c *client) onResume(m Resume) *Error {
 	old.closeNow() // if its connection still seemed alive: it is not
 
 	sess := c.session
-	call.Type, call.Self, call.Resume = "resumed", c.info(), c.resumeInfo()
+	call.Type, call.Self, call.Resume, call.Call = "resumed", c.info(), c.resumeInfo(), c.callInfo()
 	c.send(call)
 	if !inCall {
 		c.send(waitingMsg{Type: "waiting", Reason: reason})

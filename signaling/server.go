@@ -102,6 +102,11 @@ type Config struct {
 	// room) for it to resume (30 s); negative: not kept, a client that
 	// drops leaves and joins again.
 	ResumeWindow time.Duration
+	// CallTokens mints the call tokens joined and resumed carry (nil:
+	// none; the call page's HTTP routes are then out of its reach).
+	CallTokens interface {
+		Mint(sessionID, participantID string) (string, time.Time)
+	}
 	Logger       *slog.Logger
 	// ClientIP returns the address of the person behind a request; the
 	// peer address when nil.

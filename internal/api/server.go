@@ -38,6 +38,9 @@ type Server struct {
 	Ender interface {
 		EndSession(ctx context.Context, sessionID string) error
 	}
+	// CallTokens checks the call tokens of the call page's routes
+	// (participantOf); nil refuses them all.
+	CallTokens CallChecker
 }
 
 // CookieName is the login cookie.
@@ -65,6 +68,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/sessions/{id}/invites", s.staff(auth.InviteManage, s.createInvite))
 	mux.Handle("DELETE /api/v1/invites/{id}", s.staff(auth.InviteManage, s.revokeInvite))
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))
+	mux.Handle("GET /api/v1/call/{id}/me", s.participantOf(s.callMe))
 	if s.Recordings != nil {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
 		// RecordingExport, or the session's presider: checked in bundle.

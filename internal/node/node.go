@@ -49,6 +49,8 @@ type Node struct {
 	store  store.Store
 	key    []byte
 	tokens *auth.JoinTokens
+	// callTokens are what the call page shows to the HTTP routes it uses.
+	callTokens *auth.CallTokens
 	media  *sfu.SFU
 	sig    *signaling.Server
 	ln     net.Listener
@@ -108,6 +110,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.tokens = auth.NewJoinTokens(n.key, n.cfg.JoinTokenTTL)
+	n.callTokens = auth.NewCallTokens(n.key, callTokenTTL)
 	n.media, err = sfu.New(n.sfuConfig())
 	if err != nil {
 		return fmt.Errorf("node: media: %w", err)
@@ -124,7 +127,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openCoord(ctx); err != nil {
 		return err
 	}
-	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ResumeWindow: resumeWindow(n.cfg.ResumeWindow), ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
+	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ResumeWindow: resumeWindow(n.cfg.ResumeWindow), CallTokens: n.callTokens, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
 		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
@@ -207,7 +210,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("OPTIONS /api/v1/join", join)
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
-		Ender: n, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
+		Ender: n, CallTokens: n.callTokens, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
 			Draft: func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error) {
 				return archive.Draft(ctx, n.store, sessionID, until)
 			}}}
@@ -395,6 +398,10 @@ func (n *Node) Config() config.Config { return n.cfg }
 
 // Archive is the node's recording archive.
 func (n *Node) Archive() *archive.Archive { return n.archive }
+
+// callTokenTTL is how long a call token lasts: longer than any hearing;
+// every resumed hands out a fresh one.
+const callTokenTTL = 12 * time.Hour
 
 // resumeWindow is the configured window in signaling's terms: off is
 // negative there (zero means its default).

@@ -224,6 +224,7 @@ export class Client extends EventTarget {
   /** @type {JoinInfo | null} the last join answer */ #info = null;
   /** @type {{token: string, window: number} | null} how to resume after a drop */ #resume = null;
   /** when the websocket was lost (ms), for the resume window */ #lostAt = 0;
+  /** the call token for the call page's HTTP routes, '' before joined */ #callToken = '';
   /** @type {ReturnType<typeof setTimeout> | null} an ICE restart awaiting its outcome */ #iceTimer = null;
   /** @type {JoinInfo | null} a join answer whose token is still unused */ #unusedInfo = null;
   /** @type {Participant | null} */ #self = null;
@@ -506,6 +507,12 @@ export class Client extends EventTarget {
   pauseRecording(reason) { return this.#send({ type: 'recording_pause', reason }); }
 
   /** Records again after a pause. */
+  /**
+   * The call token for the HTTP routes of the call page (docs/api.md,
+   * "Call routes"): from the last joined or resumed; '' before.
+   */
+  get callToken() { return this.#callToken; }
+
   resumeRecording() { return this.#send({ type: 'recording_resume' }); }
 
   /**
@@ -755,6 +762,7 @@ export class Client extends EventTarget {
     this.#rooms = roomList(msg.rooms);
     this.#recording = recordingState(msg.recording);
     this.#resume = resumeInfo(msg.resume);
+    if (typeof msg.call?.token === 'string') this.#callToken = msg.call.token;
 
     if (this.#admitted) {
       try {
@@ -791,6 +799,7 @@ export class Client extends EventTarget {
     if (!this.#pendingJoin || !this.#info) return;
     const info = this.#info;
     this.#resume = resumeInfo(msg.resume);
+    if (typeof msg.call?.token === 'string') this.#callToken = msg.call.token;
     this.#self = { ...this.#self, ...msg.self };
     this.#session = { ...this.#session, ...msg.session };
     const wasAdmitted = this.#admitted;
