@@ -107,7 +107,7 @@ type Config struct {
 	CallTokens interface {
 		Mint(sessionID, participantID string) (string, time.Time)
 	}
-	Logger       *slog.Logger
+	Logger *slog.Logger
 	// ClientIP returns the address of the person behind a request; the
 	// peer address when nil.
 	ClientIP func(*http.Request) string

@@ -51,13 +51,13 @@ type Node struct {
 	tokens *auth.JoinTokens
 	// callTokens are what the call page shows to the HTTP routes it uses.
 	callTokens *auth.CallTokens
-	media  *sfu.SFU
-	sig    *signaling.Server
-	ln     net.Listener
-	srv    *http.Server
-	done   chan error
-	stop   chan struct{} // ends background loops
-	loops  sync.WaitGroup
+	media      *sfu.SFU
+	sig        *signaling.Server
+	ln         net.Listener
+	srv        *http.Server
+	done       chan error
+	stop       chan struct{} // ends background loops
+	loops      sync.WaitGroup
 	// limiter counts failed logins per IP and per email.
 	limiter *auth.Limiter
 	blob    blob.Store
