@@ -63,6 +63,10 @@ type Config struct {
 	SweepInterval time.Duration
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// Documents, when set, lists the documents presented or produced in
+	// a session (evidence.Document), for its manifest: they are sealed
+	// with the recording and go into its bundle.
+	Documents func(ctx context.Context, sessionID string) ([]evidence.Document, error)
 }
 
 // Rooms is what the archive needs of the installation's coordination.

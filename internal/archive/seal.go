@@ -41,6 +41,11 @@ func (a *Archive) buildManifest(ctx context.Context, sessionID string, endedAt t
 		return nil, nil, err
 	}
 	m.Software, m.Node, m.SealedAt = "kuayang "+a.cfg.Version, a.cfg.Node, evidence.At(a.now())
+	if a.cfg.Documents != nil {
+		if m.Documents, err = a.cfg.Documents(ctx, sessionID); err != nil {
+			return nil, nil, fmt.Errorf("archive: documents of session %s: %w", sessionID, err)
+		}
+	}
 	gaps := cutGaps(holes(m), func(string) [][2]time.Time { return pausedSpans(extract, endedAt) }, evidence.GapPaused)
 	private := privateSpans(extract, endedAt)
 	gaps = cutGaps(gaps, func(pid string) [][2]time.Time { return private[pid] }, evidence.GapPrivateRoom)

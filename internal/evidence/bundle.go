@@ -24,7 +24,8 @@ const (
 	PublicKeyFile = "public-key.pem"
 	AuditFile     = "audit.jsonl"
 	ReadmeFile    = "README.txt"
-	MediaDir      = "media/" // media/<segment key>
+	MediaDir      = "media/"     // media/<segment key>
+	DocumentsDir  = "documents/" // documents/<document name>, and <name>.tsr for its timestamp
 )
 
 // AuditLine is one line of audit.jsonl: an audit.Entry with every field,
@@ -141,7 +142,7 @@ func WriteBundle(ctx context.Context, w io.Writer, b BundleSource) error {
 // are stored, not compressed, so their content does not change the size;
 // the other files are in b and compressed as WriteBundle compresses them.
 // It fails where WriteBundle would fail before writing media; b.Open is
-// not used.
+// used only for the documents' timestamp tokens, which are small.
 func BundleSize(ctx context.Context, b BundleSource) (int64, error) {
 	b.Progress = nil
 	var n countWriter
@@ -192,11 +193,12 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 	if p := checkAudit(m, auditBytes); p != nil {
 		return fmt.Errorf("evidence: not writing a bundle that would not verify: %w", p)
 	}
-	if dryRun {
-		b.Open = zeroMedia(m)
-	}
 	if b.Open == nil {
 		return errors.New("evidence: BundleSource.Open is nil")
+	}
+	openSmall := b.Open // timestamp tokens: read even in a dry run
+	if dryRun {
+		b.Open = zeroMedia(m)
 	}
 	zw := zip.NewWriter(w)
 	modified := m.SealedAt.Time
@@ -235,6 +237,11 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 			return err
 		}
 	}
+	for _, d := range m.Documents {
+		if err := copyDocument(ctx, zw, modified, d, b.Open, openSmall, dryRun); err != nil {
+			return err
+		}
+	}
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("evidence: write bundle: %w", err)
 	}
@@ -269,6 +276,72 @@ func copySegment(ctx context.Context, zw *zip.Writer, pw *progressWriter, modifi
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); checkHash && got != s.SHA256 {
 		return fmt.Errorf("evidence: %s: the stored object's SHA-256 is %s, the manifest says %s", what, got, s.SHA256)
+	}
+	return nil
+}
+
+// maxTimestamp is the largest timestamp token read whole.
+const maxTimestamp = 64 << 10
+
+// copyDocument copies a document, and its timestamp token if it has one,
+// into the bundle, checking the document's size and SHA-256. A dry run
+// (BundleSize) must know the token's size: it reads the token, which is
+// small, and only the document is zeros.
+func copyDocument(ctx context.Context, zw *zip.Writer, modified time.Time, d Document,
+	open, openSmall func(context.Context, string) (io.ReadCloser, error), dryRun bool) error {
+	what := fmt.Sprintf("document %s (key %s)", d.Name, d.Key)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var rc io.ReadCloser
+	if dryRun {
+		rc = io.NopCloser(io.LimitReader(zeros{}, d.Bytes))
+	} else {
+		var err error
+		if rc, err = open(ctx, d.Key); err != nil {
+			return fmt.Errorf("evidence: %s: %w", what, err)
+		}
+	}
+	defer rc.Close()
+	fh := &zip.FileHeader{Name: DocumentsDir + d.Name, Method: zip.Store, Modified: modified}
+	fh.SetMode(0o644)
+	fw, err := zw.CreateHeader(fh)
+	if err != nil {
+		return fmt.Errorf("evidence: write bundle: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(fw, h), &ctxReader{ctx, io.LimitReader(rc, d.Bytes+1)})
+	if err != nil {
+		return fmt.Errorf("evidence: %s: %w", what, err)
+	}
+	if n != d.Bytes {
+		return fmt.Errorf("evidence: %s: the stored object has %s bytes, the manifest says %d", what, sizeString(n, d.Bytes), d.Bytes)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !dryRun && got != d.SHA256 {
+		return fmt.Errorf("evidence: %s: the stored object's SHA-256 is %s, the manifest says %s", what, got, d.SHA256)
+	}
+	if d.Timestamp == "" {
+		return nil
+	}
+	trc, err := openSmall(ctx, d.Timestamp)
+	if err != nil {
+		return fmt.Errorf("evidence: timestamp of %s: %w", what, err)
+	}
+	defer trc.Close()
+	tok, err := io.ReadAll(io.LimitReader(trc, maxTimestamp+1))
+	if err != nil {
+		return fmt.Errorf("evidence: timestamp of %s: %w", what, err)
+	}
+	if len(tok) > maxTimestamp {
+		return fmt.Errorf("evidence: timestamp of %s is larger than %d bytes", what, maxTimestamp)
+	}
+	fh = &zip.FileHeader{Name: DocumentsDir + d.Name + ".tsr", Method: zip.Store, Modified: modified}
+	fh.SetMode(0o644)
+	if fw, err = zw.CreateHeader(fh); err == nil {
+		_, err = fw.Write(tok)
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: write bundle: %w", err)
 	}
 	return nil
 }
@@ -372,6 +445,12 @@ func readme(m *Manifest) []byte {
 	p("                  is recorded apart, under .../screen/ (\"stream\": \"screen\")")
 	p("  README.txt      this explanation; it is not signed: if in doubt,")
 	p("                  manifest.json is authoritative")
+	if len(m.Documents) > 0 {
+		p("  documents/...   the documents shown or signed in the session (a deed")
+		p("                  under notarization, a settlement agreement), each with")
+		p("                  its size and SHA-256 in the manifest's \"documents\";")
+		p("                  NAME.tsr beside one is its RFC 3161 timestamp token")
+	}
 	if sealed := sealedCount(m); sealed > 0 {
 		p("")
 		p("  %d media files were recorded in a private room (\"room\" in the", sealed)
@@ -408,6 +487,13 @@ func readme(m *Manifest) []byte {
 	p("     With jq, all at once from the unzipped directory:")
 	p("       jq -r '.segments[] | .sha256 + \"  media/\" + .key' manifest.json | sha256sum -c")
 	p("     No other file may be under media/.")
+	if len(m.Documents) > 0 {
+		p("  4. Each file under documents/ (documents shown or signed in the")
+		p("     session): its SHA-256 and size must be those of the document of the")
+		p("     same \"name\" in manifest.json:")
+		p("       jq -r '.documents[] | .sha256 + \"  documents/\" + .name' manifest.json | sha256sum -c")
+		p("     A NAME.tsr beside a document is an RFC 3161 timestamp token over it.")
+	}
 	p("")
 	p("中文")
 	p("====")
@@ -427,6 +513,11 @@ func readme(m *Manifest) []byte {
 	p("  media/...       录像：每位参与人约每 30 秒一个 WebM 文件；参与人共享的屏幕")
 	p("                  单独录制，位于 .../screen/ 下（\"stream\": \"screen\"）")
 	p("  README.txt      本说明；本说明未经签名，如有疑问，以 manifest.json 为准")
+	if len(m.Documents) > 0 {
+		p("  documents/...   会话中出示或签署的文件（公证文书、调解协议等），其大小和")
+		p("                  SHA-256 列于清单的 \"documents\"；同名加 .tsr 的文件是其")
+		p("                  RFC 3161 时间戳")
+	}
 	if sealed := sealedCount(m); sealed > 0 {
 		p("")
 		p("  其中 %d 个媒体文件录于单独会谈室（清单中的 \"room\"），仅限本会话的调解员", sealed)

@@ -120,8 +120,13 @@ type Manifest struct {
 	Segments     []Segment     `json:"segments"`     // in chain order: see Chain
 	Gaps         []Gap         `json:"gaps"`         // by time
 	Events       []Event       `json:"events"`       // by time
-	Audit        AuditRef      `json:"audit"`
-	ChainHead    string        `json:"chain_head"` // hex; see Chain
+	// Documents are the files presented or produced in the session (a
+	// document under notarization as shown, a signed settlement), by time
+	// then id. Omitted when empty, so manifests sealed before they existed
+	// encode and verify as signed.
+	Documents []Document `json:"documents,omitempty"`
+	Audit     AuditRef   `json:"audit"`
+	ChainHead string     `json:"chain_head"` // hex; see Chain
 }
 
 // Org is the organization that held the session.
@@ -247,6 +252,41 @@ type Event struct {
 	Detail string `json:"detail"`
 }
 
+// Document kinds.
+const (
+	// DocumentNotarized is a document under notarization, as the notary
+	// uploaded it and showed its SHA-256 to everyone in the session.
+	DocumentNotarized = "notarized"
+	// DocumentSigned is the document presented for signing; Detail says
+	// whether it matches the one shown.
+	DocumentSigned = "signed"
+	// DocumentSettlement is a settlement agreement signed in the session,
+	// as the PDF the server made and signed.
+	DocumentSettlement = "settlement"
+	// DocumentJournal is a notary's journal entry on the session.
+	DocumentJournal = "journal"
+)
+
+// Document is a file presented or produced in a session. In a bundle it
+// is documents/<Name>; its object is Key in the store.
+type Document struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"` // Document… constants
+	Name        string `json:"name"` // file name, unique in the manifest
+	Key         string `json:"key"`  // object key
+	ContentType string `json:"content_type"`
+	Bytes       int64  `json:"bytes"`
+	SHA256      string `json:"sha256"`       // hex
+	At          Time   `json:"at"`           // when it was shown or made
+	By          string `json:"by,omitempty"` // participant or account id
+	// Detail says more in a line, e.g. that a document presented for
+	// signing differs from the one shown.
+	Detail string `json:"detail,omitempty"`
+	// Timestamp is the object key of an RFC 3161 timestamp token over
+	// SHA256, when one was obtained; in a bundle documents/<Name>.tsr.
+	Timestamp string `json:"timestamp,omitempty"`
+}
+
 // AuditRef ties the manifest to the audit log: the extract shipped in a
 // bundle (audit.jsonl) and the state of the whole log at sealing. Fill it
 // with NewAuditRef.
@@ -365,6 +405,15 @@ func (m *Manifest) normalize() {
 	slices.SortStableFunc(m.Events, func(a, b Event) int {
 		return cmp.Or(a.Time.Compare(b.Time.Time), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Detail, b.Detail))
 	})
+	for i := range m.Documents {
+		norm(&m.Documents[i].At)
+	}
+	slices.SortStableFunc(m.Documents, func(a, b Document) int {
+		return cmp.Or(a.At.Compare(b.At.Time), cmp.Compare(a.ID, b.ID))
+	})
+	if len(m.Documents) == 0 {
+		m.Documents = nil
+	}
 }
 
 // compareSegments orders segments in chain order.
@@ -471,6 +520,9 @@ func (m *Manifest) validate() error {
 			return bad("event %q at %v: no time or kind", e.Kind, e.Time)
 		}
 	}
+	if err := checkDocuments(m.Documents); err != nil {
+		return bad("%v", err)
+	}
 	a := m.Audit
 	switch {
 	case a.Entries < 0 || a.LastSeq < 0:
@@ -479,6 +531,40 @@ func (m *Manifest) validate() error {
 		return bad("audit: last_hash %q is not a SHA-256 in hex", a.LastHash)
 	case !isHex(a.SHA256):
 		return bad("audit: sha256 %q is not a SHA-256 in hex (see NewAuditRef)", a.SHA256)
+	}
+	return nil
+}
+
+// docNameRE is what a document's file name may be: no path, nothing a
+// file system or a zip reader could take for one.
+var docNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// checkDocuments checks the documents of a manifest.
+func checkDocuments(docs []Document) error {
+	ids, names, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i, d := range docs {
+		at := fmt.Sprintf("document %d (%s)", i, d.Name)
+		switch {
+		case d.ID == "" || ids[d.ID]:
+			return fmt.Errorf("%s: no id, or an id listed twice", at)
+		case d.Kind == "":
+			return fmt.Errorf("%s: no kind", at)
+		case !docNameRE.MatchString(d.Name) || strings.HasSuffix(d.Name, ".tsr") || names[d.Name]:
+			return fmt.Errorf("%s: the name is not a plain file name, or is listed twice", at)
+		case checkKey(d.Key) != nil:
+			return fmt.Errorf("%s: %v", at, checkKey(d.Key))
+		case keys[d.Key]:
+			return fmt.Errorf("%s: key listed twice", at)
+		case d.Timestamp != "" && checkKey(d.Timestamp) != nil:
+			return fmt.Errorf("%s: timestamp: %v", at, checkKey(d.Timestamp))
+		case d.Bytes < 0:
+			return fmt.Errorf("%s: negative size", at)
+		case !isHex(d.SHA256):
+			return fmt.Errorf("%s: sha256 %q is not a SHA-256 in hex", at, d.SHA256)
+		case d.At.IsZero():
+			return fmt.Errorf("%s: no time", at)
+		}
+		ids[d.ID], names[d.Name], keys[d.Key] = true, true, true
 	}
 	return nil
 }

@@ -331,6 +331,11 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 	if p != nil {
 		return nil, p
 	}
+	for _, d := range m.Documents {
+		if err := checkDocument(ctx, src, d); err != nil {
+			return nil, err
+		}
+	}
 	var present []Segment
 	for i, s := range m.Segments {
 		if !withheld[i] {
@@ -488,6 +493,22 @@ func checkFiles(m *Manifest, files map[string]int64) (withheld map[int]bool, _ *
 		}
 		want[name] = true
 	}
+	for _, d := range m.Documents {
+		name := DocumentsDir + d.Name
+		if _, ok := files[name]; !ok {
+			return nil, &Problem{MissingFile, fmt.Sprintf("%s (document %s, %s) is missing", name, d.ID, d.Kind)}
+		}
+		if size := files[name]; size != d.Bytes {
+			return nil, &Problem{SizeMismatch, fmt.Sprintf("%s has %d bytes, the manifest says %d", name, size, d.Bytes)}
+		}
+		want[name] = true
+		if d.Timestamp != "" {
+			if _, ok := files[name+".tsr"]; !ok {
+				return nil, &Problem{MissingFile, fmt.Sprintf("%s.tsr (the timestamp of document %s) is missing", name, d.ID)}
+			}
+			want[name+".tsr"] = true
+		}
+	}
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
@@ -529,6 +550,35 @@ func checkMedia(ctx context.Context, src Source, pw *progressWriter, i int, s Se
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
 		return &Problem{HashMismatch, fmt.Sprintf("%s has been altered: its SHA-256 is %s, the manifest says %s", what, got, s.SHA256)}
+	}
+	if err != nil {
+		return &Problem{BadBundle, fmt.Sprintf("%s is damaged in the zip file (its CRC does not match)", name)}
+	}
+	return nil
+}
+
+// checkDocument reads a document of the bundle and compares it with the
+// manifest.
+func checkDocument(ctx context.Context, src Source, d Document) error {
+	name := DocumentsDir + d.Name
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rc, err := src.Open(name)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", name, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, &ctxReader{ctx, io.LimitReader(rc, d.Bytes+1)})
+	if err != nil && !errors.Is(err, zip.ErrChecksum) {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if n != d.Bytes {
+		return &Problem{SizeMismatch, fmt.Sprintf("%s has %s bytes, the manifest says %d", name, sizeString(n, d.Bytes), d.Bytes)}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
+		return &Problem{HashMismatch, fmt.Sprintf("%s (document %s, %s) has been altered: its SHA-256 is %s, the manifest says %s", name, d.ID, d.Kind, got, d.SHA256)}
 	}
 	if err != nil {
 		return &Problem{BadBundle, fmt.Sprintf("%s is damaged in the zip file (its CRC does not match)", name)}
