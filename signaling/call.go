@@ -51,13 +51,14 @@ func (c *client) enterCall(withJoin bool) *Error {
 		m.send(arrival)
 	}
 
+	call.Settlement = c.currentSettlement()
 	if withJoin {
 		call.Type, call.Self, call.Resume, call.Call = "joined", c.info(), c.resumeInfo(), c.callInfo()
 		c.send(call)
 	} else {
 		// Before the media plane's first offer: a client starts its media
 		// on admitted. Its publish waits for the media plane on callMu.
-		c.send(admittedMsg{Type: "admitted", Participants: call.Participants, Chat: call.Chat, Rooms: call.Rooms, Recording: call.Recording})
+		c.send(admittedMsg{Type: "admitted", Participants: call.Participants, Chat: call.Chat, Rooms: call.Rooms, Recording: call.Recording, Settlement: call.Settlement})
 	}
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c.link})
 	if err != nil {

@@ -220,6 +220,18 @@ func (c *client) handle(m Message) *Error {
 		return c.onCaucusJoin(m)
 	case CaucusClose:
 		return c.onCaucusClose(m)
+	case SettlementTemplate:
+		return c.onSettlementTemplate(m)
+	case SettlementDraft:
+		return c.onSettlementDraft(m)
+	case SettlementShare:
+		return c.onSettlementShare(m)
+	case SettlementSign:
+		return c.onSettlementSign(m)
+	case SettlementConfirm:
+		return c.onSettlementConfirm(m)
+	case SettlementFinalize:
+		return c.onSettlementFinalize(m)
 	}
 	return errorf(CodeUnknownType, "", "unknown message type %q", m.Type())
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/kuayang/kuayang/internal/settlement"
 	"github.com/kuayang/kuayang/sfu"
 )
 
@@ -252,6 +253,13 @@ var decoders = map[string]func([]byte) (Message, error){
 	"caucus_open":      decodeCaucusOpen,
 	"caucus_join":      decodeInto[CaucusJoin],
 	"caucus_close":     decodeCaucusClose,
+	// settlement.go
+	"settlement_template": decodeSettlementTemplate,
+	"settlement_draft":    decodeSettlementDraft,
+	"settlement_share":    decodeSettlementShare,
+	"settlement_sign":     decodeSettlementSign,
+	"settlement_confirm":  decodeSettlementConfirm,
+	"settlement_finalize": decodeSettlementFinalize,
 }
 
 func decodeEndSession(data []byte) (Message, error) {
@@ -582,6 +590,9 @@ type joinedMsg struct {
 	// call page (docs/api.md, "Call routes"); nil when the server hands
 	// none out.
 	Call *CallInfo `json:"call,omitempty"`
+	// Settlement is the settlement agreement shared in the session, if
+	// any (settlement.go).
+	Settlement *settlement.View `json:"settlement,omitempty"`
 }
 
 // CallInfo is a call token and when it expires. Every joined and resumed
@@ -624,6 +635,7 @@ type admittedMsg struct {
 	Chat         []ChatMsg         `json:"chat"`
 	Rooms        []PrivateRoom     `json:"rooms"`
 	Recording    RecordingState    `json:"recording"`
+	Settlement   *settlement.View  `json:"settlement,omitempty"`
 }
 
 type lobbyMsg struct {

@@ -172,6 +172,9 @@ func (c *client) onResume(m Resume) *Error {
 
 	sess := c.session
 	call.Type, call.Self, call.Resume, call.Call = "resumed", c.info(), c.resumeInfo(), c.callInfo()
+	if inCall {
+		call.Settlement = c.currentSettlement()
+	}
 	c.send(call)
 	if !inCall {
 		c.send(waitingMsg{Type: "waiting", Reason: reason})

@@ -125,6 +125,9 @@ type Config struct {
 	// OnHostAction, when set, is told of a host's action on a participant
 	// ("mute", "remove"), for the other nodes.
 	OnHostAction func(sessionID, host, action, target string)
+	// Settlements, when set, keeps the settlement agreements drafted and
+	// signed in mediation sessions (settlement.go).
+	Settlements Settlements
 }
 
 // Placement says which node hosts a session's room.

@@ -80,6 +80,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/sessions/{id}/certificate", s.staff(auth.RecordingExport, s.certificate))
 		mux.HandleFunc("GET /api/v1/media/{token}", s.media)
 		mux.HandleFunc("GET /api/v1/keys", s.keys)
+		mux.Handle("GET /api/v1/cases/{id}/settlements", s.staff(auth.CaseRead, s.listSettlements))
+		mux.Handle("GET /api/v1/settlements/{id}/pdf", s.staff(auth.RecordingRead, s.settlementPDF))
+		mux.Handle("GET /api/v1/call/{id}/settlements/{settlement}", s.participantOf(s.callSettlementPDF))
 	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.Log, r, apiError(http.StatusNotFound, "not_found", "no such API route"))

@@ -208,6 +208,10 @@ var eventLabels = map[string]string{
 	evidence.EventRecordingResume:  "Recording resumed",
 	evidence.EventRecordingFailure: "Recording failed",
 	evidence.EventSessionEnd:       "Session ended",
+	"settlement.shared":            "Settlement shared",
+	"settlement.signed":            "Settlement signed",
+	"settlement.confirmed":         "Settlement confirmed aloud",
+	"settlement.finalized":         "Settlement finalized",
 }
 
 func eventLabel(ev evidence.Event) string {

@@ -33,6 +33,7 @@ import (
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/metrics"
+	"github.com/kuayang/kuayang/internal/settlement"
 	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/postgres"
 	"github.com/kuayang/kuayang/internal/store/sqlite"
@@ -79,6 +80,7 @@ type Node struct {
 	coordMetrics *metrics.Coord
 	member       *coord.Member // this node's registration and leases
 	cpu          cpuMeter
+	settlements  *settlement.Service // the settlement agreements of mediation sessions
 }
 
 // New opens the backends and the media sockets. Nothing listens for HTTP
@@ -128,7 +130,8 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ResumeWindow: resumeWindow(n.cfg.ResumeWindow), CallTokens: n.callTokens, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
-		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction},
+		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction,
+		Settlements: n.settlements},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
 }
@@ -145,10 +148,11 @@ func (n *Node) openArchive(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: signing key: %w", err)
 	}
+	n.openSettlements(key)
 	n.archive = archive.New(archive.Config{Store: n.store, Blob: b, Media: n.media, Key: key,
 		SpoolDir: filepath.Join(n.cfg.DataDir, "spool"), Node: n.cfg.NodeID, Version: n.version,
 		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, FailoverWait: n.cfg.FailoverWait,
-		Rooms: archiveRooms{n}, Logger: n.log})
+		Rooms: archiveRooms{n}, Logger: n.log, Documents: n.settlementDocuments})
 	return n.archive.Start(ctx)
 }
 

@@ -49,6 +49,7 @@ import { dismissLobbyAlert, onLobby, onRoom, renderHostPanel, resetHost, setupHo
 import { closeDialog, setupDialog } from './dialog.js';
 import { renderRooms } from './rooms.js';
 import { closeCaucusDialog, onViewRequested } from './caucus.js';
+import { setupSettlement } from './settlement.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -352,6 +353,7 @@ function wireDom() {
   setupChat();
   setupHost();
   setupDialog();
+  setupSettlement();
   startQuality();
   $('rejoin').addEventListener('click', onRejoinClick);
   $('enable-sound').addEventListener('click', onEnableSound);

@@ -32,6 +32,10 @@
  * - `rooms`               {rooms} the private rooms (caucuses) now, each {id, record, members}
  * - `recording`           {paused, reason, by} a host paused or resumed the recording
  * - `view-requested`      {by} a host asks this participant to pan the camera around the room
+ * - `settlement`          {settlement, by} the settlement agreement shared in the session, as it
+ *                         is now (also after joined, admitted and resumed)
+ * - `settlement-saved`    {version, sha256, text, shared} (mediator) a version was saved
+ * - `settlement-template` {template, language, text} (mediator) a template, filled
  * - `participant-joined`  {participant}
  * - `participant-updated` {participant}
  * - `participant-left`    {id, participant}
@@ -516,6 +520,19 @@ export class Client extends EventTarget {
   resumeRecording() { return this.#send({ type: 'recording_resume' }); }
 
   /**
+   * Sends a message of the settlement agreement (docs/protocol.md,
+   * "Settlement agreement"): settlement_template, settlement_draft,
+   * settlement_share, settlement_sign, settlement_confirm or
+   * settlement_finalize, with its fields.
+   * @param {string} type
+   * @param {Record<string, unknown>} fields
+   */
+  sendSettlement(type, fields) {
+    if (!type.startsWith('settlement_')) return false;
+    return this.#send({ ...fields, type });
+  }
+
+  /**
    * Asks a participant to show the whole room with their camera.
    * @param {string} id
    */
@@ -741,7 +758,14 @@ export class Client extends EventTarget {
       case 'rooms': this.#onRooms(msg.rooms); break;
       case 'recording': this.#onRecording(msg); break;
       case 'view_requested': this.#emit('view-requested', { by: typeof msg.by === 'string' ? msg.by : '' }); break;
+      case 'settlement': this.#emit('settlement', { settlement: msg.settlement ?? null, by: String(msg.by ?? '') }); break;
+      case 'settlement_saved': this.#emit('settlement-saved', msg); break;
+      case 'settlement_template': this.#emit('settlement-template', msg); break;
       default: break; // a newer server; unknown types are ignored
+    }
+    // The settlement agreement shared in the session comes with the call.
+    if (msg.settlement && (msg.type === 'joined' || msg.type === 'resumed' || msg.type === 'admitted')) {
+      this.#emit('settlement', { settlement: msg.settlement, by: '' });
     }
   }
 

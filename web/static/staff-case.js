@@ -14,6 +14,7 @@ import {
   state,
 } from './staff-common.js';
 import { drawSessions } from './staff-sessions.js';
+import { settlementsSection } from './staff-settlements.js';
 
 /** @typedef {import('./api.js').Case} Case */
 /** @typedef {import('./api.js').AuditEntry} AuditEntry */
@@ -59,6 +60,7 @@ function drawCase() {
     h('section', { class: 'panel', 'aria-labelledby': 'sessions-heading' },
       h('h2', { id: 'sessions-heading', text: t('staff.sessions.title') }),
       h('div', { id: 'sessions', class: 'sessions' })),
+    settlementsSection(c.id),
     scheduleForm(c),
     canAudit() ? auditSection() : null,
   );

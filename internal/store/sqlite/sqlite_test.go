@@ -71,8 +71,9 @@ func TestReopenAppliesNothing(t *testing.T) {
 		t.Errorf("SchemaVersion = %d, %v; want %d", v, err, latestVersion(t))
 	}
 	var rows int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != latestVersion(t) {
-		t.Errorf("schema_migrations has %d rows (%v), want %d", rows, err, latestVersion(t))
+	known, _ := migrations() // one row each, whatever their numbers
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != len(known) {
+		t.Errorf("schema_migrations has %d rows (%v), want %d", rows, err, len(known))
 	}
 	if _, err := db.OrgByName(ctx, "Court"); err != nil {
 		t.Errorf("OrgByName after reopen: %v", err)
