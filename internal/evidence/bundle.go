@@ -108,6 +108,9 @@ type BundleSource struct {
 	Signature    []byte         // manifest.sig (EncodeSignature)
 	PublicKeyPEM []byte         // the signing key (MarshalPublicPEM)
 	Audit        []*audit.Entry // the extract the manifest's AuditRef describes
+	// Timestamp is manifest.tsr, the timestamp token over the manifest;
+	// nil when the recording has none.
+	Timestamp []byte
 	// Open opens a segment's media by object key.
 	Open func(ctx context.Context, key string) (io.ReadCloser, error)
 	// Progress, if set, is called as media is copied with the bytes done
@@ -192,6 +195,11 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 	if p := checkAudit(m, auditBytes); p != nil {
 		return fmt.Errorf("evidence: not writing a bundle that would not verify: %w", p)
 	}
+	if b.Timestamp != nil {
+		if _, p := checkTimestamp(b.Timestamp, b.Manifest, nil); p != nil {
+			return fmt.Errorf("evidence: not writing a bundle that would not verify: %w", p)
+		}
+	}
 	if dryRun {
 		b.Open = zeroMedia(m)
 	}
@@ -200,16 +208,23 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 	}
 	zw := zip.NewWriter(w)
 	modified := m.SealedAt.Time
-	for _, f := range []struct {
+	small := []struct {
 		name string
 		data []byte
 	}{
-		{ReadmeFile, readme(m)},
+		{ReadmeFile, readme(m, b.Timestamp != nil)},
 		{ManifestFile, b.Manifest},
 		{SignatureFile, b.Signature},
 		{PublicKeyFile, b.PublicKeyPEM},
 		{AuditFile, auditBytes},
-	} {
+	}
+	if b.Timestamp != nil {
+		small = append(small, struct {
+			name string
+			data []byte
+		}{TimestampFile, b.Timestamp})
+	}
+	for _, f := range small {
 		fh := &zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: modified}
 		fh.SetMode(0o644)
 		fw, err := zw.CreateHeader(fh)
@@ -316,8 +331,9 @@ func (r *ctxReader) Read(b []byte) (int, error) {
 	return r.r.Read(b)
 }
 
-// readme is README.txt for the bundle of m.
-func readme(m *Manifest) []byte {
+// readme is README.txt for the bundle of m, with a timestamp token or
+// not.
+func readme(m *Manifest, stamped bool) []byte {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	when := func(t Time) string {
@@ -372,6 +388,11 @@ func readme(m *Manifest) []byte {
 	p("                  is recorded apart, under .../screen/ (\"stream\": \"screen\")")
 	p("  README.txt      this explanation; it is not signed: if in doubt,")
 	p("                  manifest.json is authoritative")
+	if stamped {
+		p("  manifest.tsr    a trusted timestamp (RFC 3161) of manifest.json: a")
+		p("                  timestamp authority signed that manifest.json, exactly")
+		p("                  as it is, existed at the time the token states")
+	}
 	if sealed := sealedCount(m); sealed > 0 {
 		p("")
 		p("  %d media files were recorded in a private room (\"room\" in the", sealed)
@@ -408,6 +429,17 @@ func readme(m *Manifest) []byte {
 	p("     With jq, all at once from the unzipped directory:")
 	p("       jq -r '.segments[] | .sha256 + \"  media/\" + .key' manifest.json | sha256sum -c")
 	p("     No other file may be under media/.")
+	if stamped {
+		p("  4. The timestamp: when manifest.tsr was made, and by whom:")
+		p("       openssl ts -reply -in manifest.tsr -token_in -text")
+		p("     It covers manifest.json if")
+		p("       openssl ts -verify -data manifest.json -in manifest.tsr -token_in \\")
+		p("               -CAfile TSA-ROOT.pem")
+		p("     prints \"Verification: OK\", TSA-ROOT.pem being the root certificate")
+		p("     the timestamp authority publishes (add -untrusted TSA-CHAIN.pem if")
+		p("     its intermediate certificates are not in the token). kuayang verify")
+		p("     checks it too, and with --tsa-ca TSA-ROOT.pem also the authority.")
+	}
 	p("")
 	p("中文")
 	p("====")
@@ -427,6 +459,10 @@ func readme(m *Manifest) []byte {
 	p("  media/...       录像：每位参与人约每 30 秒一个 WebM 文件；参与人共享的屏幕")
 	p("                  单独录制，位于 .../screen/ 下（\"stream\": \"screen\"）")
 	p("  README.txt      本说明；本说明未经签名，如有疑问，以 manifest.json 为准")
+	if stamped {
+		p("  manifest.tsr    manifest.json 的可信时间戳（RFC 3161）：时间戳机构签名证明")
+		p("                  manifest.json（原样）在令牌所载时间已经存在")
+	}
 	if sealed := sealedCount(m); sealed > 0 {
 		p("")
 		p("  其中 %d 个媒体文件录于单独会谈室（清单中的 \"room\"），仅限本会话的调解员", sealed)
@@ -461,6 +497,15 @@ func readme(m *Manifest) []byte {
 	p("     对全部文件：")
 	p("       jq -r '.segments[] | .sha256 + \"  media/\" + .key' manifest.json | sha256sum -c")
 	p("     media/ 下不应有清单以外的文件。")
+	if stamped {
+		p("  4. 时间戳：查看 manifest.tsr 的时间和签发机构：")
+		p("       openssl ts -reply -in manifest.tsr -token_in -text")
+		p("     以下命令显示 \"Verification: OK\" 即表示时间戳覆盖 manifest.json：")
+		p("       openssl ts -verify -data manifest.json -in manifest.tsr -token_in \\")
+		p("               -CAfile 时间戳机构根证书.pem")
+		p("     （若令牌中没有中间证书，加上 -untrusted 中间证书.pem）。kuayang verify")
+		p("     也会检查时间戳；加上 --tsa-ca 时间戳机构根证书.pem 时还会核验签发机构。")
+	}
 	p("")
 	p("SHA-256 OF THE MEDIA FILES, AS LISTED IN manifest.json / 清单所列媒体文件的 SHA-256")
 	p("")
