@@ -110,6 +110,13 @@ type Config struct {
 	TURNSecret string `yaml:"turn_secret"`
 	// TURNTTL is how long the TURN credentials of a join answer stay valid.
 	TURNTTL time.Duration `yaml:"turn_ttl"`
+
+	// TSAURL is an RFC 3161 timestamp authority: each sealed manifest is
+	// timestamped by it (manifest.tsr). Off when empty.
+	TSAURL string `yaml:"tsa_url"`
+	// TSACA is a PEM file of the timestamp authority's root certificates:
+	// the node's verify checks that tokens chain to them.
+	TSACA string `yaml:"tsa_ca"`
 }
 
 // Default returns the configuration of `kuayang serve` with nothing set:
@@ -178,6 +185,8 @@ func (c *Config) fields() []field {
 		{"turn-external", "comma-separated turn:/turns: URLs of an external TURN server (coturn, use-auth-secret)", &c.TURNExternal},
 		{"turn-secret", "shared secret of the TURN credentials (coturn's static-auth-secret); default for the embedded server: <data-dir>/turn.key", &c.TURNSecret},
 		{"turn-ttl", "lifetime of the TURN credentials in a join answer", &c.TURNTTL},
+		{"tsa-url", "RFC 3161 timestamp authority URL: every sealed manifest gets a trusted timestamp (off when empty)", &c.TSAURL},
+		{"tsa-ca", "PEM file of the timestamp authority's root certificates, which verify checks tokens against", &c.TSACA},
 	}
 }
 
@@ -389,6 +398,12 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateTLS()...)
 	errs = append(errs, c.validateTURN()...)
+	if c.TSAURL != "" {
+		u, err := url.Parse(c.TSAURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("tsa-url %q must be an http or https URL", c.TSAURL))
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

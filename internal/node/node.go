@@ -7,6 +7,7 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,6 +80,10 @@ type Node struct {
 	coordMetrics *metrics.Coord
 	member       *coord.Member // this node's registration and leases
 	cpu          cpuMeter
+
+	// tsaRoots are the timestamp authority's roots (--tsa-ca), nil when
+	// not given.
+	tsaRoots *x509.CertPool
 }
 
 // New opens the backends and the media sockets. Nothing listens for HTTP
@@ -145,10 +150,15 @@ func (n *Node) openArchive(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: signing key: %w", err)
 	}
+	stamper, roots, err := n.timestamping()
+	if err != nil {
+		return err
+	}
+	n.tsaRoots = roots
 	n.archive = archive.New(archive.Config{Store: n.store, Blob: b, Media: n.media, Key: key,
 		SpoolDir: filepath.Join(n.cfg.DataDir, "spool"), Node: n.cfg.NodeID, Version: n.version,
 		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, FailoverWait: n.cfg.FailoverWait,
-		Rooms: archiveRooms{n}, Logger: n.log})
+		Rooms: archiveRooms{n}, Logger: n.log, Stamper: stamper})
 	return n.archive.Start(ctx)
 }
 
@@ -211,6 +221,7 @@ func (n *Node) Handler() http.Handler {
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
 		Ender: n, CallTokens: n.callTokens, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
+			TimestampKey: archive.TimestampKey, TSARoots: n.tsaRoots,
 			Draft: func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error) {
 				return archive.Draft(ctx, n.store, sessionID, until)
 			}}}
