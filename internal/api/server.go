@@ -69,6 +69,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/invites/{id}", s.staff(auth.InviteManage, s.revokeInvite))
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))
 	mux.Handle("GET /api/v1/call/{id}/me", s.participantOf(s.callMe))
+	s.hoursRoutes(mux)
 	if s.Recordings != nil {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
 		// RecordingExport, or the session's presider: checked in bundle.

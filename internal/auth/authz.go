@@ -20,6 +20,8 @@ const (
 	RecordingRead Action = "recording.read"
 	// RecordingExport is downloading the evidence bundle.
 	RecordingExport Action = "recording.export"
+	// HoursSet is setting the organization's office hours.
+	HoursSet Action = "org.hours_set"
 )
 
 // grants lists the account roles allowed each action. Parties and
@@ -34,6 +36,7 @@ var grants = map[Action][]cases.Role{
 	SessionEnd:      {cases.RoleAdmin, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	RecordingRead:   {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	RecordingExport: {cases.RoleAdmin, cases.RoleClerk},
+	HoursSet:        {cases.RoleAdmin},
 }
 
 // Allowed reports whether role may do action. Whether the thing acted on

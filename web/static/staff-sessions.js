@@ -47,7 +47,9 @@ async function refreshSession(id) {
 /** @param {Session} s */
 function sessionBlock(s) {
   const rows = [
-    [t('staff.session.scheduled'), timeLines(s.scheduled_start, s.time_zone)],
+    s.self_booking ? [t('staff.session.booking'), h('span', { 'data-testid': 'session-booking', 'data-booked': String(Boolean(s.self_booking.booked_at)),
+      text: s.self_booking.booked_at ? t('staff.session.bookedAt', { time: formatTime(s.self_booking.booked_at) }) : t('staff.session.toBeBooked') })] : null,
+    s.self_booking && !s.self_booking.booked_at ? null : [t('staff.session.scheduled'), timeLines(s.scheduled_start, s.time_zone)],
     s.scheduled_end ? [t('staff.session.ends'), timeLines(s.scheduled_end, s.time_zone)] : null,
     [t('staff.session.recording'), s.record ? t('staff.session.recorded') : t('staff.session.notRecorded')],
     [t('staff.session.waitingRoom'), s.waiting_room ? t('staff.on') : t('staff.off')],

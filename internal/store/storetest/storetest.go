@@ -62,6 +62,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetRecordingNode", testSetRecordingNode},
 		{"RecordingNodesOrder", testRecordingNodesOrder},
 		{"AdoptConcurrent", testAdoptConcurrent},
+		{"OfficeHours", testOfficeHours},
+		{"SelfBooking", testSelfBooking},
+		{"BusySessions", testBusySessions},
+		{"BookConflicts", testBookConflicts},
+		{"BookConcurrent", testBookConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
