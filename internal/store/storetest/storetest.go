@@ -62,6 +62,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetRecordingNode", testSetRecordingNode},
 		{"RecordingNodesOrder", testRecordingNodesOrder},
 		{"AdoptConcurrent", testAdoptConcurrent},
+		{"Documents", testDocuments},
+		{"Journal", testJournal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
