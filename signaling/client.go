@@ -220,6 +220,12 @@ func (c *client) handle(m Message) *Error {
 		return c.onCaucusJoin(m)
 	case CaucusClose:
 		return c.onCaucusClose(m)
+	case ScriptStep:
+		return c.onScriptStep(m)
+	case DocumentShow:
+		return c.onDocumentShow(m)
+	case DocumentSign:
+		return c.onDocumentSign(m)
 	}
 	return errorf(CodeUnknownType, "", "unknown message type %q", m.Type())
 }

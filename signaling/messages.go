@@ -252,6 +252,9 @@ var decoders = map[string]func([]byte) (Message, error){
 	"caucus_open":      decodeCaucusOpen,
 	"caucus_join":      decodeInto[CaucusJoin],
 	"caucus_close":     decodeCaucusClose,
+	"script_step":      decodeScriptStep,
+	"document_show":    decodeDocumentID[DocumentShow],
+	"document_sign":    decodeDocumentID[DocumentSign],
 }
 
 func decodeEndSession(data []byte) (Message, error) {
@@ -582,6 +585,10 @@ type joinedMsg struct {
 	// call page (docs/api.md, "Call routes"); nil when the server hands
 	// none out.
 	Call *CallInfo `json:"call,omitempty"`
+	// Script and Documents are the notary's script and the documents
+	// presented, in a session of a notarization case (notary.go).
+	Script    *ScriptState   `json:"script,omitempty"`
+	Documents []DocumentInfo `json:"documents,omitempty"`
 }
 
 // CallInfo is a call token and when it expires. Every joined and resumed
@@ -624,6 +631,8 @@ type admittedMsg struct {
 	Chat         []ChatMsg         `json:"chat"`
 	Rooms        []PrivateRoom     `json:"rooms"`
 	Recording    RecordingState    `json:"recording"`
+	Script       *ScriptState      `json:"script,omitempty"`
+	Documents    []DocumentInfo    `json:"documents,omitempty"`
 }
 
 type lobbyMsg struct {

@@ -125,6 +125,9 @@ type Config struct {
 	// OnHostAction, when set, is told of a host's action on a participant
 	// ("mute", "remove"), for the other nodes.
 	OnHostAction func(sessionID, host, action, target string)
+	// Notary, when set, is the notary's desk: the script and documents of
+	// notarization sessions (notary.go).
+	Notary Notary
 }
 
 // Placement says which node hosts a session's room.

@@ -13,6 +13,7 @@ import (
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/clientip"
+	"github.com/kuayang/kuayang/internal/notary"
 	"github.com/kuayang/kuayang/internal/store"
 )
 
@@ -41,6 +42,9 @@ type Server struct {
 	// CallTokens checks the call tokens of the call page's routes
 	// (participantOf); nil refuses them all.
 	CallTokens CallChecker
+	// Notary keeps the documents and the journal of notarization
+	// sessions (notary.go); nil: no such routes.
+	Notary *notary.Desk
 }
 
 // CookieName is the login cookie.
@@ -70,6 +74,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))
 	mux.Handle("GET /api/v1/call/{id}/me", s.participantOf(s.callMe))
 	s.hoursRoutes(mux)
+	s.notaryRoutes(mux)
 	if s.Recordings != nil {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
 		// RecordingExport, or the session's presider: checked in bundle.

@@ -540,7 +540,8 @@ func events(extract []*audit.Entry) []evidence.Event {
 		switch e.Action {
 		case evidence.EventRecordingStart, evidence.EventRecordingStop, evidence.EventRecordingPause,
 			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd,
-			evidence.EventRecordingRecovered, "caucus.open", "caucus.close", "host.end":
+			evidence.EventRecordingRecovered, "caucus.open", "caucus.close", "host.end",
+			"notary.step", "document.shown", "document.signing", "document.mismatch":
 			out = append(out, evidence.Event{Time: evidence.At(e.Time), Kind: e.Action, Detail: e.Detail})
 		}
 	}

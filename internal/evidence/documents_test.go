@@ -2,8 +2,8 @@ package evidence
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"testing"
 	"time"

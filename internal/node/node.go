@@ -34,6 +34,7 @@ import (
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/metrics"
+	"github.com/kuayang/kuayang/internal/notary"
 	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/postgres"
 	"github.com/kuayang/kuayang/internal/store/sqlite"
@@ -63,6 +64,7 @@ type Node struct {
 	limiter *auth.Limiter
 	blob    blob.Store
 	archive *archive.Archive
+	notary  *notary.Desk // documents and journal of notarization sessions
 	version string
 	ips     *clientip.Resolver
 	// explicitURL is the configured public URL; empty when it was derived
@@ -133,7 +135,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ResumeWindow: resumeWindow(n.cfg.ResumeWindow), CallTokens: n.callTokens, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
-		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction},
+		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction, Notary: n.notary},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
 }
@@ -146,6 +148,7 @@ func (n *Node) openArchive(ctx context.Context) error {
 		return fmt.Errorf("node: object store: %w", err)
 	}
 	n.blob = b
+	n.notary = &notary.Desk{Store: n.store, Blob: b}
 	key, err := evidence.LoadOrCreateKey(filepath.Join(n.cfg.DataDir, "signing-key.pem"))
 	if err != nil {
 		return fmt.Errorf("node: signing key: %w", err)
@@ -155,10 +158,11 @@ func (n *Node) openArchive(ctx context.Context) error {
 		return err
 	}
 	n.tsaRoots = roots
+	n.notary.Stamper = stamper // journal entries: nil when no authority is configured
 	n.archive = archive.New(archive.Config{Store: n.store, Blob: b, Media: n.media, Key: key,
 		SpoolDir: filepath.Join(n.cfg.DataDir, "spool"), Node: n.cfg.NodeID, Version: n.version,
 		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, FailoverWait: n.cfg.FailoverWait,
-		Rooms: archiveRooms{n}, Logger: n.log, Stamper: stamper})
+		Rooms: archiveRooms{n}, Logger: n.log, Stamper: stamper, Documents: n.sessionDocuments})
 	return n.archive.Start(ctx)
 }
 
@@ -220,7 +224,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("OPTIONS /api/v1/join", join)
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
-		Ender: n, CallTokens: n.callTokens, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
+		Ender: n, CallTokens: n.callTokens, Notary: n.notary, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
 			TimestampKey: archive.TimestampKey, TSARoots: n.tsaRoots,
 			Draft: func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error) {
 				return archive.Draft(ctx, n.store, sessionID, until)

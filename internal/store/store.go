@@ -27,6 +27,7 @@ var (
 type Store interface {
 	Hours
 
+	Notary
 	CreateOrg(ctx context.Context, o *cases.Org) error
 	OrgByName(ctx context.Context, name string) (*cases.Org, error)
 

@@ -14,6 +14,7 @@
  * - host.js     the host panel: waiting room, raised hands, lock, end
  * - caucus.js   the host's private rooms and recording pause; being asked to show the room
  * - rooms.js    which room everyone is in, its recording policy, the recording's state
+ * - notary.js   the notary's script, the document under notarization and its hash
  * - dialog.js   the confirmation dialog
  * - media.js    camera, microphone, device pickers, level meter
  * - dom.js      DOM helpers
@@ -49,6 +50,7 @@ import { dismissLobbyAlert, onLobby, onRoom, renderHostPanel, resetHost, setupHo
 import { closeDialog, setupDialog } from './dialog.js';
 import { renderRooms } from './rooms.js';
 import { closeCaucusDialog, onViewRequested } from './caucus.js';
+import { renderNotary, setupNotary } from './notary.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -106,6 +108,7 @@ function renderAll() {
   renderChat();
   renderHostPanel();
   renderRooms();
+  renderNotary();
 }
 
 /** Someone moved between rooms, or the rooms changed: tiles, banner, host panel. */
@@ -351,6 +354,7 @@ function wireDom() {
   });
   setupChat();
   setupHost();
+  setupNotary();
   setupDialog();
   startQuality();
   $('rejoin').addEventListener('click', onRejoinClick);

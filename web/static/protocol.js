@@ -516,6 +516,20 @@ export class Client extends EventTarget {
   resumeRecording() { return this.#send({ type: 'recording_resume' }); }
 
   /**
+   * Marks a step of the notary's script (presider; docs/protocol.md,
+   * "Notarization").
+   * @param {string} step
+   * @param {string} [note]
+   */
+  scriptStep(step, note = '') { return this.#send({ type: 'script_step', step, note }); }
+
+  /** Shows an uploaded document to everyone (presider). @param {string} id */
+  showDocument(id) { return this.#send({ type: 'document_show', id }); }
+
+  /** Presents a document for signing (presider). @param {string} id */
+  signDocument(id) { return this.#send({ type: 'document_sign', id }); }
+
+  /**
    * Asks a participant to show the whole room with their camera.
    * @param {string} id
    */
@@ -741,6 +755,7 @@ export class Client extends EventTarget {
       case 'rooms': this.#onRooms(msg.rooms); break;
       case 'recording': this.#onRecording(msg); break;
       case 'view_requested': this.#emit('view-requested', { by: typeof msg.by === 'string' ? msg.by : '' }); break;
+      case 'script': case 'document': this.#emit(msg.type, msg); break; // the notary's script (notary.js)
       default: break; // a newer server; unknown types are ignored
     }
   }
@@ -779,6 +794,7 @@ export class Client extends EventTarget {
     const detail = this.#joinedDetail(others, chat);
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
+    this.#emit('notary-state', { script: msg.script ?? null, documents: msg.documents ?? [] });
     if (!this.#admitted) {
       this.stopScreenShare();
       return;
@@ -815,6 +831,7 @@ export class Client extends EventTarget {
     this.#setState('joined');
     const detail = this.#joinedDetail(others, chat);
     this.#pendingJoin.resolve(detail);
+    this.#emit('notary-state', { script: msg.script ?? null, documents: msg.documents ?? [] });
     if (!this.#admitted) {
       this.#peers.close(); // the `waiting` that follows says why
       return;
@@ -929,6 +946,7 @@ export class Client extends EventTarget {
     this.#emit('admitted', {
       participants: others, chat: chatList(msg.chat), rooms: this.rooms, recording: this.recording,
     });
+    this.#emit('notary-state', { script: msg.script ?? null, documents: msg.documents ?? [] });
     this.#sendState();
     this.#peers.offer();
   }

@@ -13,6 +13,7 @@ import {
   INVITE_ROLES, PARTICIPANT_LANGUAGES, api, canExport, formatTime, handleError, languageLabel, roleLabel,
   stateLabel, state, timeLines,
 } from './staff-common.js';
+import { journalBox } from './staff-journal.js';
 
 /** @typedef {import('./api.js').Session} Session */
 /** @typedef {import('./api.js').Participant} Participant */
@@ -67,6 +68,7 @@ function sessionBlock(s) {
     h('h4', { text: t('staff.participants.title') }),
     participantsTable(s),
     s.record && s.state !== 'scheduled' ? (s.recording === undefined ? recordingBox(s) : recordingSummary(s)) : null,
+    state.caseData?.case.kind === 'notarization' && s.state !== 'scheduled' ? journalBox(s) : null,
     newInvitesBox(s),
     s.state === 'ended' ? null : inviteForm(s));
 }

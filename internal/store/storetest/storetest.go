@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BusySessions", testBusySessions},
 		{"BookConflicts", testBookConflicts},
 		{"BookConcurrent", testBookConcurrent},
+		{"Documents", testDocuments},
+		{"Journal", testJournal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
