@@ -41,6 +41,8 @@ type Server struct {
 	// CallTokens checks the call tokens of the call page's routes
 	// (participantOf); nil refuses them all.
 	CallTokens CallChecker
+	// Identity serves identity verification; nil turns it off.
+	Identity *Identity
 }
 
 // CookieName is the login cookie.
@@ -81,6 +83,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/media/{token}", s.media)
 		mux.HandleFunc("GET /api/v1/keys", s.keys)
 	}
+	s.identityRoutes(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.Log, r, apiError(http.StatusNotFound, "not_found", "no such API route"))
 	})

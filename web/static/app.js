@@ -49,6 +49,7 @@ import { dismissLobbyAlert, onLobby, onRoom, renderHostPanel, resetHost, setupHo
 import { closeDialog, setupDialog } from './dialog.js';
 import { renderRooms } from './rooms.js';
 import { closeCaucusDialog, onViewRequested } from './caucus.js';
+import { startIdentity } from './identity.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -216,6 +217,7 @@ function onJoinedEvent(detail) {
   resetHost();
   addChatMessages(detail.chat, true);
   if (rejoin) enterRoom(); // a reconnection: the call, or the waiting room again
+  startIdentity();
 }
 
 function wireClient() {

@@ -14,6 +14,7 @@ import { client, errorMessage, formatTime, roleLabel, showView, state } from './
 import { attachPreview, hasTrack, openMedia, refreshDevices, startMeter, stopMedia, stopMeter } from './media.js';
 import { enterRoom } from './waitroom.js';
 import { checkNetwork } from './netcheck.js';
+import { renderIdentityNote } from './identity.js';
 
 /** @typedef {import('./protocol.js').JoinInfo} JoinInfo */
 
@@ -47,6 +48,7 @@ export function renderDetails(info) {
   $('you-line').textContent = `${participant.name} · ${roleLabel(participant.role)}`;
   renderSchedule(session.scheduled_start, session.time_zone);
   $('consent-row').hidden = !session.record;
+  renderIdentityNote(info);
   renderNet();
   updateJoinButton();
 }
