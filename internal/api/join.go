@@ -51,6 +51,9 @@ type joinSession struct {
 	ScheduledStart time.Time `json:"scheduled_start"`
 	TimeZone       string    `json:"time_zone"`
 	Case           joinCase  `json:"case"`
+	// IdentityRequired: this participant will be asked to verify their
+	// identity (document and face) before admission.
+	IdentityRequired bool `json:"identity_required"`
 }
 
 type joinParticipant struct {
@@ -143,6 +146,12 @@ func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	idReq := false
+	if verifiable(part.Role) {
+		if idReq, err = identityRequired(ctx, j.Store, sess, c); err != nil {
+			return nil, err
+		}
+	}
 	tok, exp := j.Tokens.Mint(sess.ID, part.ID)
 	return &joinResponse{
 		OfficeHours: viewHours(hours, org.Name), SelfBooking: booking,
@@ -151,7 +160,8 @@ func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
 		Session: joinSession{
 			ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom,
 			ScheduledStart: sess.ScheduledStart.UTC(), TimeZone: sess.TimeZone,
-			Case: joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+			Case:             joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+			IdentityRequired: idReq,
 		},
 		Participant: joinParticipant{ID: part.ID, Name: part.DisplayName, Role: string(part.Role), Language: part.Language,
 			InterpretsFor: part.InterpretsFor},

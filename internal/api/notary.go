@@ -32,7 +32,7 @@ func (s *Server) notaryRoutes(mux *http.ServeMux) {
 }
 
 var (
-	errNotPresider     = apiError(http.StatusForbidden, "not_presider", "only the notary presiding over the session may do this")
+	errNotPresider     = apiError(http.StatusForbidden, "not_presider", "only the presider of the session may do this")
 	errNotNotarization = apiError(http.StatusConflict, "not_notarization", "this session is not of a notarization case")
 )
 

@@ -45,6 +45,8 @@ type Server struct {
 	// Notary keeps the documents and the journal of notarization
 	// sessions (notary.go); nil: no such routes.
 	Notary *notary.Desk
+	// Identity serves identity verification; nil turns it off.
+	Identity *Identity
 }
 
 // CookieName is the login cookie.
@@ -87,6 +89,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/media/{token}", s.media)
 		mux.HandleFunc("GET /api/v1/keys", s.keys)
 	}
+	s.identityRoutes(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.Log, r, apiError(http.StatusNotFound, "not_found", "no such API route"))
 	})

@@ -174,7 +174,7 @@ func participants(ctx context.Context, st store.Store, sessionID string, extract
 			ConsentAt: evidence.AtPtr(p.ConsentAt), Presence: presence(extract, p.ID, endedAt)}
 		out = append(out, ep)
 	}
-	return out, nil
+	return out, identities(ctx, st, sessionID, out)
 }
 
 func presence(extract []*audit.Entry, pid string, endedAt time.Time) []evidence.Presence {

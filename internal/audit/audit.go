@@ -145,4 +145,5 @@ var AccessActions = []string{
 	"recording.view", "recording.play", "recording.timeline", "recording.verify",
 	"recording.certificate", "recording.export",
 	"audit.view", "audit.export",
+	"identity.image_viewed",
 }

@@ -229,6 +229,11 @@ func (n *Node) Handler() http.Handler {
 			Draft: func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error) {
 				return archive.Draft(ctx, n.store, sessionID, until)
 			}}}
+	if id, err := n.identityAPI(); err != nil {
+		n.log.Error("identity verification off", "err", err)
+	} else {
+		staff.Identity = id
+	}
 	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -290,6 +295,8 @@ func (n *Node) Start() error {
 	}
 	n.loops.Add(1)
 	go n.expireLogins()
+	n.loops.Add(1)
+	go n.sweepIdentity()
 	a := n.media.Addrs()
 	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "tls", n.tlsConf != nil, "udp", a.UDP, "tcp", a.TCP)
 	return nil

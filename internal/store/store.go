@@ -28,6 +28,7 @@ type Store interface {
 	Hours
 
 	Notary
+	IdentityStore
 	CreateOrg(ctx context.Context, o *cases.Org) error
 	OrgByName(ctx context.Context, name string) (*cases.Org, error)
 

@@ -51,6 +51,7 @@ import { closeDialog, setupDialog } from './dialog.js';
 import { renderRooms } from './rooms.js';
 import { closeCaucusDialog, onViewRequested } from './caucus.js';
 import { renderNotary, setupNotary } from './notary.js';
+import { startIdentity } from './identity.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -219,6 +220,7 @@ function onJoinedEvent(detail) {
   resetHost();
   addChatMessages(detail.chat, true);
   if (rejoin) enterRoom(); // a reconnection: the call, or the waiting room again
+  startIdentity();
 }
 
 function wireClient() {

@@ -15,6 +15,7 @@ import { attachPreview, hasTrack, openMedia, refreshDevices, startMeter, stopMed
 import { enterRoom } from './waitroom.js';
 import { checkNetwork } from './netcheck.js';
 import { renderOfficeHours } from './prejoinhours.js';
+import { renderIdentityNote } from './identity.js';
 
 /** @typedef {import('./protocol.js').JoinInfo} JoinInfo */
 
@@ -49,6 +50,7 @@ export function renderDetails(info) {
   renderSchedule(session.scheduled_start, session.time_zone);
   renderOfficeHours(info, state.invite);
   $('consent-row').hidden = !session.record;
+  renderIdentityNote(info);
   renderNet();
   updateJoinButton();
 }

@@ -756,6 +756,7 @@ export class Client extends EventTarget {
       case 'recording': this.#onRecording(msg); break;
       case 'view_requested': this.#emit('view-requested', { by: typeof msg.by === 'string' ? msg.by : '' }); break;
       case 'script': case 'document': this.#emit(msg.type, msg); break; // the notary's script (notary.js)
+      case 'identity': this.#emit('identity', { participant_id: String(msg.participant_id ?? ''), check_id: String(msg.check_id ?? ''), state: String(msg.state ?? '') }); break;
       default: break; // a newer server; unknown types are ignored
     }
   }

@@ -69,6 +69,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BookConcurrent", testBookConcurrent},
 		{"Documents", testDocuments},
 		{"Journal", testJournal},
+		{"IdentityChecks", testIdentityChecks},
+		{"IdentityImages", testIdentityImages},
+		{"IdentityPolicy", testIdentityPolicy},
+		{"IdentityRequiredAndNonces", testIdentityRequiredAndNonces},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
