@@ -31,6 +31,7 @@ func (c *client) enterCall(withJoin bool) *Error {
 		return errorf(CodeInternal, "join", "the join could not be recorded; try again")
 	}
 	c.audit(ctx, c.session, c.pid, "session.join", "")
+	c.loadNotary()
 
 	s := c.s
 	s.mu.Lock()
@@ -58,7 +59,8 @@ func (c *client) enterCall(withJoin bool) *Error {
 	} else {
 		// Before the media plane's first offer: a client starts its media
 		// on admitted. Its publish waits for the media plane on callMu.
-		c.send(admittedMsg{Type: "admitted", Participants: call.Participants, Chat: call.Chat, Rooms: call.Rooms, Recording: call.Recording, Settlement: call.Settlement})
+		c.send(admittedMsg{Type: "admitted", Participants: call.Participants, Chat: call.Chat, Rooms: call.Rooms, Recording: call.Recording,
+			Script: call.Script, Documents: call.Documents, Settlement: call.Settlement})
 	}
 	media, err := s.media.Join(c.sessionID, c.pid, mediaHandler{c.link})
 	if err != nil {

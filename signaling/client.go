@@ -232,6 +232,12 @@ func (c *client) handle(m Message) *Error {
 		return c.onSettlementConfirm(m)
 	case SettlementFinalize:
 		return c.onSettlementFinalize(m)
+	case ScriptStep:
+		return c.onScriptStep(m)
+	case DocumentShow:
+		return c.onDocumentShow(m)
+	case DocumentSign:
+		return c.onDocumentSign(m)
 	}
 	return errorf(CodeUnknownType, "", "unknown message type %q", m.Type())
 }

@@ -260,6 +260,9 @@ var decoders = map[string]func([]byte) (Message, error){
 	"settlement_sign":     decodeSettlementSign,
 	"settlement_confirm":  decodeSettlementConfirm,
 	"settlement_finalize": decodeSettlementFinalize,
+	"script_step":         decodeScriptStep,
+	"document_show":       decodeDocumentID[DocumentShow],
+	"document_sign":       decodeDocumentID[DocumentSign],
 }
 
 func decodeEndSession(data []byte) (Message, error) {
@@ -593,6 +596,10 @@ type joinedMsg struct {
 	// Settlement is the settlement agreement shared in the session, if
 	// any (settlement.go).
 	Settlement *settlement.View `json:"settlement,omitempty"`
+	// Script and Documents are the notary's script and the documents
+	// presented, in a session of a notarization case (notary.go).
+	Script    *ScriptState   `json:"script,omitempty"`
+	Documents []DocumentInfo `json:"documents,omitempty"`
 }
 
 // CallInfo is a call token and when it expires. Every joined and resumed
@@ -636,6 +643,8 @@ type admittedMsg struct {
 	Rooms        []PrivateRoom     `json:"rooms"`
 	Recording    RecordingState    `json:"recording"`
 	Settlement   *settlement.View  `json:"settlement,omitempty"`
+	Script       *ScriptState      `json:"script,omitempty"`
+	Documents    []DocumentInfo    `json:"documents,omitempty"`
 }
 
 type lobbyMsg struct {

@@ -25,6 +25,8 @@ type room struct {
 
 	paused      bool   // a host paused the recording
 	pauseReason string // and said why
+
+	notary *notaryState // the notary's script and documents; nil until loaded (notary.go)
 }
 
 // notRecordedLocked reports whether w's media is not to be recorded now:
@@ -186,6 +188,7 @@ func (r *room) callLocked(c *client) (joinedMsg, []*client) {
 	}
 	m.Chat = append(m.Chat, r.chat...)
 	m.Rooms = r.roomsLocked()
+	m.Script, m.Documents = r.notaryLocked()
 	return m, in
 }
 

@@ -128,6 +128,9 @@ type Config struct {
 	// Settlements, when set, keeps the settlement agreements drafted and
 	// signed in mediation sessions (settlement.go).
 	Settlements Settlements
+	// Notary, when set, is the notary's desk: the script and documents of
+	// notarization sessions (notary.go).
+	Notary Notary
 }
 
 // Placement says which node hosts a session's room.

@@ -173,6 +173,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"legal hold", "POST", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/legal-hold" }, func() any { return map[string]bool{"on": true} }, 404, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
 		{"audit csv of case", "GET", func(f fixtures) string { return "/api/v1/audit?format=csv&case_id=" + f.caseID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
 		{"access log of session", "GET", func(f fixtures) string { return "/api/v1/audit?access=1&session_id=" + f.sessionID }, nil, 200, []cases.Role{cases.RoleAdmin, cases.RoleClerk}, true},
+		{"office hours", "GET", func(fixtures) string { return "/api/v1/org/hours" }, nil, 200, nil, false},
+		{"set office hours", "PUT", func(fixtures) string { return "/api/v1/org/hours" }, func() any {
+			return map[string]any{"time_zone": "Asia/Shanghai", "slot_minutes": 30, "weekly": map[string][]string{"mon": {"14:00-22:00"}}}
+		}, 200, []cases.Role{cases.RoleAdmin}, false},
+		// Identity verification: images and checks are for admins only
+		// outside the call.
+		{"identity checks", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity" }, nil, 200, []cases.Role{cases.RoleAdmin}, true},
+		{"identity image", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity/checks/x/images/0" }, nil, 404, []cases.Role{cases.RoleAdmin}, true},
+		{"identity required", "PUT", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity" }, func() any { return map[string]bool{"required": true} }, 200, nil, true},
+		{"identity policy", "GET", func(fixtures) string { return "/api/v1/identity/policy" }, nil, 200, nil, false},
+		{"set identity policy", "PUT", func(fixtures) string { return "/api/v1/identity/policy" }, func() any { return map[string]any{"image_retention_days": 30} }, 200, []cases.Role{cases.RoleAdmin}, false},
 	}
 	okCodes := map[string]string{"recordings": "no_recording", "play": "no_recording", "verify": "no_recording",
 		"certificate": "no_recording", "bundle": "no_recording", "legal hold": "no_recording", "segment": "no_segment"}

@@ -6,6 +6,8 @@
 //	GET /               the landing page (static/index.html)
 //	GET /join/{token}   the pre-join and call page (static/join.html); the
 //	                    script reads the invite token from location.pathname
+//	GET /book/{token}   the booking page (static/book.html): the party of an
+//	                    invite picks a time in the organization's office hours
 //	GET /staff/...      the staff pages (static/staff.html), one document for
 //	                    every path below /staff/ so that deep links such as
 //	                    /staff/cases/<id> load it; the script routes.
@@ -64,7 +66,7 @@ var contentTypes = map[string]string{
 }
 
 // requiredFiles are the pages the routes serve.
-var requiredFiles = []string{"index.html", "join.html", "staff.html"}
+var requiredFiles = []string{"index.html", "join.html", "staff.html", "book.html"}
 
 // loadedFiles loads the embedded files once, for every [Handler] and [Check].
 var loadedFiles = sync.OnceValues(loadFiles)
@@ -98,6 +100,7 @@ func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", serveFile(files["index.html"]))
 	mux.Handle("GET /join/{token}", serveFile(files["join.html"]))
+	mux.Handle("GET /book/{token}", serveFile(files["book.html"]))
 	mux.Handle("GET /staff/{rest...}", serveFile(files["staff.html"]))
 	mux.HandleFunc("GET /staff", func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header())

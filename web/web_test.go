@@ -371,6 +371,7 @@ func TestReadFilesMissingPage(t *testing.T) {
 	fsys := fstest.MapFS{
 		"static/index.html": {Data: []byte("<!doctype html>")},
 		"static/staff.html": {Data: []byte("<!doctype html>")},
+		"static/book.html":  {Data: []byte("<!doctype html>")},
 	}
 	if _, err := readFiles(fsys, "static"); err == nil || !strings.Contains(err.Error(), "join.html") {
 		t.Errorf("without join.html: %v, want an error naming it", err)
@@ -380,7 +381,7 @@ func TestReadFilesMissingPage(t *testing.T) {
 	}
 	fsys["static/join.html"] = &fstest.MapFile{Data: []byte("<!doctype html>")}
 	files, err := readFiles(fsys, "static")
-	if err != nil || len(files) != 3 {
+	if err != nil || len(files) != 4 {
 		t.Errorf("complete: %d files, %v", len(files), err)
 	}
 }

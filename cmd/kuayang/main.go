@@ -150,6 +150,10 @@ func printDemo(w io.Writer, res *demo.Result, dataDir string) {
 	for _, j := range res.JoinURLs {
 		fmt.Fprintf(w, "  %-9s %-22s %s\n", j.Role, j.Name, j.URL)
 	}
+	fmt.Fprintln(w, "\nBook the time of a follow-up session in the office hours:")
+	for _, j := range res.BookURLs {
+		fmt.Fprintf(w, "  %-9s %-22s %s\n", j.Role, j.Name, j.URL)
+	}
 	fmt.Fprintln(w, "\nDemo staff accounts (log in at /staff/ to find the case, its recording and the evidence bundle):")
 	for _, a := range res.Accounts {
 		fmt.Fprintf(w, "  %-9s %-32s %s\n", a.Role, a.Email, a.Password)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,14 +13,16 @@ import (
 	"time"
 
 	"github.com/kuayang/kuayang/internal/evidence"
+	"github.com/kuayang/kuayang/internal/tsa"
 )
 
-const verifyUsage = `usage: kuayang verify [--key PUBLIC.pem] [--quiet] BUNDLE.zip|DIRECTORY
+const verifyUsage = `usage: kuayang verify [--key PUBLIC.pem] [--tsa-ca ROOTS.pem] [--quiet] BUNDLE.zip|DIRECTORY
 
 Checks an evidence bundle (or the directory it was unzipped to): the
-signature of manifest.json, every media file's size and SHA-256, the
-segment chain and the audit extract. Prints INTACT and exits 0, or prints
-NOT INTACT and the first problem found and exits 1.
+signature of manifest.json, its trusted timestamp (manifest.tsr) when
+there is one, every media file's size and SHA-256, the segment chain and
+the audit extract. Prints INTACT and exits 0, or prints NOT INTACT and the
+first problem found and exits 1.
 `
 
 // verify runs `kuayang verify`.
@@ -32,6 +35,7 @@ func verify(args []string, e env) int {
 	}
 	quiet := fs.Bool("quiet", false, "print only the verdict line, no progress")
 	keyPath := fs.String("key", "", "require the signature to be by this public key (PEM), e.g. the one the organization publishes")
+	tsaCA := fs.String("tsa-ca", "", "require the timestamp to be by an authority these root certificates (PEM) vouch for")
 	// Flags may come before or after the bundle.
 	var paths []string
 	for {
@@ -62,6 +66,14 @@ func verify(args []string, e env) int {
 			return 2
 		}
 	}
+	var roots *x509.CertPool
+	if *tsaCA != "" {
+		var err error
+		if roots, err = tsa.LoadRoots(*tsaCA); err != nil {
+			fmt.Fprintf(e.stderr, "kuayang verify: --tsa-ca %s: %v\n", *tsaCA, err)
+			return 2
+		}
+	}
 
 	src, err := openBundle(path)
 	var p *evidence.Problem
@@ -74,7 +86,7 @@ func verify(args []string, e env) int {
 	}
 	defer src.Close()
 	bar := &progressBar{w: e.stderr, tty: isTerminal(e.stderr), start: time.Now(), off: *quiet}
-	rep, err := evidence.Verify(context.Background(), src, evidence.VerifyOptions{PublicKey: want, Progress: bar.update})
+	rep, err := evidence.Verify(context.Background(), src, evidence.VerifyOptions{PublicKey: want, TSARoots: roots, Progress: bar.update})
 	bar.finish()
 	if errors.As(err, &p) {
 		fmt.Fprintf(e.stdout, "NOT INTACT: %s\n", p.Detail)
@@ -88,7 +100,11 @@ func verify(args []string, e env) int {
 		if n := len(rep.Withheld); n > 0 {
 			withheld = fmt.Sprintf("; %s sealed to the mediator withheld", fmtCount(n, "segment", "segments"))
 		}
-		fmt.Fprintf(e.stdout, "INTACT: signed by key %s of node %s at %s%s\n", rep.KeyID, rep.Node, rep.SealedAt.Format(time.RFC3339), withheld)
+		stamped := ""
+		if t := rep.Timestamp; t != nil {
+			stamped = fmt.Sprintf("; timestamped by %s at %s", t.Authority, t.Time.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintf(e.stdout, "INTACT: signed by key %s of node %s at %s%s%s\n", rep.KeyID, rep.Node, rep.SealedAt.Format(time.RFC3339), stamped, withheld)
 		return 0
 	}
 	printReport(e.stdout, path, rep, want != nil)
@@ -121,6 +137,7 @@ func printReport(w io.Writer, path string, r *evidence.Report, keyGiven bool) {
 	p("  software  %s", r.Software)
 	p("  chain     %s", r.ChainHead)
 	p("  audit     %s about the session in audit.jsonl; the log ended at entry %d when sealed", fmtCount(r.AuditEntries, "entry", "entries"), r.Manifest.Audit.LastSeq)
+	printTimestamp(p, r.Timestamp)
 	p("  participants:")
 	for _, pt := range r.Participants {
 		gaps := ""
@@ -132,6 +149,22 @@ func printReport(w io.Writer, path string, r *evidence.Report, keyGiven bool) {
 			screen = fmt.Sprintf(", %s of screen share in %s", fmtHMS(pt.Screen), fmtCount(pt.ScreenSegments, "segment", "segments"))
 		}
 		p("    %-12s %-24s %s, %s, %s recorded%s%s", pt.Role, pt.Name, fmtCount(pt.Segments, "segment", "segments"), fmtBytes(pt.Bytes), fmtHMS(pt.Duration), screen, gaps)
+	}
+	if len(r.Documents) > 0 {
+		p("  documents:")
+		for _, d := range r.Documents {
+			p("    %-10s %s%s  %s, sha256 %s, %s", d.Kind, evidence.DocumentsDir, d.Name, fmtBytes(d.Bytes), d.SHA256, d.At.UTC().Format("2006-01-02 15:04:05 UTC"))
+			if d.Detail != "" {
+				p("               %s", d.Detail)
+			}
+			if t := d.Timestamp; t != nil {
+				trust := "well signed"
+				if t.Trusted {
+					trust = "by an authority of --tsa-ca"
+				}
+				p("               timestamped %s by %s (%s)", t.Time.UTC().Format("2006-01-02 15:04:05 UTC"), t.Authority, trust)
+			}
+		}
 	}
 	if len(r.Withheld) > 0 {
 		// Not tampering: a recorded private room's media is confidential
@@ -151,6 +184,21 @@ func printReport(w io.Writer, path string, r *evidence.Report, keyGiven bool) {
 	p("INTACT means nothing changed since the holder of this key signed the bundle. To know")
 	p("that the key is the organization's, compare the fingerprint with the key it publishes")
 	p("(on its node: GET /api/v1/keys), or run again with --key PUBLISHED-KEY.pem.")
+}
+
+// printTimestamp says what the bundle's timestamp proves, if it has one.
+func printTimestamp(p func(string, ...any), t *evidence.Timestamp) {
+	if t == nil {
+		p("  timestamp none (the bundle has no manifest.tsr)")
+		return
+	}
+	p("  timestamp manifest.json existed at %s, says timestamp authority %s", t.Time.UTC().Format("2006-01-02 15:04:05 UTC"), t.Authority)
+	p("            (serial %s, policy %s)", t.Serial, t.Policy)
+	if t.Trusted {
+		p("            the authority is one the roots you gave (--tsa-ca) vouch for")
+	} else {
+		p("            the token is well signed; to check who the authority is, run again with --tsa-ca ROOTS.pem")
+	}
 }
 
 func fmtGaps(n int) string {

@@ -85,6 +85,16 @@ func (s *Server) certificateOf(ctx context.Context, rec *cases.Recording) (*evid
 	if err != nil || evidence.VerifySignature(pub, manifest, raw) != nil || !bytes.Equal(sum[:], rec.ManifestSHA) {
 		return nil, notIntact
 	}
-	return &evidence.Certificate{Manifest: m, ManifestSHA256: hex.EncodeToString(sum[:]),
-		Fingerprint: evidence.Fingerprint(pub), Stylesheet: certificateStylesheet}, nil
+	c := &evidence.Certificate{Manifest: m, ManifestSHA256: hex.EncodeToString(sum[:]),
+		Fingerprint: evidence.Fingerprint(pub), Stylesheet: certificateStylesheet}
+	// The timestamp is printed when it holds, as the bundle's would be
+	// checked: a token that does not is a problem of the recording.
+	if token, err := s.timestampToken(ctx, rec.SessionID); err != nil {
+		return nil, err
+	} else if token != nil {
+		if c.Timestamp, err = evidence.VerifyTimestamp(token, manifest, s.Recordings.TSARoots); err != nil {
+			return nil, notIntact
+		}
+	}
+	return c, nil
 }

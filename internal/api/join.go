@@ -51,6 +51,9 @@ type joinSession struct {
 	ScheduledStart time.Time `json:"scheduled_start"`
 	TimeZone       string    `json:"time_zone"`
 	Case           joinCase  `json:"case"`
+	// IdentityRequired: this participant will be asked to verify their
+	// identity (document and face) before admission.
+	IdentityRequired bool `json:"identity_required"`
 }
 
 type joinParticipant struct {
@@ -70,6 +73,11 @@ type joinResponse struct {
 	Session     joinSession      `json:"session"`
 	Participant joinParticipant  `json:"participant"`
 	ICEServers  []turn.ICEServer `json:"ice_servers"`
+	// OfficeHours are the organization's hours (null if it has set
+	// none), for the pre-join page.
+	OfficeHours *hoursView `json:"office_hours"`
+	// SelfBooking is set when the party books the session's time.
+	SelfBooking *selfBookingView `json:"self_booking,omitempty"`
 }
 
 // ServeHTTP implements the handler.
@@ -93,37 +101,67 @@ func (j *Join) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var errInviteInvalid = apiError(http.StatusNotFound, "invite_invalid", "this invite link is not valid")
 
-func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
+// resolveInvite finds the invite of a token and checks that it can still
+// be used at now.
+func resolveInvite(ctx context.Context, st store.Store, invite string, now time.Time) (*cases.Invite, error) {
 	if invite == "" || len(invite) > 256 {
 		return nil, errInviteInvalid
 	}
-	inv, err := j.Store.InviteByTokenHash(ctx, auth.HashToken(invite))
+	inv, err := st.InviteByTokenHash(ctx, auth.HashToken(invite))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errInviteInvalid
 	} else if err != nil {
 		return nil, err
 	}
-	switch now := time.Now(); {
+	switch {
 	case inv.RevokedAt != nil:
 		return nil, apiError(http.StatusGone, "invite_revoked", "this invite link was revoked; ask the organizer for a new one")
 	case !now.Before(inv.ExpiresAt):
 		return nil, apiError(http.StatusGone, "invite_expired", "this invite link has expired; ask the organizer for a new one")
 	}
-	part, sess, c, err := j.load(ctx, inv)
+	return inv, nil
+}
+
+func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
+	inv, err := resolveInvite(ctx, j.Store, invite, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	part, sess, c, err := loadInvited(ctx, j.Store, inv)
 	if err != nil {
 		return nil, err
 	}
 	if sess.State == "ended" || sess.EndedAt != nil {
 		return nil, apiError(http.StatusGone, "session_ended", "this session has ended")
 	}
+	org, err := j.Store.Org(ctx, sess.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	hours, err := orgHours(ctx, j.Store, sess.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	booking, err := sessionSelfBooking(ctx, j.Store, sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	idReq := false
+	if verifiable(part.Role) {
+		if idReq, err = identityRequired(ctx, j.Store, sess, c); err != nil {
+			return nil, err
+		}
+	}
 	tok, exp := j.Tokens.Mint(sess.ID, part.ID)
 	return &joinResponse{
+		OfficeHours: viewHours(hours, org.Name), SelfBooking: booking,
 		JoinToken: tok,
 		ExpiresAt: exp.UTC(),
 		Session: joinSession{
 			ID: sess.ID, Title: sess.Title, Record: sess.Record, WaitingRoom: sess.WaitingRoom,
 			ScheduledStart: sess.ScheduledStart.UTC(), TimeZone: sess.TimeZone,
-			Case: joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+			Case:             joinCase{Number: c.Number, Title: c.Title, Kind: string(c.Kind)},
+			IdentityRequired: idReq,
 		},
 		Participant: joinParticipant{ID: part.ID, Name: part.DisplayName, Role: string(part.Role), Language: part.Language,
 			InterpretsFor: part.InterpretsFor},
@@ -131,16 +169,17 @@ func (j *Join) join(ctx context.Context, invite string) (*joinResponse, error) {
 	}, nil
 }
 
-func (j *Join) load(ctx context.Context, inv *cases.Invite) (*cases.Participant, *cases.Session, *cases.Case, error) {
-	part, err := j.Store.Participant(ctx, inv.ParticipantID)
+// loadInvited loads the participant, session and case of an invite.
+func loadInvited(ctx context.Context, st store.Store, inv *cases.Invite) (*cases.Participant, *cases.Session, *cases.Case, error) {
+	part, err := st.Participant(ctx, inv.ParticipantID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	sess, err := j.Store.Session(ctx, part.SessionID)
+	sess, err := st.Session(ctx, part.SessionID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := j.Store.Case(ctx, sess.CaseID)
+	c, err := st.Case(ctx, sess.CaseID)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -34,6 +35,13 @@ type Recordings struct {
 	LinkTTL time.Duration
 	// ManifestKey and SignatureKey name a sealed session's objects.
 	ManifestKey, SignatureKey func(sessionID string) string
+	// TimestampKey names a sealed session's timestamp token
+	// (manifest.tsr), stored when the node has a timestamp authority;
+	// nil when timestamps are not kept.
+	TimestampKey func(sessionID string) string
+	// TSARoots are the timestamp authorities' roots that verify checks
+	// tokens against; nil checks their signature, not who made them.
+	TSARoots *x509.CertPool
 	// Draft assembles from the records what the manifest of a session
 	// that is not sealed would hold (archive.Draft): the timeline of such
 	// a session. Presence still open ends at until, or stays open when
@@ -507,7 +515,11 @@ func (s *Server) bundleSource(ctx context.Context, rec *cases.Recording) (*evide
 		rc, _, err := s.Recordings.Blob.Get(ctx, key)
 		return rc, err
 	}
-	return &evidence.BundleSource{Manifest: manifest, Signature: sig, PublicKeyPEM: pem, Audit: extract, Open: open}, nil
+	token, err := s.timestampToken(ctx, rec.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &evidence.BundleSource{Manifest: manifest, Signature: sig, PublicKeyPEM: pem, Audit: extract, Timestamp: token, Open: open}, nil
 }
 
 // auditExtract is the audit extract of a sealed session: its entries up to
@@ -643,6 +655,11 @@ func (s *Server) holdObjects(ctx context.Context, rec *cases.Recording, on bool)
 		return err
 	}
 	keys := []string{s.Recordings.ManifestKey(rec.SessionID), s.Recordings.SignatureKey(rec.SessionID)}
+	if token, err := s.timestampToken(ctx, rec.SessionID); err != nil {
+		return err
+	} else if token != nil {
+		keys = append(keys, s.Recordings.TimestampKey(rec.SessionID))
+	}
 	for _, sg := range segs {
 		keys = append(keys, sg.Key)
 	}

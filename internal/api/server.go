@@ -13,6 +13,7 @@ import (
 	"github.com/kuayang/kuayang/internal/auth"
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/clientip"
+	"github.com/kuayang/kuayang/internal/notary"
 	"github.com/kuayang/kuayang/internal/store"
 )
 
@@ -41,6 +42,11 @@ type Server struct {
 	// CallTokens checks the call tokens of the call page's routes
 	// (participantOf); nil refuses them all.
 	CallTokens CallChecker
+	// Notary keeps the documents and the journal of notarization
+	// sessions (notary.go); nil: no such routes.
+	Notary *notary.Desk
+	// Identity serves identity verification; nil turns it off.
+	Identity *Identity
 }
 
 // CookieName is the login cookie.
@@ -69,6 +75,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/invites/{id}", s.staff(auth.InviteManage, s.revokeInvite))
 	mux.Handle("GET /api/v1/audit", s.staff(auth.AuditRead, s.listAudit))
 	mux.Handle("GET /api/v1/call/{id}/me", s.participantOf(s.callMe))
+	s.hoursRoutes(mux)
+	s.notaryRoutes(mux)
 	if s.Recordings != nil {
 		mux.Handle("GET /api/v1/sessions/{id}/recordings", s.staff(auth.RecordingRead, s.listRecordings))
 		// RecordingExport, or the session's presider: checked in bundle.
@@ -84,6 +92,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/settlements/{id}/pdf", s.staff(auth.RecordingRead, s.settlementPDF))
 		mux.Handle("GET /api/v1/call/{id}/settlements/{settlement}", s.participantOf(s.callSettlementPDF))
 	}
+	s.identityRoutes(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.Log, r, apiError(http.StatusNotFound, "not_found", "no such API route"))
 	})

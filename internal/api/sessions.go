@@ -26,6 +26,8 @@ type sessionView struct {
 	Participants   []participantView `json:"participants"`
 	// Recording is nil (null) while the session has none.
 	Recording *recordingSummary `json:"recording"`
+	// SelfBooking is set when a party books the session's time.
+	SelfBooking *selfBookingView `json:"self_booking,omitempty"`
 }
 
 // recordingSummary is what a case page shows of a session's recording.
@@ -79,6 +81,9 @@ func (s *Server) viewSessionWithParticipants(r *http.Request, ss *cases.Session)
 	v := viewSession(ss)
 	var err error
 	if v.Recording, err = s.summarizeRecording(r.Context(), ss.ID); err != nil {
+		return v, err
+	}
+	if v.SelfBooking, err = sessionSelfBooking(r.Context(), s.Store, ss.ID); err != nil {
 		return v, err
 	}
 	parts, err := s.Store.ParticipantsOfSession(r.Context(), ss.ID)
@@ -161,6 +166,10 @@ type createSessionRequest struct {
 	TimeZone       string     `json:"time_zone"`
 	Record         *bool      `json:"record"`
 	WaitingRoom    bool       `json:"waiting_room"`
+	// SelfBooking lets a party with an invite book the time in a free
+	// slot of the organization's office hours; scheduled_start may then
+	// be left out (it stands at the creation time until booked).
+	SelfBooking bool `json:"self_booking"`
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -179,12 +188,19 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, p *princi
 	if err := s.Store.CreateSession(r.Context(), ss); err != nil {
 		return err
 	}
+	v := viewSession(ss)
+	if req.SelfBooking {
+		if err := s.Store.OpenSelfBooking(r.Context(), ss.ID, ss.CreatedAt); err != nil {
+			return err
+		}
+		v.SelfBooking = &selfBookingView{Open: true}
+	}
 	e := p.entry("session.create")
 	e.CaseID, e.SessionID = c.ID, ss.ID
 	e.Detail = detail(map[string]any{"title": ss.Title, "scheduled_start": ss.ScheduledStart, "time_zone": ss.TimeZone,
-		"record": ss.Record, "waiting_room": ss.WaitingRoom})
+		"record": ss.Record, "waiting_room": ss.WaitingRoom, "self_booking": req.SelfBooking})
 	s.record(r.Context(), e)
-	writeJSON(w, http.StatusCreated, viewSession(ss))
+	writeJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -194,6 +210,9 @@ func (s *Server) newSession(c *cases.Case, req *createSessionRequest) (*cases.Se
 	title, err := text("title", req.Title, 200)
 	if err != nil {
 		return nil, err
+	}
+	if req.ScheduledStart.IsZero() && req.SelfBooking {
+		req.ScheduledStart = s.now().UTC().Truncate(time.Second)
 	}
 	if req.ScheduledStart.IsZero() {
 		return nil, apiError(http.StatusBadRequest, "invalid", "scheduled_start is required (RFC 3339, e.g. 2026-12-01T14:00:00+08:00)")

@@ -218,6 +218,9 @@ func eventLabel(ev evidence.Event) string {
 	if l, ok := eventLabels[ev.Kind]; ok {
 		return l
 	}
+	if l, ok := notaryEventLabel(ev); ok {
+		return l
+	}
 	return ev.Kind
 }
 

@@ -27,7 +27,7 @@ type storedBundle struct {
 	ctx   context.Context // the request's
 	blob  blob.Store
 	files map[string]int64
-	small map[string][]byte // manifest.json, manifest.sig, public-key.pem, audit.jsonl
+	small map[string][]byte // manifest.json, manifest.sig, manifest.tsr, public-key.pem, audit.jsonl
 	media map[string]string // media/<key> → object key
 	// opened counts the media files opened: the segments Verify read.
 	opened int
@@ -79,6 +79,11 @@ func (s *Server) storedBundleOf(ctx context.Context, rec *cases.Recording) (*sto
 		return nil, err
 	}
 	b.addSmall(evidence.SignatureFile, sig)
+	token, err := s.timestampToken(ctx, rec.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	b.addSmall(evidence.TimestampFile, token)
 	if k, err := s.signingKey(ctx, rec.KeyID); err != nil {
 		return nil, err
 	} else if k != nil {
@@ -170,6 +175,10 @@ type verifyView struct {
 	BytesChecked    int64        `json:"bytes_checked"`
 	CheckedAt       time.Time    `json:"checked_at"`
 	Problem         *problemView `json:"problem"`
+
+	// Timestamp is the verified timestamp of the manifest, null when it
+	// has none.
+	Timestamp *timestampView `json:"timestamp"`
 }
 
 // problemView is the first problem found: its stable code (an
@@ -198,7 +207,7 @@ func (s *Server) verifyRecording(w http.ResponseWriter, r *http.Request, p *prin
 		return err
 	}
 	v := &verifyView{CheckedAt: s.now().UTC()}
-	report, err := evidence.Verify(r.Context(), src, evidence.VerifyOptions{
+	report, err := evidence.Verify(r.Context(), src, evidence.VerifyOptions{TSARoots: s.Recordings.TSARoots,
 		Progress: func(done, _ int64) { v.BytesChecked = done }})
 	var problem *evidence.Problem
 	switch {
@@ -257,6 +266,10 @@ func (s *Server) describeVerify(ctx context.Context, v *verifyView, rec *cases.R
 	v.KeyID, v.KeyFingerprint, v.Node, v.SealedAt, v.ChainHead = report.KeyID, report.Fingerprint, report.Node, &sealed, report.ChainHead
 	v.SegmentsChecked, v.BytesChecked = report.Segments, report.Bytes
 	v.Summary = fmt.Sprintf("intact, signed by key %s of node %s at %s", report.KeyID, report.Node, sealed.Format(time.RFC3339))
+	if t := report.Timestamp; t != nil {
+		v.Timestamp = newTimestampView(t)
+		v.Summary += fmt.Sprintf(", timestamped by %s at %s", t.Authority, t.Time.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/kuayang/kuayang/internal/cases"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/store"
+	"github.com/kuayang/kuayang/internal/tsa"
 	"github.com/kuayang/kuayang/recorder"
 	"github.com/kuayang/kuayang/sfu"
 )
@@ -67,6 +68,14 @@ type Config struct {
 	// a session (evidence.Document), for its manifest: they are sealed
 	// with the recording and go into its bundle.
 	Documents func(ctx context.Context, sessionID string) ([]evidence.Document, error)
+	// Stamper, when set, timestamps each sealed manifest (RFC 3161): the
+	// token is stored as manifest.tsr beside it. An authority that fails
+	// does not hold sealing up: the token is added later.
+	Stamper tsa.Stamper
+	// StampRetry is the first wait before stamping again a manifest the
+	// authority failed to stamp, doubling up to an hour (1 minute when
+	// zero).
+	StampRetry time.Duration
 }
 
 // Rooms is what the archive needs of the installation's coordination.
@@ -107,6 +116,8 @@ type Archive struct {
 	sealing map[string]bool // sessions with a seal loop running
 	parts   map[string]bool // sessions whose pending part is being recovered
 	gaveUp  map[string]bool // "session node": sealing stopped waiting for node
+	// unstamped are the sealed sessions waiting for a timestamp token.
+	unstamped map[string]*unstamped
 }
 
 // liveSession is a session being recorded.
@@ -139,8 +150,11 @@ func New(cfg Config) *Archive {
 	if cfg.Rooms == nil {
 		cfg.Rooms = alone{cfg.Node}
 	}
+	if cfg.StampRetry == 0 {
+		cfg.StampRetry = stampRetryMin
+	}
 	a := &Archive{cfg: cfg, log: cfg.Logger.With("component", "archive"), live: map[string]*liveSession{},
-		sealing: map[string]bool{}, parts: map[string]bool{}, gaveUp: map[string]bool{}}
+		sealing: map[string]bool{}, parts: map[string]bool{}, gaveUp: map[string]bool{}, unstamped: map[string]*unstamped{}}
 	a.up = newUploader(cfg.Blob, cfg.Store, a.log)
 	a.up.retention = a.retention
 	a.up.failed = func(seg recorder.Segment, err error) {
@@ -211,6 +225,13 @@ func (a *Archive) Run(ctx context.Context) {
 		defer a.wg.Done()
 		a.sweepLoop()
 	}()
+	if a.cfg.Stamper != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.stampLoop()
+		}()
+	}
 }
 
 // sweepLoop sweeps every SweepInterval until Close.
@@ -605,7 +626,11 @@ func (a *Archive) seal(ctx context.Context, sessionID string) error {
 	if err := a.storeManifest(ctx, sessionID, manifest, sig, until, mode); err != nil && !errors.Is(err, blob.ErrExists) {
 		return err
 	}
-	return a.finish(ctx, rec, manifest, m, until)
+	if err := a.finish(ctx, rec, manifest, m, until); err != nil {
+		return err
+	}
+	a.timestamp(ctx, sessionID)
+	return nil
 }
 
 // The reasons of recording.failure events that name a node.

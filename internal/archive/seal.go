@@ -174,7 +174,7 @@ func participants(ctx context.Context, st store.Store, sessionID string, extract
 			ConsentAt: evidence.AtPtr(p.ConsentAt), Presence: presence(extract, p.ID, endedAt)}
 		out = append(out, ep)
 	}
-	return out, nil
+	return out, identities(ctx, st, sessionID, out)
 }
 
 func presence(extract []*audit.Entry, pid string, endedAt time.Time) []evidence.Presence {
@@ -541,7 +541,8 @@ func events(extract []*audit.Entry) []evidence.Event {
 		case evidence.EventRecordingStart, evidence.EventRecordingStop, evidence.EventRecordingPause,
 			evidence.EventRecordingResume, evidence.EventRecordingFailure, evidence.EventSessionEnd,
 			evidence.EventRecordingRecovered, "caucus.open", "caucus.close", "host.end",
-			"settlement.shared", "settlement.signed", "settlement.confirmed", "settlement.finalized":
+			"settlement.shared", "settlement.signed", "settlement.confirmed", "settlement.finalized",
+			"notary.step", "document.shown", "document.signing", "document.mismatch":
 			out = append(out, evidence.Event{Time: evidence.At(e.Time), Kind: e.Action, Detail: e.Detail})
 		}
 	}

@@ -146,4 +146,5 @@ var AccessActions = []string{
 	"recording.certificate", "recording.export",
 	"audit.view", "audit.export",
 	"settlement.download",
+	"identity.image_viewed",
 }

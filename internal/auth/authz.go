@@ -20,6 +20,11 @@ const (
 	RecordingRead Action = "recording.read"
 	// RecordingExport is downloading the evidence bundle.
 	RecordingExport Action = "recording.export"
+	// HoursSet is setting the organization's office hours.
+	HoursSet Action = "org.hours_set"
+	// JournalWrite is writing the notary's journal entry on a session
+	// (the session's presider, or an admin: checked by the route).
+	JournalWrite Action = "journal.write"
 )
 
 // grants lists the account roles allowed each action. Parties and
@@ -34,6 +39,8 @@ var grants = map[Action][]cases.Role{
 	SessionEnd:      {cases.RoleAdmin, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	RecordingRead:   {cases.RoleAdmin, cases.RoleClerk, cases.RoleMediator, cases.RoleNotary, cases.RoleJudge},
 	RecordingExport: {cases.RoleAdmin, cases.RoleClerk},
+	HoursSet:        {cases.RoleAdmin},
+	JournalWrite:    {cases.RoleAdmin, cases.RoleNotary},
 }
 
 // Allowed reports whether role may do action. Whether the thing acted on

@@ -110,6 +110,26 @@ type Config struct {
 	TURNSecret string `yaml:"turn_secret"`
 	// TURNTTL is how long the TURN credentials of a join answer stay valid.
 	TURNTTL time.Duration `yaml:"turn_ttl"`
+
+	// TSAURL is an RFC 3161 timestamp authority: each sealed manifest is
+	// timestamped by it (manifest.tsr). Off when empty.
+	TSAURL string `yaml:"tsa_url"`
+	// TSACA is a PEM file of the timestamp authority's root certificates:
+	// the node's verify checks that tokens chain to them.
+	TSACA string `yaml:"tsa_ca"`
+	// IdentityKey (64 hex digits) wraps the data keys of identity images;
+	// empty derives it from <data-dir>/node.key (one node only: nodes
+	// sharing a database must share this key).
+	IdentityKey string `yaml:"identity_key"`
+	// FaceVerifyURL is an external face-verification service (see
+	// docs/deploy.md); empty means the presider decides alone.
+	FaceVerifyURL string `yaml:"face_verify_url"`
+	// FaceVerifySecret signs requests to the service and its callbacks.
+	FaceVerifySecret string `yaml:"face_verify_secret"`
+	// FaceVerifyTimeout bounds one request to the service.
+	FaceVerifyTimeout time.Duration `yaml:"face_verify_timeout"`
+	// FaceVerifyName names the service in records and manifests.
+	FaceVerifyName string `yaml:"face_verify_name"`
 }
 
 // Default returns the configuration of `kuayang serve` with nothing set:
@@ -130,6 +150,9 @@ func Default() Config {
 		ResumeWindow:    30 * time.Second,
 		MetricsAllow:    []string{"127.0.0.0/8", "::1/128"},
 		TURNTTL:         12 * time.Hour,
+
+		FaceVerifyTimeout: 10 * time.Second,
+		FaceVerifyName:    "external",
 	}
 }
 
@@ -178,6 +201,13 @@ func (c *Config) fields() []field {
 		{"turn-external", "comma-separated turn:/turns: URLs of an external TURN server (coturn, use-auth-secret)", &c.TURNExternal},
 		{"turn-secret", "shared secret of the TURN credentials (coturn's static-auth-secret); default for the embedded server: <data-dir>/turn.key", &c.TURNSecret},
 		{"turn-ttl", "lifetime of the TURN credentials in a join answer", &c.TURNTTL},
+		{"tsa-url", "RFC 3161 timestamp authority URL: every sealed manifest gets a trusted timestamp (off when empty)", &c.TSAURL},
+		{"tsa-ca", "PEM file of the timestamp authority's root certificates, which verify checks tokens against", &c.TSACA},
+		{"identity-key", "64 hex digits: the key that encrypts identity images (default: derived from <data-dir>/node.key; set the same on every node of a cluster)", &c.IdentityKey},
+		{"face-verify-url", "URL of an external face-verification service (empty: the presider decides alone)", &c.FaceVerifyURL},
+		{"face-verify-secret", "shared secret signing requests to the face-verification service and its callbacks (HMAC-SHA256)", &c.FaceVerifySecret},
+		{"face-verify-timeout", "time limit of one request to the face-verification service", &c.FaceVerifyTimeout},
+		{"face-verify-name", "name of the face-verification service in records and manifests", &c.FaceVerifyName},
 	}
 }
 
@@ -389,6 +419,13 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateTLS()...)
 	errs = append(errs, c.validateTURN()...)
+	if c.TSAURL != "" {
+		u, err := url.Parse(c.TSAURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("tsa-url %q must be an http or https URL", c.TSAURL))
+		}
+	}
+	errs = append(errs, c.validateIdentity()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

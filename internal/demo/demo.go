@@ -48,7 +48,10 @@ type Result struct {
 	CaseID    string    `json:"case_id"`
 	SessionID string    `json:"session_id"`
 	JoinURLs  []JoinURL `json:"join_urls"`
-	Accounts  []Account `json:"accounts"`
+	// BookURLs are links that let a party book the time of a session
+	// open for self-booking in the organization's office hours.
+	BookURLs []JoinURL `json:"book_urls"`
+	Accounts []Account `json:"accounts"`
 }
 
 // Demo builds the demo records.
@@ -117,6 +120,14 @@ func (d *Demo) Ensure(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.JoinURLs = links
+	if err := d.officeHours(ctx, org); err != nil {
+		return nil, err
+	}
+	book, err := d.bookingSession(ctx, c, accounts[cases.RoleMediator])
+	if err != nil {
+		return nil, err
+	}
+	res.BookURLs = []JoinURL{book}
 	return res, nil
 }
 

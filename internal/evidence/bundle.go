@@ -109,6 +109,9 @@ type BundleSource struct {
 	Signature    []byte         // manifest.sig (EncodeSignature)
 	PublicKeyPEM []byte         // the signing key (MarshalPublicPEM)
 	Audit        []*audit.Entry // the extract the manifest's AuditRef describes
+	// Timestamp is manifest.tsr, the timestamp token over the manifest;
+	// nil when the recording has none.
+	Timestamp []byte
 	// Open opens a segment's media by object key.
 	Open func(ctx context.Context, key string) (io.ReadCloser, error)
 	// Progress, if set, is called as media is copied with the bytes done
@@ -193,6 +196,11 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 	if p := checkAudit(m, auditBytes); p != nil {
 		return fmt.Errorf("evidence: not writing a bundle that would not verify: %w", p)
 	}
+	if b.Timestamp != nil {
+		if _, p := checkTimestamp(b.Timestamp, b.Manifest, nil); p != nil {
+			return fmt.Errorf("evidence: not writing a bundle that would not verify: %w", p)
+		}
+	}
 	if b.Open == nil {
 		return errors.New("evidence: BundleSource.Open is nil")
 	}
@@ -202,16 +210,23 @@ func writeBundle(ctx context.Context, w io.Writer, b BundleSource, dryRun bool) 
 	}
 	zw := zip.NewWriter(w)
 	modified := m.SealedAt.Time
-	for _, f := range []struct {
+	small := []struct {
 		name string
 		data []byte
 	}{
-		{ReadmeFile, readme(m)},
+		{ReadmeFile, readme(m, b.Timestamp != nil)},
 		{ManifestFile, b.Manifest},
 		{SignatureFile, b.Signature},
 		{PublicKeyFile, b.PublicKeyPEM},
 		{AuditFile, auditBytes},
-	} {
+	}
+	if b.Timestamp != nil {
+		small = append(small, struct {
+			name string
+			data []byte
+		}{TimestampFile, b.Timestamp})
+	}
+	for _, f := range small {
 		fh := &zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: modified}
 		fh.SetMode(0o644)
 		fw, err := zw.CreateHeader(fh)
@@ -279,9 +294,6 @@ func copySegment(ctx context.Context, zw *zip.Writer, pw *progressWriter, modifi
 	}
 	return nil
 }
-
-// maxTimestamp is the largest timestamp token read whole.
-const maxTimestamp = 64 << 10
 
 // copyDocument copies a document, and its timestamp token if it has one,
 // into the bundle, checking the document's size and SHA-256. A dry run
@@ -389,8 +401,9 @@ func (r *ctxReader) Read(b []byte) (int, error) {
 	return r.r.Read(b)
 }
 
-// readme is README.txt for the bundle of m.
-func readme(m *Manifest) []byte {
+// readme is README.txt for the bundle of m, with a timestamp token or
+// not.
+func readme(m *Manifest, stamped bool) []byte {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	when := func(t Time) string {
@@ -451,6 +464,11 @@ func readme(m *Manifest) []byte {
 		p("                  its size and SHA-256 in the manifest's \"documents\";")
 		p("                  NAME.tsr beside one is its RFC 3161 timestamp token")
 	}
+	if stamped {
+		p("  manifest.tsr    a trusted timestamp (RFC 3161) of manifest.json: a")
+		p("                  timestamp authority signed that manifest.json, exactly")
+		p("                  as it is, existed at the time the token states")
+	}
 	if sealed := sealedCount(m); sealed > 0 {
 		p("")
 		p("  %d media files were recorded in a private room (\"room\" in the", sealed)
@@ -487,12 +505,29 @@ func readme(m *Manifest) []byte {
 	p("     With jq, all at once from the unzipped directory:")
 	p("       jq -r '.segments[] | .sha256 + \"  media/\" + .key' manifest.json | sha256sum -c")
 	p("     No other file may be under media/.")
+	if stamped {
+		p("  4. The timestamp: when manifest.tsr was made, and by whom:")
+		p("       openssl ts -reply -in manifest.tsr -token_in -text")
+		p("     It covers manifest.json if")
+		p("       openssl ts -verify -data manifest.json -in manifest.tsr -token_in \\")
+		p("               -CAfile TSA-ROOT.pem")
+		p("     prints \"Verification: OK\", TSA-ROOT.pem being the root certificate")
+		p("     the timestamp authority publishes (add -untrusted TSA-CHAIN.pem if")
+		p("     its intermediate certificates are not in the token). kuayang verify")
+		p("     checks it too, and with --tsa-ca TSA-ROOT.pem also the authority.")
+	}
 	if len(m.Documents) > 0 {
-		p("  4. Each file under documents/ (documents shown or signed in the")
+		n := 4
+		if stamped {
+			n = 5
+		}
+		p("  %d. Each file under documents/ (documents shown or signed in the", n)
 		p("     session): its SHA-256 and size must be those of the document of the")
 		p("     same \"name\" in manifest.json:")
 		p("       jq -r '.documents[] | .sha256 + \"  documents/\" + .name' manifest.json | sha256sum -c")
-		p("     A NAME.tsr beside a document is an RFC 3161 timestamp token over it.")
+		p("     A NAME.tsr beside a document is an RFC 3161 timestamp token over it;")
+		p("     check it as the manifest's (openssl ts -verify) with")
+		p("     -data documents/NAME -in documents/NAME.tsr.")
 	}
 	p("")
 	p("中文")
@@ -517,6 +552,10 @@ func readme(m *Manifest) []byte {
 		p("  documents/...   会话中出示或签署的文件（公证文书、调解协议等），其大小和")
 		p("                  SHA-256 列于清单的 \"documents\"；同名加 .tsr 的文件是其")
 		p("                  RFC 3161 时间戳")
+	}
+	if stamped {
+		p("  manifest.tsr    manifest.json 的可信时间戳（RFC 3161）：时间戳机构签名证明")
+		p("                  manifest.json（原样）在令牌所载时间已经存在")
 	}
 	if sealed := sealedCount(m); sealed > 0 {
 		p("")
@@ -552,6 +591,15 @@ func readme(m *Manifest) []byte {
 	p("     对全部文件：")
 	p("       jq -r '.segments[] | .sha256 + \"  media/\" + .key' manifest.json | sha256sum -c")
 	p("     media/ 下不应有清单以外的文件。")
+	if stamped {
+		p("  4. 时间戳：查看 manifest.tsr 的时间和签发机构：")
+		p("       openssl ts -reply -in manifest.tsr -token_in -text")
+		p("     以下命令显示 \"Verification: OK\" 即表示时间戳覆盖 manifest.json：")
+		p("       openssl ts -verify -data manifest.json -in manifest.tsr -token_in \\")
+		p("               -CAfile 时间戳机构根证书.pem")
+		p("     （若令牌中没有中间证书，加上 -untrusted 中间证书.pem）。kuayang verify")
+		p("     也会检查时间戳；加上 --tsa-ca 时间戳机构根证书.pem 时还会核验签发机构。")
+	}
 	p("")
 	p("SHA-256 OF THE MEDIA FILES, AS LISTED IN manifest.json / 清单所列媒体文件的 SHA-256")
 	p("")

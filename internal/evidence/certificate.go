@@ -28,6 +28,9 @@ type Certificate struct {
 	Stylesheet     string // URL of the stylesheet, e.g. /static/certificate.css
 	IssuedAt       time.Time
 	IssuedBy       string // the person who printed it
+	// Timestamp is the manifest's verified trusted timestamp
+	// (VerifyTimestamp), nil when it has none.
+	Timestamp *Timestamp
 }
 
 // WriteCertificate writes c as an HTML page for printing: case,
@@ -52,6 +55,7 @@ type certView struct {
 	Started      when
 	Ended        when
 	IssuedAt     when
+	StampedAt    when // the timestamp's time, if any
 	Participants []certParticipant
 	Segments     []certSegment
 	Gaps         []certGap
@@ -91,6 +95,9 @@ func newCertView(c Certificate) *certView {
 		Ended: at(m.Session.EndedAt.Time), IssuedAt: at(c.IssuedAt),
 		Verify:    "kuayang verify " + shellQuote(c.BundleName),
 		VerifyKey: "kuayang verify --key " + shellQuote(keyFileName(m.KeyID)) + " " + shellQuote(c.BundleName)}
+	if c.Timestamp != nil {
+		v.StampedAt = at(c.Timestamp.Time)
+	}
 	names := map[string]string{}
 	for _, p := range m.Participants {
 		names[p.ID] = p.Name

@@ -3,9 +3,12 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/kuayang/kuayang/internal/tsa/tsatest"
 )
 
 // withDocuments reseals the fixture with a notarized document and a
@@ -14,7 +17,11 @@ func withDocuments(t *testing.T, f *fixture) {
 	t.Helper()
 	doc := []byte("%PDF-1.7 power of attorney")
 	pdf := []byte("%PDF-1.7 settlement, signed")
-	tsr := []byte("a timestamp token")
+	sum := sha256.Sum256(pdf)
+	tsr, err := tsatest.New(t).Token(sum[:], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.objects["cases/c1/documents/d1.pdf"] = doc
 	f.objects["cases/c1/settlements/st1.pdf"] = pdf
 	f.objects["cases/c1/settlements/st1.pdf.tsr"] = tsr
@@ -24,7 +31,6 @@ func withDocuments(t *testing.T, f *fixture) {
 		{ID: "d1", Kind: DocumentNotarized, Name: "power-of-attorney.pdf", Key: "cases/c1/documents/d1.pdf", ContentType: "application/pdf",
 			Bytes: int64(len(doc)), SHA256: sha256Hex(doc), At: At(t0.Add(3 * time.Minute)), By: "p1"},
 	}
-	var err error
 	if f.manifest, f.sig, err = Seal(f.m, f.key); err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +53,12 @@ func TestBundleDocuments(t *testing.T) {
 		t.Fatalf("BundleSize = %d, %v; the bundle has %d bytes", size, err, len(data))
 	}
 	dir := t.TempDir()
-	if _, err := verifyPath(t, writeZip(t, dir, files), VerifyOptions{}); err != nil {
+	r, err := verifyPath(t, writeZip(t, dir, files), VerifyOptions{})
+	if err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+	if len(r.Documents) != 2 || r.Documents[0].Timestamp != nil || r.Documents[1].Timestamp == nil || r.Documents[1].Timestamp.Time.IsZero() {
+		t.Fatalf("report documents %+v", r.Documents)
 	}
 
 	for _, tc := range []struct {
@@ -63,6 +73,14 @@ func TestBundleDocuments(t *testing.T) {
 		}, HashMismatch},
 		{"document missing", func(m map[string][]byte) { delete(m, DocumentsDir+"settlement-st1.pdf") }, MissingFile},
 		{"timestamp missing", func(m map[string][]byte) { delete(m, DocumentsDir+"settlement-st1.pdf.tsr") }, MissingFile},
+		{"timestamp of another document", func(m map[string][]byte) {
+			sum := sha256.Sum256([]byte("another document"))
+			tok, err := tsatest.New(t).Token(sum[:], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[DocumentsDir+"settlement-st1.pdf.tsr"] = tok
+		}, BadTimestamp},
 		{"document cut", func(m map[string][]byte) {
 			m[DocumentsDir+"power-of-attorney.pdf"] = m[DocumentsDir+"power-of-attorney.pdf"][:3]
 		}, SizeMismatch},

@@ -165,12 +165,37 @@ type Participant struct {
 	Presence  []Presence `json:"presence"` // by JoinedAt
 }
 
-// Identity is how a participant's identity was checked.
+// Identity is how a participant's identity was checked. The fields after
+// VerifiedAt are omitted when empty, so that manifests sealed before they
+// existed still decode and verify.
 type Identity struct {
-	Method     string `json:"method"`
-	Result     string `json:"result"`
+	Method     string `json:"method"` // "manual", or the face-verification provider consulted
+	Result     string `json:"result"` // verified or rejected: the presider's decision
 	VerifiedBy string `json:"verified_by"`
 	VerifiedAt Time   `json:"verified_at,omitzero"`
+	Reason     string `json:"reason,omitempty"`
+	// DocumentType is passport or id_card.
+	DocumentType string `json:"document_type,omitempty"`
+	// DocumentNumber is masked (last 3 characters shown) unless the
+	// organization keeps raw numbers.
+	DocumentNumber string `json:"document_number,omitempty"`
+	Nationality    string `json:"nationality,omitempty"`
+	// ProviderResult, ProviderScore and ProviderReference are the
+	// provider's advice (match, no_match, pending, error).
+	ProviderResult    string   `json:"provider_result,omitempty"`
+	ProviderScore     *float64 `json:"provider_score,omitempty"`
+	ProviderReference string   `json:"provider_reference,omitempty"`
+	// Images are the SHA-256 (hex) of the images the presider saw, in
+	// upload order: the images are kept apart, encrypted, for a limited
+	// time; their hashes stay in the manifest.
+	Images []IdentityImage `json:"images,omitempty"`
+}
+
+// IdentityImage is the hash of one identity image.
+type IdentityImage struct {
+	Kind   string `json:"kind"` // document_front, document_back or face
+	Prompt string `json:"prompt,omitempty"`
+	SHA256 string `json:"sha256"`
 }
 
 // Presence is one stretch of time a participant was connected.

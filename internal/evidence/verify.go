@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,12 @@ const (
 	AuditBroken  ProblemKind = "audit_broken"  // audit.jsonl is altered or not the sealed extract
 	SizeMismatch ProblemKind = "size_mismatch" // a media file's size differs from the manifest
 	HashMismatch ProblemKind = "hash_mismatch" // a media file's SHA-256 differs from the manifest
+	// BadTimestamp: manifest.tsr is not a well-signed timestamp token of
+	// manifest.json (another document's, altered, or unreadable).
+	BadTimestamp ProblemKind = "bad_timestamp"
+	// UntrustedTimestamp: manifest.tsr is well signed, but not by an
+	// authority the roots the caller gave vouch for.
+	UntrustedTimestamp ProblemKind = "untrusted_timestamp"
 )
 
 // Problem is why a bundle is not intact. Detail is a sentence for a
@@ -219,6 +226,10 @@ type VerifyOptions struct {
 	// Progress, if set, is called as media is read with the bytes done
 	// and the total of the manifest's segments.
 	Progress func(done, total int64)
+	// TSARoots, if set, are the certificates of the timestamp authorities
+	// trusted: a bundle's timestamp (manifest.tsr) must chain to them.
+	// Without them its signature and digest are checked, not who made it.
+	TSARoots *x509.CertPool
 }
 
 // Report describes an intact bundle.
@@ -247,6 +258,18 @@ type Report struct {
 	// hashes and chain are verified with the manifest; their files are
 	// not there to hash.
 	Withheld []Segment
+	// Documents are the documents of the manifest, each verified, with
+	// its verified timestamp when it has one.
+	Documents []DocumentReport
+	// Timestamp is the verified timestamp of manifest.json
+	// (manifest.tsr), nil when the bundle has none.
+	Timestamp *Timestamp
+}
+
+// DocumentReport is a verified document of a bundle.
+type DocumentReport struct {
+	Document
+	Timestamp *Timestamp // nil when the document has none
 }
 
 // ParticipantReport sums up one participant's recording.
@@ -277,7 +300,10 @@ const (
 //  1. manifest.json, manifest.sig, public-key.pem and audit.jsonl are
 //     present;
 //  2. public-key.pem is opts.PublicKey, if given (WrongKey);
-//  3. the signature of manifest.json by public-key.pem is valid;
+//  3. the signature of manifest.json by public-key.pem is valid, and
+//     manifest.tsr, when present, is a timestamp token over its SHA-256,
+//     well signed (BadTimestamp), by an authority of opts.TSARoots if
+//     given (UntrustedTimestamp);
 //  4. manifest.json decodes strictly, is canonical, complete and
 //     consistent, and names the key that signed it;
 //  5. the segment chain recomputes to chain_head, and the segments are in
@@ -320,6 +346,16 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 	if p != nil {
 		return nil, p
 	}
+	var stamp *Timestamp
+	if _, ok := files[TimestampFile]; ok {
+		token, err := read(TimestampFile, maxTimestamp)
+		if err != nil {
+			return nil, err
+		}
+		if stamp, p = checkTimestamp(token, manifest, opts.TSARoots); p != nil {
+			return nil, p
+		}
+	}
 	auditBytes, err := read(AuditFile, maxAudit)
 	if err != nil {
 		return nil, err
@@ -331,10 +367,26 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 	if p != nil {
 		return nil, p
 	}
+	var docStamps []*Timestamp
 	for _, d := range m.Documents {
 		if err := checkDocument(ctx, src, d); err != nil {
 			return nil, err
 		}
+		if d.Timestamp == "" {
+			docStamps = append(docStamps, nil)
+			continue
+		}
+		name := DocumentsDir + d.Name
+		token, err := read(name+".tsr", maxTimestamp)
+		if err != nil {
+			return nil, err
+		}
+		digest, _ := hex.DecodeString(d.SHA256) // checked with the manifest
+		ts, p := checkTimestampOf(token, digest, opts.TSARoots, name+".tsr", name)
+		if p != nil {
+			return nil, p
+		}
+		docStamps = append(docStamps, ts)
 	}
 	var present []Segment
 	for i, s := range m.Segments {
@@ -352,6 +404,10 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 		}
 	}
 	r := report(m, pub)
+	r.Timestamp = stamp
+	for i, d := range m.Documents {
+		r.Documents = append(r.Documents, DocumentReport{Document: d, Timestamp: docStamps[i]})
+	}
 	for i, s := range m.Segments {
 		if withheld[i] {
 			r.Withheld = append(r.Withheld, s)
@@ -481,7 +537,7 @@ func checkAudit(m *Manifest, data []byte) *Problem {
 // entries are.
 func checkFiles(m *Manifest, files map[string]int64) (withheld map[int]bool, _ *Problem) {
 	withheld = map[int]bool{}
-	want := map[string]bool{ManifestFile: true, SignatureFile: true, PublicKeyFile: true, AuditFile: true, ReadmeFile: true}
+	want := map[string]bool{ManifestFile: true, SignatureFile: true, PublicKeyFile: true, AuditFile: true, ReadmeFile: true, TimestampFile: true}
 	for i, s := range m.Segments {
 		name := MediaDir + s.Key
 		if _, ok := files[name]; !ok {

@@ -7,6 +7,7 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,7 @@ import (
 	"github.com/kuayang/kuayang/internal/demo"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/metrics"
+	"github.com/kuayang/kuayang/internal/notary"
 	"github.com/kuayang/kuayang/internal/settlement"
 	"github.com/kuayang/kuayang/internal/store"
 	"github.com/kuayang/kuayang/internal/store/postgres"
@@ -63,6 +65,7 @@ type Node struct {
 	limiter *auth.Limiter
 	blob    blob.Store
 	archive *archive.Archive
+	notary  *notary.Desk // documents and journal of notarization sessions
 	version string
 	ips     *clientip.Resolver
 	// explicitURL is the configured public URL; empty when it was derived
@@ -81,6 +84,10 @@ type Node struct {
 	member       *coord.Member // this node's registration and leases
 	cpu          cpuMeter
 	settlements  *settlement.Service // the settlement agreements of mediation sessions
+
+	// tsaRoots are the timestamp authority's roots (--tsa-ca), nil when
+	// not given.
+	tsaRoots *x509.CertPool
 }
 
 // New opens the backends and the media sockets. Nothing listens for HTTP
@@ -130,7 +137,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.sig = signaling.New(signaling.Config{AllowedOrigins: n.allowedOrigins(), Logger: n.log, ResumeWindow: resumeWindow(n.cfg.ResumeWindow), CallTokens: n.callTokens, ClientIP: n.ips.IP, Lifecycle: eventLifecycle{n, n.archive},
-		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction,
+		Placement: placement{n}, OriginAllowed: n.nodeOrigin, EndSession: n.EndSession, OnHostAction: n.hostAction, Notary: n.notary,
 		Settlements: n.settlements},
 		signaling.SFU{S: n.media}, n.store, n.tokens)
 	return nil
@@ -144,15 +151,24 @@ func (n *Node) openArchive(ctx context.Context) error {
 		return fmt.Errorf("node: object store: %w", err)
 	}
 	n.blob = b
+	n.notary = &notary.Desk{Store: n.store, Blob: b}
 	key, err := evidence.LoadOrCreateKey(filepath.Join(n.cfg.DataDir, "signing-key.pem"))
 	if err != nil {
 		return fmt.Errorf("node: signing key: %w", err)
 	}
-	n.openSettlements(key)
+	stamper, roots, err := n.timestamping()
+	if err != nil {
+		return err
+	}
+	n.tsaRoots = roots
+	n.notary.Stamper = stamper // journal entries: nil when no authority is configured
+	if err := n.openSettlements(stamper); err != nil {
+		return err
+	}
 	n.archive = archive.New(archive.Config{Store: n.store, Blob: b, Media: n.media, Key: key,
 		SpoolDir: filepath.Join(n.cfg.DataDir, "spool"), Node: n.cfg.NodeID, Version: n.version,
 		SegmentDuration: n.cfg.SegmentDuration, Grace: n.cfg.SealGrace, FailoverWait: n.cfg.FailoverWait,
-		Rooms: archiveRooms{n}, Logger: n.log, Documents: n.settlementDocuments})
+		Rooms: archiveRooms{n}, Logger: n.log, Stamper: stamper, Documents: n.sessionDocuments})
 	return n.archive.Start(ctx)
 }
 
@@ -214,10 +230,16 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("OPTIONS /api/v1/join", join)
 	staff := &api.Server{Store: n.store, PublicURL: n.URL, Log: n.log, InviteTTL: n.cfg.InviteTTL,
 		SecureCookies: strings.HasPrefix(n.cfg.PublicURL, "https://"), Limiter: n.limiter, IPs: n.ips,
-		Ender: n, CallTokens: n.callTokens, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
+		Ender: n, CallTokens: n.callTokens, Notary: n.notary, Recordings: &api.Recordings{Blob: n.blob, MediaKey: n.key, ManifestKey: archive.ManifestKey, SignatureKey: archive.SignatureKey,
+			TimestampKey: archive.TimestampKey, TSARoots: n.tsaRoots,
 			Draft: func(ctx context.Context, sessionID string, until time.Time) (*evidence.Manifest, error) {
 				return archive.Draft(ctx, n.store, sessionID, until)
 			}}}
+	if id, err := n.identityAPI(); err != nil {
+		n.log.Error("identity verification off", "err", err)
+	} else {
+		staff.Identity = id
+	}
 	staff.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -279,6 +301,8 @@ func (n *Node) Start() error {
 	}
 	n.loops.Add(1)
 	go n.expireLogins()
+	n.loops.Add(1)
+	go n.sweepIdentity()
 	a := n.media.Addrs()
 	n.log.Info("kuayang serving", "url", n.cfg.PublicURL, "http", ln.Addr().String(), "tls", n.tlsConf != nil, "udp", a.UDP, "tcp", a.TCP)
 	return nil

@@ -26,6 +26,10 @@ var (
 // (see NewID) so that records can be created idempotently.
 type Store interface {
 	Settlements
+	Hours
+
+	Notary
+	IdentityStore
 	CreateOrg(ctx context.Context, o *cases.Org) error
 	OrgByName(ctx context.Context, name string) (*cases.Org, error)
 

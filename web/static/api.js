@@ -24,7 +24,8 @@
  *   consent_at?: string, joined_at?: string, left_at?: string, interprets_for?: string, invites: InviteInfo[]}} Participant
  * @typedef {{id: string, case_id: string, title: string, scheduled_start: string, scheduled_end?: string,
  *   time_zone: string, record: boolean, waiting_room: boolean, state: string, started_at?: string,
- *   ended_at?: string, participants: Participant[], recording?: RecordingSummary | null}} Session
+ *   ended_at?: string, participants: Participant[], recording?: RecordingSummary | null,
+ *   self_booking?: {open: boolean, booked_at: string | null}}} Session
  * @typedef {{name: string, role: string, language: string}} Party
  * @typedef {{seq: number, time: string, actor_kind: string, actor_id: string, actor_name?: string, action: string, case_id?: string,
  *   session_id?: string, ip: string, detail?: string, hash: string}} AuditEntry
@@ -207,7 +208,7 @@ export class Api {
 
   /**
    * @param {string} caseId
-   * @param {{title: string, scheduled_start: string, scheduled_end?: string, time_zone: string, record?: boolean, waiting_room?: boolean}} s
+   * @param {{title: string, scheduled_start?: string, scheduled_end?: string, time_zone: string, record?: boolean, waiting_room?: boolean, self_booking?: boolean}} s
    * @returns {Promise<Session>}
    */
   createSession(caseId, s) {

@@ -14,6 +14,7 @@
  * - host.js     the host panel: waiting room, raised hands, lock, end
  * - caucus.js   the host's private rooms and recording pause; being asked to show the room
  * - rooms.js    which room everyone is in, its recording policy, the recording's state
+ * - notary.js   the notary's script, the document under notarization and its hash
  * - dialog.js   the confirmation dialog
  * - media.js    camera, microphone, device pickers, level meter
  * - dom.js      DOM helpers
@@ -50,6 +51,8 @@ import { closeDialog, setupDialog } from './dialog.js';
 import { renderRooms } from './rooms.js';
 import { closeCaucusDialog, onViewRequested } from './caucus.js';
 import { setupSettlement } from './settlement.js';
+import { renderNotary, setupNotary } from './notary.js';
+import { startIdentity } from './identity.js';
 
 /** @type {any} */ (window).kuayang = { client, state };
 
@@ -107,6 +110,7 @@ function renderAll() {
   renderChat();
   renderHostPanel();
   renderRooms();
+  renderNotary();
 }
 
 /** Someone moved between rooms, or the rooms changed: tiles, banner, host panel. */
@@ -217,6 +221,7 @@ function onJoinedEvent(detail) {
   resetHost();
   addChatMessages(detail.chat, true);
   if (rejoin) enterRoom(); // a reconnection: the call, or the waiting room again
+  startIdentity();
 }
 
 function wireClient() {
@@ -352,6 +357,7 @@ function wireDom() {
   });
   setupChat();
   setupHost();
+  setupNotary();
   setupDialog();
   setupSettlement();
   startQuality();

@@ -14,6 +14,8 @@ import { client, errorMessage, formatTime, roleLabel, showView, state } from './
 import { attachPreview, hasTrack, openMedia, refreshDevices, startMeter, stopMedia, stopMeter } from './media.js';
 import { enterRoom } from './waitroom.js';
 import { checkNetwork } from './netcheck.js';
+import { renderOfficeHours } from './prejoinhours.js';
+import { renderIdentityNote } from './identity.js';
 
 /** @typedef {import('./protocol.js').JoinInfo} JoinInfo */
 
@@ -46,7 +48,9 @@ export function renderDetails(info) {
     : '';
   $('you-line').textContent = `${participant.name} · ${roleLabel(participant.role)}`;
   renderSchedule(session.scheduled_start, session.time_zone);
+  renderOfficeHours(info, state.invite);
   $('consent-row').hidden = !session.record;
+  renderIdentityNote(info);
   renderNet();
   updateJoinButton();
 }

@@ -533,6 +533,20 @@ export class Client extends EventTarget {
   }
 
   /**
+   * Marks a step of the notary's script (presider; docs/protocol.md,
+   * "Notarization").
+   * @param {string} step
+   * @param {string} [note]
+   */
+  scriptStep(step, note = '') { return this.#send({ type: 'script_step', step, note }); }
+
+  /** Shows an uploaded document to everyone (presider). @param {string} id */
+  showDocument(id) { return this.#send({ type: 'document_show', id }); }
+
+  /** Presents a document for signing (presider). @param {string} id */
+  signDocument(id) { return this.#send({ type: 'document_sign', id }); }
+
+  /**
    * Asks a participant to show the whole room with their camera.
    * @param {string} id
    */
@@ -761,6 +775,8 @@ export class Client extends EventTarget {
       case 'settlement': this.#emit('settlement', { settlement: msg.settlement ?? null, by: String(msg.by ?? '') }); break;
       case 'settlement_saved': this.#emit('settlement-saved', msg); break;
       case 'settlement_template': this.#emit('settlement-template', msg); break;
+      case 'script': case 'document': this.#emit(msg.type, msg); break; // the notary's script (notary.js)
+      case 'identity': this.#emit('identity', { participant_id: String(msg.participant_id ?? ''), check_id: String(msg.check_id ?? ''), state: String(msg.state ?? '') }); break;
       default: break; // a newer server; unknown types are ignored
     }
     // The settlement agreement shared in the session comes with the call.
@@ -803,6 +819,7 @@ export class Client extends EventTarget {
     const detail = this.#joinedDetail(others, chat);
     this.#pendingJoin.resolve(detail);
     this.#emit('joined', detail);
+    this.#emit('notary-state', { script: msg.script ?? null, documents: msg.documents ?? [] });
     if (!this.#admitted) {
       this.stopScreenShare();
       return;
@@ -839,6 +856,7 @@ export class Client extends EventTarget {
     this.#setState('joined');
     const detail = this.#joinedDetail(others, chat);
     this.#pendingJoin.resolve(detail);
+    this.#emit('notary-state', { script: msg.script ?? null, documents: msg.documents ?? [] });
     if (!this.#admitted) {
       this.#peers.close(); // the `waiting` that follows says why
       return;
@@ -953,6 +971,7 @@ export class Client extends EventTarget {
     this.#emit('admitted', {
       participants: others, chat: chatList(msg.chat), rooms: this.rooms, recording: this.recording,
     });
+    this.#emit('notary-state', { script: msg.script ?? null, documents: msg.documents ?? [] });
     this.#sendState();
     this.#peers.offer();
   }

@@ -102,6 +102,9 @@ function scheduleForm(c) {
   const mediation = c.kind === 'mediation';
   const record = checkbox(t('staff.session.record'), { name: 'record', checked: true, disabled: !mediation, 'data-testid': 'session-record' });
   const waiting = checkbox(t('staff.session.waitingRoomOn'), { name: 'waiting', 'data-testid': 'session-waiting' });
+  const selfBooking = checkbox(t('staff.session.selfBooking'), { name: 'self_booking', 'data-testid': 'session-self-booking' });
+  const selfBookingInput = /** @type {HTMLInputElement} */ (selfBooking.querySelector('input'));
+  selfBookingInput.addEventListener('change', () => { start.required = !selfBookingInput.checked; });
   const submit = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'session-submit', text: t('staff.session.submit') }));
   const error = errorBox();
   const recordInput = /** @type {HTMLInputElement} */ (record.querySelector('input'));
@@ -133,16 +136,18 @@ function scheduleForm(c) {
       field(t('staff.session.start'), start),
       field(t('staff.session.zone'), zone, t('staff.session.zoneHint'))),
     preview,
-    h('div', { class: 'checks' }, record, waiting),
+    h('div', { class: 'checks' }, record, waiting, selfBooking),
+    h('p', { class: 'hint', text: t('staff.session.selfBookingHint') }),
     mediation ? null : h('p', { class: 'hint', text: t('staff.session.alwaysRecorded') }),
     h('div', { class: 'actions' }, submit),
     error);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     showError(error, '');
-    const conv = wallTimeToInstant(start.value, zone.value);
-    if (!conv) {
-      showError(error, t('staff.session.badTime'));
+    const toBook = selfBookingInput.checked && !start.value;
+    const conv = toBook ? null : wallTimeToInstant(start.value, zone.value);
+    if (!conv && !toBook) {
+      showError(error, t(start.value ? 'staff.session.badTime' : 'staff.session.needStart'));
       start.focus();
       return;
     }
@@ -150,16 +155,18 @@ function scheduleForm(c) {
     try {
       const s = await api.createSession(c.id, {
         title: title.value.trim(),
-        scheduled_start: toRFC3339(conv.date),
+        scheduled_start: conv ? toRFC3339(conv.date) : undefined,
         time_zone: zone.value,
         record: recordInput.checked,
         waiting_room: waitingInput.checked,
+        self_booking: selfBookingInput.checked,
       });
       state.caseData?.sessions.push(s);
       drawSessions();
       /** @type {HTMLFormElement} */ (form).reset();
       zone.value = DEFAULT_ZONE;
       recordInput.checked = true;
+      start.required = true;
       preview.textContent = '';
       announce(t('staff.session.created', { title: s.title }));
       document.querySelector(`[data-testid="session"][data-session-id="${CSS.escape(s.id)}"]`)?.scrollIntoView({ block: 'nearest' });

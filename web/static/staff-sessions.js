@@ -13,6 +13,7 @@ import {
   INVITE_ROLES, PARTICIPANT_LANGUAGES, api, canExport, formatTime, handleError, languageLabel, roleLabel,
   stateLabel, state, timeLines,
 } from './staff-common.js';
+import { journalBox } from './staff-journal.js';
 
 /** @typedef {import('./api.js').Session} Session */
 /** @typedef {import('./api.js').Participant} Participant */
@@ -47,7 +48,9 @@ async function refreshSession(id) {
 /** @param {Session} s */
 function sessionBlock(s) {
   const rows = [
-    [t('staff.session.scheduled'), timeLines(s.scheduled_start, s.time_zone)],
+    s.self_booking ? [t('staff.session.booking'), h('span', { 'data-testid': 'session-booking', 'data-booked': String(Boolean(s.self_booking.booked_at)),
+      text: s.self_booking.booked_at ? t('staff.session.bookedAt', { time: formatTime(s.self_booking.booked_at) }) : t('staff.session.toBeBooked') })] : null,
+    s.self_booking && !s.self_booking.booked_at ? null : [t('staff.session.scheduled'), timeLines(s.scheduled_start, s.time_zone)],
     s.scheduled_end ? [t('staff.session.ends'), timeLines(s.scheduled_end, s.time_zone)] : null,
     [t('staff.session.recording'), s.record ? t('staff.session.recorded') : t('staff.session.notRecorded')],
     [t('staff.session.waitingRoom'), s.waiting_room ? t('staff.on') : t('staff.off')],
@@ -65,6 +68,7 @@ function sessionBlock(s) {
     h('h4', { text: t('staff.participants.title') }),
     participantsTable(s),
     s.record && s.state !== 'scheduled' ? (s.recording === undefined ? recordingBox(s) : recordingSummary(s)) : null,
+    state.caseData?.case.kind === 'notarization' && s.state !== 'scheduled' ? journalBox(s) : null,
     newInvitesBox(s),
     s.state === 'ended' ? null : inviteForm(s));
 }

@@ -33,6 +33,7 @@ import { api, errorText, handleError, navigate, roleLabel, setRenderer, state } 
 import { showCases, showNewCase } from './staff-cases.js';
 import { showCase } from './staff-case.js';
 import { currentPlayer, showReview } from './staff-review.js';
+import { showHours } from './staff-hours.js';
 
 addStrings(STAFF_STRINGS);
 
@@ -44,7 +45,7 @@ setRenderer(render);
 // ---- Routing --------------------------------------------------------------------
 
 /**
- * @typedef {{name: 'cases'} | {name: 'login'} | {name: 'newCase'} | {name: 'case', id: string}
+ * @typedef {{name: 'cases'} | {name: 'login'} | {name: 'newCase'} | {name: 'hours'} | {name: 'case', id: string}
  *   | {name: 'review', id: string} | {name: 'notFound'}} Route
  */
 
@@ -57,6 +58,7 @@ export function parseRoute(pathname) {
   if (path === '/staff' || path === '/staff/cases') return { name: 'cases' };
   if (path === '/staff/login') return { name: 'login' };
   if (path === '/staff/cases/new') return { name: 'newCase' };
+  if (path === '/staff/hours') return { name: 'hours' };
   const m = /^\/staff\/cases\/([^/]+)$/.exec(path);
   const r = /^\/staff\/sessions\/([^/]+)\/review$/.exec(path);
   try {
@@ -101,6 +103,7 @@ function render() {
   switch (route.name) {
     case 'cases': showCases(); break;
     case 'newCase': showNewCase(); break;
+    case 'hours': showHours(); break;
     case 'case': showCase(route.id); break;
     case 'review': showReview(route.id); break;
     default:

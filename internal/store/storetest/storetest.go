@@ -63,6 +63,17 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordingNodesOrder", testRecordingNodesOrder},
 		{"AdoptConcurrent", testAdoptConcurrent},
 		{"Settlements", testSettlements},
+		{"OfficeHours", testOfficeHours},
+		{"SelfBooking", testSelfBooking},
+		{"BusySessions", testBusySessions},
+		{"BookConflicts", testBookConflicts},
+		{"BookConcurrent", testBookConcurrent},
+		{"Documents", testDocuments},
+		{"Journal", testJournal},
+		{"IdentityChecks", testIdentityChecks},
+		{"IdentityImages", testIdentityImages},
+		{"IdentityPolicy", testIdentityPolicy},
+		{"IdentityRequiredAndNonces", testIdentityRequiredAndNonces},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
