@@ -19,6 +19,7 @@ import (
 	"github.com/kuayang/kuayang/internal/config"
 	"github.com/kuayang/kuayang/internal/evidence"
 	"github.com/kuayang/kuayang/internal/settlement"
+	"github.com/kuayang/kuayang/internal/tsa/tsatest"
 )
 
 // TestSettlementBrowser: in a recorded mediation session, the mediator
@@ -79,7 +80,12 @@ func signerState(pid, attr string) string {
 }
 
 func settlementBrowser(t *testing.T) {
-	n := startNode(t, func(c *config.Config) { c.SegmentDuration, c.SealGrace = 2*time.Second, time.Second })
+	// A timestamp authority: the PDF, and the manifest, get tokens.
+	authority := tsatest.New(t)
+	n := startNode(t, func(c *config.Config) {
+		c.SegmentDuration, c.SealGrace = 2*time.Second, time.Second
+		c.TSAURL = authority.URL
+	})
 	mediator := &invitee{Name: "Zhou Min", Role: "mediator"}
 	chen := &invitee{Name: "Chen Wei", Role: "party"}
 	rossi := &invitee{Name: "Marco Rossi", Role: "party"}
@@ -171,8 +177,17 @@ func settlementBrowser(t *testing.T) {
 	waitSealed(t, clerk, sid, 60*time.Second)
 	dir := t.TempDir()
 	bundle := downloadBundle(t, clerk, sid, dir)
-	if _, err := verifyBundle(t, func() (evidence.Source, error) { return evidence.OpenZip(bundle) }); err != nil {
+	src, err := evidence.OpenZip(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := evidence.Verify(t.Context(), src, evidence.VerifyOptions{TSARoots: authority.Roots})
+	src.Close()
+	if err != nil {
 		t.Fatalf("the bundle does not verify: %v", err)
+	}
+	if len(report.Documents) != 1 || report.Documents[0].Timestamp == nil || !report.Documents[0].Timestamp.Trusted {
+		t.Fatalf("the settlement PDF's timestamp is not in the bundle, or not the authority's: %+v", report.Documents)
 	}
 	ext := filepath.Join(dir, "x")
 	unzip(t, bundle, ext)
