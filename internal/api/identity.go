@@ -929,8 +929,23 @@ func (s *Server) staffAdmin(ctx context.Context, p *principal, id string) (*case
 	return s.sessionOf(ctx, p, id)
 }
 
-// staffIdentityChecks answers GET /api/v1/sessions/{id}/identity (admins).
+// staffIdentityChecks answers GET /api/v1/sessions/{id}/identity: for
+// admins whether verification is required and every check; for other
+// staff of the organization whether it is required, and nothing of the
+// checks (their results are in the sealed recording's manifest).
 func (s *Server) staffIdentityChecks(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if p.account.Role != cases.RoleAdmin {
+		sess, err := s.sessionOf(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		req, err := s.identityRequired(r.Context(), sess)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"required": req})
+		return nil
+	}
 	sess, err := s.staffAdmin(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err

@@ -239,6 +239,7 @@ export function showCases() {
     h('div', { class: 'panel-head' },
       h('h1', { text: t('staff.cases.title') }),
       h('a', { class: 'btn', href: '/staff/hours', 'data-link': '', 'data-testid': 'hours-link', text: t('staff.hours.link') }),
+      h('a', { class: 'btn', href: '/staff/identity', 'data-link': '', 'data-testid': 'identity-policy-link', text: t('staff.identity.link') }),
       h('a', { class: 'btn btn-primary', href: '/staff/cases/new', 'data-link': '', 'data-testid': 'new-case', text: t('staff.cases.new') })),
     form,
     results));

@@ -14,6 +14,7 @@ import {
   stateLabel, state, timeLines,
 } from './staff-common.js';
 import { journalBox } from './staff-journal.js';
+import { identityBox } from './staff-identity.js';
 
 /** @typedef {import('./api.js').Session} Session */
 /** @typedef {import('./api.js').Participant} Participant */
@@ -69,6 +70,7 @@ function sessionBlock(s) {
     participantsTable(s),
     s.record && s.state !== 'scheduled' ? (s.recording === undefined ? recordingBox(s) : recordingSummary(s)) : null,
     state.caseData?.case.kind === 'notarization' && s.state !== 'scheduled' ? journalBox(s) : null,
+    identityBox(s),
     newInvitesBox(s),
     s.state === 'ended' ? null : inviteForm(s));
 }

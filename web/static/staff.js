@@ -13,6 +13,8 @@
  * - staff-review.js    the review page of a recorded session: timeline
  *                      (timeline.js), synchronized player (player.js,
  *                      playclock.js), integrity check, export, access log
+ * - staff-identity.js  a session's identity verification and the identity
+ *                      policy page (/staff/identity)
  * - staff-common.js    the shared API client, state, texts and navigation
  * - staff-dom.js       DOM helpers
  *
@@ -34,6 +36,7 @@ import { showCases, showNewCase } from './staff-cases.js';
 import { showCase } from './staff-case.js';
 import { currentPlayer, showReview } from './staff-review.js';
 import { showHours } from './staff-hours.js';
+import { showIdentityPolicy } from './staff-identity.js';
 
 addStrings(STAFF_STRINGS);
 
@@ -45,7 +48,7 @@ setRenderer(render);
 // ---- Routing --------------------------------------------------------------------
 
 /**
- * @typedef {{name: 'cases'} | {name: 'login'} | {name: 'newCase'} | {name: 'hours'} | {name: 'case', id: string}
+ * @typedef {{name: 'cases'} | {name: 'login'} | {name: 'newCase'} | {name: 'hours'} | {name: 'identity'} | {name: 'case', id: string}
  *   | {name: 'review', id: string} | {name: 'notFound'}} Route
  */
 
@@ -59,6 +62,7 @@ export function parseRoute(pathname) {
   if (path === '/staff/login') return { name: 'login' };
   if (path === '/staff/cases/new') return { name: 'newCase' };
   if (path === '/staff/hours') return { name: 'hours' };
+  if (path === '/staff/identity') return { name: 'identity' };
   const m = /^\/staff\/cases\/([^/]+)$/.exec(path);
   const r = /^\/staff\/sessions\/([^/]+)\/review$/.exec(path);
   try {
@@ -104,6 +108,7 @@ function render() {
     case 'cases': showCases(); break;
     case 'newCase': showNewCase(); break;
     case 'hours': showHours(); break;
+    case 'identity': showIdentityPolicy(); break;
     case 'case': showCase(route.id); break;
     case 'review': showReview(route.id); break;
     default:
