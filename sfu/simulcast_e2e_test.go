@@ -326,8 +326,11 @@ func TestSimulcastLayersPerSubscriber(t *testing.T) {
 	if videos != 1 {
 		t.Errorf("observer got %d video tracks, want 1", videos)
 	}
-	if layers := string(checkStream(t, obs.sink().snapshot())); layers != "f" {
-		t.Errorf("observer's layers %q, want f", layers)
+	// The top layer from the start, unless it came later than
+	// observeSettle after the first (a loaded machine): then the
+	// observer starts on the first and moves up once, at a keyframe.
+	if layers := string(checkStream(t, obs.sink().snapshot())); layers != "f" && (len(layers) != 2 || layers[1] != 'f') {
+		t.Errorf("observer's layers %q, want f (after a provisional first layer at most)", layers)
 	}
 	if st := s.Stats(); st.LayerSwitches < 2 {
 		t.Errorf("stats %+v: want 2 layer switches at least", st)
