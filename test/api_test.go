@@ -177,9 +177,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"set office hours", "PUT", func(fixtures) string { return "/api/v1/org/hours" }, func() any {
 			return map[string]any{"time_zone": "Asia/Shanghai", "slot_minutes": 30, "weekly": map[string][]string{"mon": {"14:00-22:00"}}}
 		}, 200, []cases.Role{cases.RoleAdmin}, false},
-		// Identity verification: images and checks are for admins only
-		// outside the call.
-		{"identity checks", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity" }, nil, 200, []cases.Role{cases.RoleAdmin}, true},
+		// Identity verification outside the call: every staff member reads
+		// whether it is required, only admins get the checks with it
+		// (TestIdentityStaffView) and the images.
+		{"identity checks", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity" }, nil, 200, nil, true},
 		{"identity image", "GET", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity/checks/x/images/0" }, nil, 404, []cases.Role{cases.RoleAdmin}, true},
 		{"identity required", "PUT", func(f fixtures) string { return "/api/v1/sessions/" + f.sessionID + "/identity" }, func() any { return map[string]bool{"required": true} }, 200, nil, true},
 		{"identity policy", "GET", func(fixtures) string { return "/api/v1/identity/policy" }, nil, 200, nil, false},
