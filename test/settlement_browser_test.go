@@ -140,8 +140,22 @@ func settlementBrowser(t *testing.T) {
 	}
 
 	// The parties sign; the mediator marks their spoken confirmations.
+	// Marco Rossi is typing his name when Chen Wei signs: the update
+	// takes neither his text nor the focus.
+	rt.do("Marco Rossi starting to type the name",
+		chromedp.WaitVisible(css(`[data-testid="settlement-name"]`)),
+		chromedp.SendKeys(css(`[data-testid="settlement-name"]`), "ROSSI "))
 	signAs(ct, "Chen Wei", "chen wei")
-	signAs(rt, "Marco Rossi", "ROSSI Marco")
+	rt.do("Marco Rossi seeing Chen Wei's signature", waitJS(signerState(chen.ID, "signed")+` === 'true'`))
+	if focused := rt.eval("the focus", `document.activeElement?.dataset?.testid ?? ''`); focused != "settlement-name" {
+		t.Errorf("after another party signed, the focus is on %q, not the name being typed", focused)
+	}
+	rt.do("Marco Rossi finishing the name", chromedp.SendKeys(css(`[data-testid="settlement-name"]`), "Marco"))
+	if typed := rt.eval("the name typed", `document.querySelector('[data-testid="settlement-name"]').value`); typed != "ROSSI Marco" {
+		t.Errorf("the name being typed reads %q after another party signed, want %q", typed, "ROSSI Marco")
+	}
+	drawSignature(rt, "Marco Rossi")
+	rt.do("Marco Rossi signing", chromedp.Click(css(`[data-testid="settlement-sign"]`)))
 	mt.do("the mediator sees both signatures",
 		waitJS(signerState(chen.ID, "signed")+` === 'true' && `+signerState(rossi.ID, "signed")+` === 'true'`))
 	for _, p := range []*invitee{chen, rossi} {

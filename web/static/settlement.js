@@ -43,6 +43,25 @@ const view = {
   open: false,
 };
 
+/**
+ * The parts of the panel kept from one render to the next, so that an
+ * update (another party signing, the mediator marking a confirmation)
+ * never takes the focus, the cursor or the text from someone typing their
+ * name or the terms: the draft while the mediator drafts, the signing form
+ * while the text signed stays the same.
+ */
+const kept = {
+  /** @type {HTMLElement | null} */ draftSlot: null,
+  /** @type {HTMLElement | null} */ info: null,
+  /** @type {HTMLElement | null} */ formSlot: null,
+  /** @type {HTMLElement | null} */ tail: null,
+  /** @type {HTMLElement | null} */ error: null,
+  /** @type {{el: HTMLElement, update: () => void} | null} the mediator's draft */
+  draft: null,
+  /** @type {{el: HTMLElement, sha: string} | null} the signing form, and the hash it signs */
+  form: null,
+};
+
 function isMediator() { return client.self?.role === 'mediator'; }
 
 /** @param {string} tag @param {string} testid @param {Record<string, string>} [attrs] */
@@ -119,22 +138,37 @@ function render() {
   panel.hidden = !view.open || button.hidden;
   $('settlement-title').textContent = t('settlement.title');
   panel.querySelector('[data-testid="settlement-close"]')?.replaceChildren(t('settlement.close'));
-  const body = $('settlement-body');
-  const keep = /** @type {HTMLTextAreaElement | null} */ (body.querySelector('[data-testid="settlement-text"]'));
-  const typed = /** @type {HTMLInputElement | null} */ (body.querySelector('[data-testid="settlement-name"]'));
-  const sections = [];
-  if (isMediator()) sections.push(draftSection(keep?.value ?? ''));
-  sections.push(sharedSection());
-  const error = part('p', 'settlement-error', { role: 'alert' });
-  error.className = 'chat-error';
-  error.hidden = true;
-  body.replaceChildren(...sections, error);
-  const name = /** @type {HTMLInputElement | null} */ (body.querySelector('[data-testid="settlement-name"]'));
-  if (name && typed) name.value = typed.value;
+  if (!kept.draftSlot) {
+    const shared = el('section', 'side-section');
+    kept.draftSlot = el('div');
+    kept.info = el('div');
+    kept.formSlot = el('div');
+    kept.tail = el('div');
+    kept.error = part('p', 'settlement-error', { role: 'alert' });
+    kept.error.className = 'chat-error';
+    shared.append(kept.info, kept.formSlot, kept.tail);
+    $('settlement-body').replaceChildren(kept.draftSlot, shared, kept.error);
+  }
+  /** @type {HTMLElement} */ (kept.error).hidden = true;
+  if (isMediator()) {
+    if (!kept.draft) {
+      kept.draft = draftSection();
+      kept.draftSlot.replaceChildren(kept.draft.el);
+    }
+    kept.draft.update();
+  } else if (kept.draft) {
+    kept.draft = null;
+    kept.draftSlot.replaceChildren();
+  }
+  renderShared();
 }
 
-/** The mediator's drafting: template, text, save, share. @param {string} text */
-function draftSection(text) {
+/**
+ * The mediator's drafting: template, text, save, share; built once, and
+ * update() brings the share button and the saved version up to date.
+ * @returns {{el: HTMLElement, update: () => void}}
+ */
+function draftSection() {
   const s = el('section', 'side-section');
   const h = el('h3');
   h.textContent = t('settlement.draft');
@@ -150,7 +184,7 @@ function draftSection(text) {
   fill.textContent = t('settlement.useTemplate');
   fill.addEventListener('click', () => client.sendSettlement('settlement_template', { template: 'general', language: lang.value, terms: '' }));
   const area = /** @type {HTMLTextAreaElement} */ (part('textarea', 'settlement-text', { rows: '10', 'aria-label': t('settlement.text') }));
-  area.value = text || view.shared?.text || '';
+  area.value = view.shared?.text || '';
   const save = part('button', 'settlement-save', { type: 'button' });
   save.className = 'btn btn-small';
   save.textContent = t('settlement.save');
@@ -158,28 +192,35 @@ function draftSection(text) {
   const share = /** @type {HTMLButtonElement} */ (part('button', 'settlement-share', { type: 'button' }));
   share.className = 'btn btn-small btn-primary';
   share.textContent = t('settlement.share');
-  share.disabled = !view.saved || view.saved.version === view.shared?.version;
   share.addEventListener('click', () => {
     if (view.saved) client.sendSettlement('settlement_share', { version: view.saved.version });
   });
   const note = part('p', 'settlement-saved-version');
   note.className = 'hint';
-  note.textContent = view.saved ? t('settlement.savedVersion', { version: view.saved.version }) : t('settlement.notSaved');
   const row = el('div', 'settlement-row');
   row.append(lang, fill, save, share);
   s.append(h, row, area, note);
-  return s;
+  const update = () => {
+    share.disabled = !view.saved || view.saved.version === view.shared?.version;
+    note.textContent = view.saved ? t('settlement.savedVersion', { version: view.saved.version }) : t('settlement.notSaved');
+  };
+  return { el: s, update };
 }
 
 /** What everyone sees: the shared text, its hash, the signers, signing. */
-function sharedSection() {
-  const s = el('section', 'side-section');
+function renderShared() {
+  const info = /** @type {HTMLElement} */ (kept.info);
+  const formSlot = /** @type {HTMLElement} */ (kept.formSlot);
+  const tail = /** @type {HTMLElement} */ (kept.tail);
   const v = view.shared;
   if (!v) {
     const p = el('p', 'muted');
     p.textContent = t('settlement.none');
-    s.append(p);
-    return s;
+    info.replaceChildren(p);
+    formSlot.replaceChildren();
+    kept.form = null;
+    tail.replaceChildren();
+    return;
   }
   const h = el('h3');
   h.textContent = t('settlement.shared', { version: v.version });
@@ -189,29 +230,40 @@ function sharedSection() {
   const sha = part('p', 'settlement-sha', { 'data-sha256': v.sha256 });
   sha.className = 'hint settlement-hash';
   sha.textContent = `SHA-256: ${v.sha256}`;
-  s.append(h, text, sha);
+  const s = [h, text, sha];
   if (v.cleared) {
     const c = part('p', 'settlement-cleared');
     c.className = 'hint is-warning';
     c.textContent = t('settlement.cleared', { n: v.cleared });
-    s.append(c);
+    s.push(c);
   }
   const list = part('ul', 'settlement-signers');
   list.className = 'settlement-signers';
   for (const g of v.signers) list.append(signerRow(v, g));
-  s.append(list);
+  s.push(list);
+  info.replaceChildren(...s);
   const me = v.signers.find((g) => g.participant_id === client.self?.id);
-  if (!v.final && me && !me.signed) s.append(signForm(v));
+  if (!v.final && me && !me.signed) {
+    if (kept.form?.sha !== v.sha256) {
+      kept.form = { el: signForm(v), sha: v.sha256 };
+      formSlot.replaceChildren(kept.form.el);
+    }
+  } else if (kept.form) {
+    kept.form = null;
+    formSlot.replaceChildren();
+  }
+  /** @type {HTMLElement[]} */
+  const end = [];
   if (isMediator() && !v.final) {
     const fin = /** @type {HTMLButtonElement} */ (part('button', 'settlement-finalize', { type: 'button' }));
     fin.className = 'btn btn-primary';
     fin.textContent = t('settlement.finalize');
     fin.disabled = !v.ready;
     fin.addEventListener('click', () => client.sendSettlement('settlement_finalize', { sha256: v.sha256 }));
-    s.append(fin);
+    end.push(fin);
   }
-  if (v.final) s.append(finalRow(v));
-  return s;
+  if (v.final) end.push(finalRow(v));
+  tail.replaceChildren(...end);
 }
 
 /** @param {Settlement} v @param {Signer} g */
