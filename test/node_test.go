@@ -50,7 +50,8 @@ func TestDemoIsIdempotentAndWritesDemoJSON(t *testing.T) {
 	for k := range doc {
 		keys = append(keys, k)
 	}
-	if len(doc) != 5 || doc["case_id"] == nil || doc["session_id"] == nil || doc["join_urls"] == nil || doc["accounts"] == nil || doc["book_urls"] == nil {
+	if len(doc) != 6 || doc["case_id"] == nil || doc["session_id"] == nil || doc["join_urls"] == nil || doc["accounts"] == nil || doc["book_urls"] == nil ||
+		doc["notary_urls"] == nil {
 		t.Fatalf("demo.json keys %v", keys)
 	}
 	var f struct {

@@ -154,6 +154,10 @@ func printDemo(w io.Writer, res *demo.Result, dataDir string) {
 	for _, j := range res.BookURLs {
 		fmt.Fprintf(w, "  %-9s %-22s %s\n", j.Role, j.Name, j.URL)
 	}
+	fmt.Fprintln(w, "\nDemo notarization (the notary's script, the deed shown with its hash, identity verification, the journal):")
+	for _, j := range res.NotaryURLs {
+		fmt.Fprintf(w, "  %-9s %-22s %s\n", j.Role, j.Name, j.URL)
+	}
 	fmt.Fprintln(w, "\nDemo staff accounts (log in at /staff/ to find the case, its recording and the evidence bundle):")
 	for _, a := range res.Accounts {
 		fmt.Fprintf(w, "  %-9s %-32s %s\n", a.Role, a.Email, a.Password)

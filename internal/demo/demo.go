@@ -1,6 +1,7 @@
 // Package demo creates, idempotently, a demo organization with staff
-// accounts and a recorded mediation session with invite links, so that a
-// new installation can be tried at once (`kuayang serve --demo`).
+// accounts, a recorded mediation session and a notarization with invite
+// links, so that a new installation can be tried at once (`kuayang serve
+// --demo`).
 //
 // The store keeps only hashes of passwords and invite tokens. So that a
 // second run prints the same links and passwords, both are derived from the
@@ -51,7 +52,10 @@ type Result struct {
 	// BookURLs are links that let a party book the time of a session
 	// open for self-booking in the organization's office hours.
 	BookURLs []JoinURL `json:"book_urls"`
-	Accounts []Account `json:"accounts"`
+	// NotaryURLs are the links of a demo notarization: the notary's and
+	// the party's.
+	NotaryURLs []JoinURL `json:"notary_urls"`
+	Accounts   []Account `json:"accounts"`
 }
 
 // Demo builds the demo records.
@@ -73,6 +77,7 @@ var demoStaff = []staff{
 	{cases.RoleMediator, "Zhou Min (mediator)", "mediator@demo.kuayang.invalid"},
 	{cases.RoleClerk, "Hu Jing (clerk)", "clerk@demo.kuayang.invalid"},
 	{cases.RoleAdmin, "Demo admin", "admin@demo.kuayang.invalid"},
+	{cases.RoleNotary, "Wang Fang (notary)", "notary@demo.kuayang.invalid"},
 }
 
 type guest struct {
@@ -128,6 +133,9 @@ func (d *Demo) Ensure(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.BookURLs = []JoinURL{book}
+	if res.NotaryURLs, err = d.notarization(ctx, org, accounts[cases.RoleNotary]); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
