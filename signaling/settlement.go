@@ -202,6 +202,15 @@ func (c *client) settlementError(ref string, err error) *Error {
 }
 
 // settlements is the service, or the error that there is none.
+// mediatorSettlements is settlements for what the mediator alone does.
+func (c *client) mediatorSettlements(ref string) (Settlements, *Error) {
+	st, perr := c.settlements(ref)
+	if perr == nil {
+		perr = c.requireMediator(ref)
+	}
+	return st, perr
+}
+
 func (c *client) settlements(ref string) (Settlements, *Error) {
 	st := c.s.cfg.Settlements
 	if st == nil {
@@ -233,6 +242,13 @@ func (c *client) settlementAudit(action string, d map[string]any) {
 	c.auditNow(action, string(b))
 }
 
+// sharedSettlement records that the mediator shared a version (an edit
+// of a shared text shares it too) and tells everyone.
+func (c *client) sharedSettlement(v *settlement.View) {
+	c.settlementAudit("settlement.shared", map[string]any{"id": v.ID, "version": v.Version, "sha256": v.SHA256, "cleared": v.Cleared})
+	c.shareSettlement(v)
+}
+
 // shareSettlement tells everyone in the call of the settlement now.
 func (c *client) shareSettlement(v *settlement.View) {
 	c.s.broadcast(c.sessionID, nil, settlementMsg{Type: "settlement", Settlement: v, By: c.pid})
@@ -240,10 +256,7 @@ func (c *client) shareSettlement(v *settlement.View) {
 
 func (c *client) onSettlementTemplate(m SettlementTemplate) *Error {
 	const ref = "settlement_template"
-	st, perr := c.settlements(ref)
-	if perr == nil {
-		perr = c.requireMediator(ref)
-	}
+	st, perr := c.mediatorSettlements(ref)
 	if perr != nil {
 		return perr
 	}
@@ -259,10 +272,7 @@ func (c *client) onSettlementTemplate(m SettlementTemplate) *Error {
 
 func (c *client) onSettlementDraft(m SettlementDraft) *Error {
 	const ref = "settlement_draft"
-	st, perr := c.settlements(ref)
-	if perr == nil {
-		perr = c.requireMediator(ref)
-	}
+	st, perr := c.mediatorSettlements(ref)
 	if perr != nil {
 		return perr
 	}
@@ -280,18 +290,14 @@ func (c *client) onSettlementDraft(m SettlementDraft) *Error {
 	c.send(settlementSavedMsg{Type: "settlement_saved", Version: saved.Version, SHA256: saved.SHA256, Text: saved.Text, Shared: saved.Shared})
 	if saved.Shared {
 		v := saved.View
-		c.settlementAudit("settlement.shared", map[string]any{"id": v.ID, "version": v.Version, "sha256": v.SHA256, "cleared": v.Cleared})
-		c.shareSettlement(v)
+		c.sharedSettlement(v)
 	}
 	return nil
 }
 
 func (c *client) onSettlementShare(m SettlementShare) *Error {
 	const ref = "settlement_share"
-	st, perr := c.settlements(ref)
-	if perr == nil {
-		perr = c.requireMediator(ref)
-	}
+	st, perr := c.mediatorSettlements(ref)
 	if perr != nil {
 		return perr
 	}
@@ -301,8 +307,7 @@ func (c *client) onSettlementShare(m SettlementShare) *Error {
 	if err != nil {
 		return c.settlementError(ref, err)
 	}
-	c.settlementAudit("settlement.shared", map[string]any{"id": v.ID, "version": v.Version, "sha256": v.SHA256, "cleared": v.Cleared})
-	c.shareSettlement(v)
+	c.sharedSettlement(v)
 	return nil
 }
 
@@ -339,10 +344,7 @@ func (c *client) onSettlementSign(m SettlementSign) *Error {
 
 func (c *client) onSettlementConfirm(m SettlementConfirm) *Error {
 	const ref = "settlement_confirm"
-	st, perr := c.settlements(ref)
-	if perr == nil {
-		perr = c.requireMediator(ref)
-	}
+	st, perr := c.mediatorSettlements(ref)
 	if perr != nil {
 		return perr
 	}
@@ -363,10 +365,7 @@ func (c *client) onSettlementConfirm(m SettlementConfirm) *Error {
 
 func (c *client) onSettlementFinalize(m SettlementFinalize) *Error {
 	const ref = "settlement_finalize"
-	st, perr := c.settlements(ref)
-	if perr == nil {
-		perr = c.requireMediator(ref)
-	}
+	st, perr := c.mediatorSettlements(ref)
 	if perr != nil {
 		return perr
 	}
