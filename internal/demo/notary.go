@@ -51,7 +51,9 @@ func (d *Demo) notarization(ctx context.Context, org *cases.Org, notary *cases.A
 	if err != nil {
 		return nil, err
 	}
-	g := demoGuests[0]
+	// A party of their own: searching the cases for a party's name finds
+	// one demo case, not two.
+	g := guest{cases.RoleParty, "Zhang Li", "zh-CN", "Europe/Rome"}
 	var links []JoinURL
 	for _, w := range []*cases.Participant{
 		{Role: cases.RoleNotary, DisplayName: notary.Name, AccountID: notary.ID, Language: "zh-CN", TimeZone: "Asia/Shanghai", Email: notary.Email},
