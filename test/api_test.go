@@ -200,6 +200,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return false
 	}
 	anon := &apiClient{t: t, base: w.n.URL()}
+	// One login per role for every route: a login is an argon2id hash
+	// check, the slowest thing here.
+	clients := map[cases.Role]*apiClient{}
 	for _, rt := range routes {
 		var body any
 		if rt.body != nil {
@@ -209,7 +212,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("%s without login: %d, want 401", rt.name, status)
 		}
 		for _, role := range auth.StaffRoles {
-			c := w.login(t, 0, role)
+			c := clients[role]
+			if c == nil {
+				c = w.login(t, 0, role)
+				clients[role] = c
+			}
 			for _, target := range []struct {
 				name string
 				f    fixtures
