@@ -734,18 +734,8 @@ func (a *Archive) retention(ctx context.Context, sessionID string) (time.Time, b
 	if err != nil {
 		return time.Time{}, "", err
 	}
-	days, mode := org.RetentionDays, blob.Mode(org.RetentionMode)
-	if days == 0 {
-		days = 3650
-	}
-	if mode == "" {
-		mode = blob.Compliance
-	}
-	start := sess.CreatedAt
-	if sess.StartedAt != nil {
-		start = *sess.StartedAt
-	}
-	return start.AddDate(0, 0, days).UTC(), mode, nil
+	until, mode := org.Retention(sess)
+	return until, blob.Mode(mode), nil
 }
 
 // audit appends an entry by the node about a session.

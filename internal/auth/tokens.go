@@ -99,30 +99,44 @@ func (j *JoinTokens) Mint(sid, pid string) (string, time.Time) {
 	var n [12]byte
 	_, _ = rand.Read(n[:])
 	c := JoinClaims{SessionID: sid, ParticipantID: pid, Expires: exp.Unix(), Nonce: base64.RawURLEncoding.EncodeToString(n[:])}
-	body, _ := json.Marshal(c) // plain struct of strings and ints: cannot fail
-	payload := base64.RawURLEncoding.EncodeToString(body)
-	return joinPrefix + payload + "." + j.sign(payload), exp
+	return sealClaims(j.key, joinPrefix, c), exp
 }
 
-func (j *JoinTokens) sign(payload string) string {
-	m := hmac.New(sha256.New, j.key)
-	m.Write([]byte(joinPrefix + payload))
+// sealClaims makes a token of claims (a struct of strings and ints):
+// prefix, the claims' JSON in base64url, ".", and the HMAC-SHA256 under
+// key of everything before the dot. The prefix names the kind of token,
+// so that one kind is never taken for another.
+func sealClaims(key []byte, prefix string, claims any) string {
+	body, _ := json.Marshal(claims) // strings and ints: cannot fail
+	payload := base64.RawURLEncoding.EncodeToString(body)
+	return prefix + payload + "." + tokenMAC(key, prefix, payload)
+}
+
+func tokenMAC(key []byte, prefix, payload string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(prefix + payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// openClaims checks a token made by sealClaims with key and prefix and
+// decodes its claims into claims; false for anything else.
+func openClaims(key []byte, prefix, tok string, claims any) bool {
+	rest, ok := strings.CutPrefix(tok, prefix)
+	if !ok || len(tok) > 1024 {
+		return false
+	}
+	payload, mac, ok := strings.Cut(rest, ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(tokenMAC(key, prefix, payload))) {
+		return false
+	}
+	body, err := base64.RawURLEncoding.DecodeString(payload)
+	return err == nil && json.Unmarshal(body, claims) == nil
 }
 
 // Check verifies a token without using it up.
 func (j *JoinTokens) Check(tok string) (JoinClaims, error) {
 	var c JoinClaims
-	rest, ok := strings.CutPrefix(tok, joinPrefix)
-	if !ok || len(tok) > 1024 {
-		return c, ErrTokenInvalid
-	}
-	payload, mac, ok := strings.Cut(rest, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(j.sign(payload))) {
-		return c, ErrTokenInvalid
-	}
-	body, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil || json.Unmarshal(body, &c) != nil || c.SessionID == "" || c.ParticipantID == "" || c.Nonce == "" {
+	if !openClaims(j.key, joinPrefix, tok, &c) || c.SessionID == "" || c.ParticipantID == "" || c.Nonce == "" {
 		return JoinClaims{}, ErrTokenInvalid
 	}
 	if !j.now().Before(time.Unix(c.Expires, 0)) {

@@ -38,8 +38,8 @@ func TestJoinTokens(t *testing.T) {
 		{"garbage", "kj1.abc", ErrTokenInvalid},
 		{"other key", func() string { s, _ := other.Mint("s1", "p1"); return s }(), ErrTokenInvalid},
 		{"tampered mac", tok[:len(tok)-2] + "AA", ErrTokenInvalid},
-		{"tampered payload", joinPrefix + "e30." + j.sign("e30"), ErrTokenInvalid},
-		{"signed garbage payload", joinPrefix + payload + "x." + j.sign(payload+"x"), ErrTokenInvalid},
+		{"tampered payload", joinPrefix + "e30." + tokenMAC(j.key, joinPrefix, "e30"), ErrTokenInvalid},
+		{"signed garbage payload", joinPrefix + payload + "x." + tokenMAC(j.key, joinPrefix, payload+"x"), ErrTokenInvalid},
 		{"huge", strings.Repeat("a", 5000), ErrTokenInvalid},
 	}
 	for _, tt := range tests {

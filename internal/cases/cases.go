@@ -68,6 +68,30 @@ type Org struct {
 	RetentionMode string
 }
 
+// DefaultRetentionDays is how long what a session produced is kept when
+// the organization sets nothing: 10 years.
+const DefaultRetentionDays = 3650
+
+// Retention is until when what session sess produced (its recording and
+// the documents shown or signed in it) is kept write-once, and the mode
+// (COMPLIANCE unless the organization chose GOVERNANCE): the
+// organization's policy counted from the session's start, or its
+// creation when it never started.
+func (o *Org) Retention(sess *Session) (until time.Time, mode string) {
+	days, mode := o.RetentionDays, o.RetentionMode
+	if days == 0 {
+		days = DefaultRetentionDays
+	}
+	if mode == "" {
+		mode = "COMPLIANCE"
+	}
+	start := sess.CreatedAt
+	if sess.StartedAt != nil {
+		start = *sess.StartedAt
+	}
+	return start.AddDate(0, 0, days).UTC(), mode
+}
+
 // Account is a staff member's login.
 type Account struct {
 	ID           string

@@ -192,14 +192,20 @@ func (d *Demo) session(ctx context.Context, c *cases.Case) (*cases.Session, erro
 // invites makes sure the mediator and each guest has a participant and a
 // usable invite, and returns their links.
 func (d *Demo) invites(ctx context.Context, sess *cases.Session, mediator *cases.Account) ([]JoinURL, error) {
-	parts, err := d.Store.ParticipantsOfSession(ctx, sess.ID)
-	if err != nil {
-		return nil, err
-	}
 	want := []*cases.Participant{{Role: cases.RoleMediator, DisplayName: mediator.Name, AccountID: mediator.ID,
 		Language: "zh-CN", TimeZone: "Asia/Shanghai", Email: mediator.Email}}
 	for _, g := range demoGuests {
 		want = append(want, &cases.Participant{Role: g.role, DisplayName: g.name, Language: g.language, TimeZone: g.zone})
+	}
+	return d.links(ctx, sess, want)
+}
+
+// links makes sure each participant of want (by role and name) is in the
+// session and returns their invite links.
+func (d *Demo) links(ctx context.Context, sess *cases.Session, want []*cases.Participant) ([]JoinURL, error) {
+	parts, err := d.Store.ParticipantsOfSession(ctx, sess.ID)
+	if err != nil {
+		return nil, err
 	}
 	var links []JoinURL
 	for _, w := range want {

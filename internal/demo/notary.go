@@ -47,31 +47,11 @@ func (d *Demo) notarization(ctx context.Context, org *cases.Org, notary *cases.A
 			return nil, err
 		}
 	}
-	parts, err := d.Store.ParticipantsOfSession(ctx, sess.ID)
-	if err != nil {
-		return nil, err
-	}
 	// A party of their own: searching the cases for a party's name finds
 	// one demo case, not two.
 	g := guest{cases.RoleParty, "Zhang Li", "zh-CN", "Europe/Rome"}
-	var links []JoinURL
-	for _, w := range []*cases.Participant{
+	return d.links(ctx, sess, []*cases.Participant{
 		{Role: cases.RoleNotary, DisplayName: notary.Name, AccountID: notary.ID, Language: "zh-CN", TimeZone: "Asia/Shanghai", Email: notary.Email},
 		{Role: g.role, DisplayName: g.name, Language: g.language, TimeZone: g.zone},
-	} {
-		p := find(parts, w.Role, w.DisplayName)
-		if p == nil {
-			p = w
-			p.ID, p.SessionID, p.CreatedAt = store.NewID(), sess.ID, d.Now().UTC()
-			if err := d.Store.CreateParticipant(ctx, p); err != nil {
-				return nil, err
-			}
-		}
-		tok, err := d.invite(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		links = append(links, JoinURL{Role: string(p.Role), Name: p.DisplayName, URL: d.PublicURL + "/join/" + tok})
-	}
-	return links, nil
+	})
 }

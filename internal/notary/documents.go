@@ -180,22 +180,11 @@ func (d *Desk) retention(ctx context.Context, sess *cases.Session) (time.Time, b
 	if err != nil {
 		return time.Time{}, "", fmt.Errorf("notary: organization of session %s: %w", sess.ID, err)
 	}
-	days, mode := org.RetentionDays, blob.Mode(org.RetentionMode)
-	if days == 0 {
-		days = 3650
-	}
-	if mode == "" {
-		mode = blob.Compliance
-	}
-	start := sess.CreatedAt
-	if sess.StartedAt != nil {
-		start = *sess.StartedAt
-	}
-	until := start.AddDate(0, 0, days).UTC()
+	until, mode := org.Retention(sess)
 	if !until.After(d.now()) {
 		return time.Time{}, "", nil
 	}
-	return until, mode, nil
+	return until, blob.Mode(mode), nil
 }
 
 // Document returns a document of the session; store.ErrNotFound for a

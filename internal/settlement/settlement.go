@@ -405,7 +405,8 @@ func (s *Service) Finalize(ctx context.Context, sessionID string, by Actor, sha 
 		return nil, fmt.Errorf("settlement: sign PDF: %w", err)
 	}
 	sum := sha256.Sum256(body)
-	until, mode := retention(org, sess)
+	until, m := org.Retention(sess) // as long as the session's recording
+	mode := blob.Mode(m)
 	key, err := s.store(ctx, st, body, sum[:], until, mode)
 	if err != nil {
 		return nil, err
@@ -471,22 +472,6 @@ func (s *Service) stamp(ctx context.Context, key string, sum []byte, until time.
 		return ""
 	}
 	return tkey
-}
-
-// retention keeps a settlement as long as the session's recording.
-func retention(org *cases.Org, sess *cases.Session) (time.Time, blob.Mode) {
-	days, mode := org.RetentionDays, blob.Mode(org.RetentionMode)
-	if days == 0 {
-		days = 3650
-	}
-	if mode == "" {
-		mode = blob.Compliance
-	}
-	start := sess.CreatedAt
-	if sess.StartedAt != nil {
-		start = *sess.StartedAt
-	}
-	return start.AddDate(0, 0, days).UTC(), mode
 }
 
 // Documents lists the finalized settlements of a session for its sealed
